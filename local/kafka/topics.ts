@@ -1,0 +1,71 @@
+// Creates the catalog's topics on a Kafka cluster with their partitions and configs, for the local runtime and tests.
+
+import { type TopicSpec, topicConfig } from "@event-platform/events";
+import { Admin, ConfigResourceTypes } from "@platformatic/kafka";
+
+export interface EnsureTopicsOptions {
+  /** Replication factor; 1 on a single local broker. */
+  replicas?: number;
+  /** Put before every topic name, so parallel test files on one broker never share a topic. */
+  namePrefix?: string;
+}
+
+/** A topic's name on the broker, after an optional test prefix. */
+export function brokerTopicName(topic: TopicSpec, namePrefix = ""): string {
+  return `${namePrefix}${topic.name}`;
+}
+
+function isAlreadyExists(error: unknown): boolean {
+  const text = JSON.stringify(error, Object.getOwnPropertyNames(error ?? {})) ?? String(error);
+  return /TOPIC_ALREADY_EXISTS|already exists/i.test(text);
+}
+
+/** Creates each topic that does not exist yet, with the catalog's partitions, retention and cleanup policy. */
+export async function ensureTopics(
+  bootstrap: string,
+  topics: readonly TopicSpec[],
+  options: EnsureTopicsOptions = {},
+): Promise<string[]> {
+  const admin = new Admin({ clientId: "local-topics", bootstrapBrokers: bootstrap.split(",") });
+  try {
+    const names: string[] = [];
+    for (const topic of topics) {
+      const name = brokerTopicName(topic, options.namePrefix);
+      try {
+        await admin.createTopics({
+          topics: [name],
+          partitions: topic.partitions,
+          replicas: options.replicas ?? 1,
+          configs: Object.entries(topicConfig(topic)).map(([configName, value]) => ({ name: configName, value })),
+        });
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw error;
+      }
+      names.push(name);
+    }
+    return names;
+  } finally {
+    await admin.close();
+  }
+}
+
+/** The non-default configuration of topics as the broker reports it: topic name to config name to value. */
+export async function describeTopicConfigs(
+  bootstrap: string,
+  names: readonly string[],
+): Promise<Map<string, Record<string, string>>> {
+  const admin = new Admin({ clientId: "local-topics", bootstrapBrokers: bootstrap.split(",") });
+  try {
+    const described = await admin.describeConfigs({
+      resources: names.map((resourceName) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName })),
+    });
+    return new Map(
+      described.map((resource) => [
+        resource.resourceName,
+        Object.fromEntries(resource.configs.map((c) => [c.name, c.value ?? ""])),
+      ]),
+    );
+  } finally {
+    await admin.close();
+  }
+}
