@@ -1,9 +1,13 @@
-// Entry of the Pulumi program (Pulumi.yaml `main`): for now it exports the event contract's topics; the platform components arrive with the platform issue.
-import { TOPIC_LIST, topicConfig } from "@event-platform/events";
+// Entry of the Pulumi program (Pulumi.yaml `main`): reads the stack's config and builds the whole platform.
+import { EventPlatform } from "../components/event-platform";
+import { loadConfig } from "./config";
 
-/** The topics every environment creates, with their broker settings. */
-export const topics = TOPIC_LIST.map((topic) => ({
-  name: topic.name,
-  partitions: topic.partitions,
-  config: topicConfig(topic),
-}));
+const config = loadConfig();
+const platform = new EventPlatform("event-platform", { config });
+
+export const environment = config.environment;
+export const namespace = platform.namespace;
+export const bootstrapServers = platform.bootstrapServers;
+export const topics = platform.topics;
+export const pubsubNames = platform.pubsubNames;
+export const services = platform.services;

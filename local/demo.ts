@@ -1,7 +1,7 @@
 // `npm run demo`: the event system on this machine. Today it starts the event backbone (a real Kafka broker with the catalog's topics); the services join as their issues land.
 import { TOPIC_LIST } from "@event-platform/events";
-import { kafkaFromEnv } from "./kafka/broker.js";
-import { ensureTopics } from "./kafka/topics.js";
+import { kafkaFromEnv } from "./kafka/broker";
+import { ensureTopics } from "./kafka/topics";
 
 async function main(): Promise<void> {
   const log = (line: string) => console.log(line);

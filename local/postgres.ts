@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import pg from "pg";
-import { freePort, ServiceProcess, waitForPort } from "./process.js";
+import { freePort, ServiceProcess, waitForPort } from "./process";
 
 const execFileAsync = promisify(execFile);
 

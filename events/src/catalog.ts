@@ -1,7 +1,7 @@
 // The event type catalog: every CloudEvent type of the system, the topic it travels on and its data schema.
 import type Type from "typebox";
-import * as S from "./schemas.js";
-import { TOPICS, type TopicSpec } from "./topics.js";
+import * as S from "./schemas";
+import { TOPICS, type TopicSpec } from "./topics";
 
 interface EventTypeSpec {
   readonly topic: TopicSpec;

@@ -3,8 +3,8 @@ import { randomUUID } from "node:crypto";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import Type from "typebox";
-import { EVENT_TYPE_NAMES, EVENT_TYPES, type EventData, type EventType, isEventType, topicOf } from "./catalog.js";
-import type { TopicSpec } from "./topics.js";
+import { EVENT_TYPE_NAMES, EVENT_TYPES, type EventData, type EventType, isEventType, topicOf } from "./catalog";
+import type { TopicSpec } from "./topics";
 
 // ajv-formats is CommonJS with a default export; under Node's ESM interop it arrives as the module object.
 const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;

@@ -24,7 +24,7 @@ import {
   topicOfEvent,
   type Violation,
   validateEvent,
-} from "./index.js";
+} from "./index";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SOURCE = "/tasks/backend";

@@ -1,5 +1,5 @@
 // The event contract, the single source of truth for topics, event types and their schemas.
-export * from "./catalog.js";
-export * from "./cloudevents.js";
-export * as schemas from "./schemas.js";
-export * from "./topics.js";
+export * from "./catalog";
+export * from "./cloudevents";
+export * as schemas from "./schemas";
+export * from "./topics";

@@ -10,7 +10,7 @@ import {
   stringSerializers,
 } from "@platformatic/kafka";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { brokerTopicName, describeTopicConfigs, ensureTopics } from "./topics.js";
+import { brokerTopicName, describeTopicConfigs, ensureTopics } from "./topics";
 
 const bootstrap = inject("kafkaBrokers");
 const prefix = `it-${randomBytes(4).toString("hex")}.`;

@@ -7,8 +7,8 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { Admin } from "@platformatic/kafka";
-import { freePort, ServiceProcess } from "../process.js";
-import { KAFKA_VERSION, resolveKafka } from "./resolve.js";
+import { freePort, ServiceProcess } from "../process";
+import { KAFKA_VERSION, resolveKafka } from "./resolve";
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
 // Vitest global setup: one real Kafka broker (or KAFKA_BROKERS) for every integration test file of the run.
 import type { TestProject } from "vitest/node";
-import { kafkaFromEnv } from "../../local/kafka/broker.js";
+import { kafkaFromEnv } from "../../local/kafka/broker";
 
 declare module "vitest" {
   export interface ProvidedContext {

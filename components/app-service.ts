@@ -1,0 +1,115 @@
+// One bundled service on Kubernetes: a Deployment with the Dapr sidecar annotations, a Service and a disruption budget.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { AppSpec } from "../specs/apps";
+import type { ContainerResources } from "../stacks/profile";
+
+export interface SecretEnv {
+  /** Environment variable name in the container. */
+  name: string;
+  secretName: string;
+  key: string;
+}
+
+export interface AppServiceArgs {
+  /** The app from the catalog (id, port). */
+  app: AppSpec;
+  namespace: pulumi.Input<string>;
+  image: string;
+  replicas: number;
+  resources: ContainerResources;
+  /** Annotations that have Dapr inject its sidecar; they go on the pod template. */
+  sidecarAnnotations: Record<string, string>;
+  /** Plain settings. */
+  env?: Record<string, string>;
+  /** Settings read from Secrets, never inlined. */
+  secretEnv?: SecretEnv[];
+  /** Keep `replicas - 1` pods during voluntary disruptions (needs 2 or more replicas). */
+  disruptionBudget: boolean;
+}
+
+/** A Deployment and a Service for one app; the PodDisruptionBudget when asked for. */
+export class AppService extends pulumi.ComponentResource {
+  readonly serviceName: pulumi.Output<string>;
+  readonly port: number;
+
+  constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("event-platform:apps:AppService", name, {}, opts);
+    if (args.disruptionBudget && args.replicas < 2) {
+      throw new Error(
+        `AppService ${args.app.id}: a disruption budget needs 2 or more replicas, got ${args.replicas}; raise apps.replicas or turn apps.disruptionBudget off.`,
+      );
+    }
+    const labels = { "app.kubernetes.io/name": args.app.id, "app.kubernetes.io/part-of": "event-platform" };
+    const probe = (path: string, periodSeconds: number) => ({
+      httpGet: { path, port: "http" },
+      periodSeconds,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    });
+    new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: args.app.id, namespace: args.namespace, labels },
+        spec: {
+          replicas: args.replicas,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels, annotations: args.sidecarAnnotations },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+              containers: [
+                {
+                  name: args.app.id,
+                  image: args.image,
+                  ports: [{ name: "http", containerPort: args.app.port }],
+                  env: [
+                    { name: "PORT", value: String(args.app.port) },
+                    ...Object.entries(args.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
+                    ...(args.secretEnv ?? []).map((s) => ({
+                      name: s.name,
+                      valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } },
+                    })),
+                  ],
+                  resources: args.resources,
+                  livenessProbe: probe("/healthz", 10),
+                  readinessProbe: probe("/readyz", 5),
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                  },
+                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                },
+              ],
+              volumes: [{ name: "tmp", emptyDir: {} }],
+            },
+          },
+        },
+      },
+      { parent: this },
+    );
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { name: args.app.id, namespace: args.namespace, labels },
+        spec: { selector: labels, ports: [{ name: "http", port: args.app.port, targetPort: "http" }] },
+      },
+      { parent: this },
+    );
+    if (args.disruptionBudget) {
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        {
+          metadata: { name: args.app.id, namespace: args.namespace, labels },
+          spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+        },
+        { parent: this },
+      );
+    }
+    this.serviceName = service.metadata.name;
+    this.port = args.app.port;
+    this.registerOutputs({ serviceName: this.serviceName, port: this.port });
+  }
+}

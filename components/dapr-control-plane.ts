@@ -1,0 +1,37 @@
+// The Dapr control plane (operator, sidecar injector, sentry, placement, scheduler) from the official Helm chart.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+export const DAPR_HELM_REPO = "https://dapr.github.io/helm-charts/";
+
+export interface DaprControlPlaneArgs {
+  namespace: pulumi.Input<string>;
+  chartVersion: string;
+  /** Three replicas of each control-plane service. */
+  highAvailability: boolean;
+}
+
+/** Dapr's control plane. Its CRDs come with the chart, so Dapr resources depend on `release`. */
+export class DaprControlPlane extends pulumi.ComponentResource {
+  readonly release: k8s.helm.v3.Release;
+
+  constructor(name: string, args: DaprControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("event-platform:dapr:DaprControlPlane", name, {}, opts);
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: "dapr",
+        chart: "dapr",
+        version: args.chartVersion,
+        repositoryOpts: { repo: DAPR_HELM_REPO },
+        namespace: args.namespace,
+        values: {
+          global: { ha: { enabled: args.highAvailability }, mtls: { enabled: true }, logAsJson: true },
+        },
+        atomic: true,
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ release: this.release.status });
+  }
+}

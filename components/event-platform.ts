@@ -1,0 +1,214 @@
+// The composition root: namespaces, Kafka (Strimzi, Redpanda Cloud or external), Dapr, data, secrets and the apps, from one validated config.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { TOPIC_LIST } from "@event-platform/events";
+import type { PlatformConfig } from "../infra/config";
+import { APP_LIST, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
+import { sidecarAnnotations } from "../specs/dapr";
+import { AppService, type SecretEnv } from "./app-service";
+import { DaprControlPlane } from "./dapr-control-plane";
+import { DaprPubsub, type KafkaCredentials } from "./dapr-pubsub";
+import { DATABASE_URL_SECRET, Postgres } from "./postgres";
+import { ProviderTopics } from "./provider-topics";
+import { StrimziKafka } from "./strimzi-kafka";
+import { StrimziOperator } from "./strimzi-operator";
+
+/** The Secret (key `secret`) holding the HS256 key the backend and gateway verify JWTs with. */
+export const JWT_SECRET = "jwt-signing-key";
+/** Apps that authenticate users. */
+const JWT_APPS = new Set(["backend", "gateway"]);
+
+export interface EventPlatformArgs {
+  config: PlatformConfig;
+}
+
+interface KafkaWiring {
+  bootstrapServers: string;
+  credentials?: KafkaCredentials;
+  /** What the apps wait for: the Ready Kafka cluster and its topics, or the provider's topics. */
+  ready: pulumi.Resource[];
+}
+
+/** Everything one stack deploys. */
+export class EventPlatform extends pulumi.ComponentResource {
+  readonly namespace: pulumi.Output<string>;
+  readonly bootstrapServers: string;
+  readonly topics: string[];
+  readonly pubsubNames: string[];
+  readonly services: { name: pulumi.Output<string>; port: number }[];
+
+  constructor(name: string, args: EventPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("event-platform:index:EventPlatform", name, {}, opts);
+    const { config } = args;
+    const namespace = this.namespaceOf(`${name}-apps`, config.namespace);
+
+    const kafka = this.kafka(name, config);
+    const controlPlane = config.dapr.install
+      ? new DaprControlPlane(
+          `${name}-dapr`,
+          {
+            namespace: this.namespaceOf(`${name}-dapr-system`, config.dapr.namespace).metadata.name,
+            chartVersion: config.dapr.chartVersion,
+            highAvailability: config.dapr.highAvailability,
+          },
+          { parent: this },
+        )
+      : undefined;
+    const pubsub = new DaprPubsub(
+      `${name}-pubsub`,
+      {
+        settings: {
+          namespace: config.namespace,
+          controlPlaneNamespace: config.dapr.namespace,
+          pubsub: {
+            brokers: kafka.bootstrapServers,
+            protocolVersion: config.kafka.protocolVersion,
+            initialOffset: "oldest",
+          },
+          inboundRetry: config.dapr.inboundRetry,
+          outboundRetry: config.dapr.outboundRetry,
+          tracingSamplingRate: config.dapr.tracingSamplingRate,
+          ...(config.dapr.otlpEndpoint ? { otlpEndpoint: config.dapr.otlpEndpoint } : {}),
+          logLevel: config.dapr.logLevel,
+        },
+        ...(kafka.credentials ? { credentials: kafka.credentials } : {}),
+        ...(controlPlane ? { controlPlane: controlPlane.release } : {}),
+      },
+      { parent: this, dependsOn: [namespace] },
+    );
+
+    const postgres = new Postgres(
+      `${name}-postgres`,
+      config.postgres.mode === "in-cluster"
+        ? { mode: "in-cluster", namespace: config.namespace, image: config.postgres.image, storageSize: config.postgres.storageSize }
+        : { mode: "external", namespace: config.namespace, databaseUrl: this.required(config.secrets.databaseUrl, "databaseUrl") },
+      { parent: this, dependsOn: [namespace] },
+    );
+    const jwtKey = new random.RandomPassword(`${name}-jwt-key`, { length: 64, special: false }, { parent: this });
+    const jwtSecret = new k8s.core.v1.Secret(
+      `${name}-jwt-key`,
+      {
+        metadata: { name: JWT_SECRET, namespace: config.namespace },
+        type: "Opaque",
+        stringData: { secret: jwtKey.result },
+      },
+      { parent: this, dependsOn: [namespace] },
+    );
+
+    const appDependencies = [
+      ...(controlPlane ? [controlPlane.release] : []),
+      ...pubsub.resources,
+      ...kafka.ready,
+      ...postgres.ready,
+      jwtSecret,
+    ];
+    this.services = APP_LIST.map((app) => {
+      const secretEnv: SecretEnv[] = [
+        ...(app.database ? [{ name: "DATABASE_URL", secretName: DATABASE_URL_SECRET, key: "url" }] : []),
+        ...(JWT_APPS.has(app.id) ? [{ name: "JWT_SECRET", secretName: JWT_SECRET, key: "secret" }] : []),
+      ];
+      const service = new AppService(
+        `${name}-${app.id}`,
+        {
+          app,
+          namespace: config.namespace,
+          image: `${config.apps.imageRegistry}/${app.id}:${config.apps.imageTag}`,
+          replicas: config.apps.replicas,
+          resources: config.apps.resources,
+          sidecarAnnotations: sidecarAnnotations(app, config.dapr),
+          env: { APP_ID: app.id, PUBSUB_NAME: PUBSUB, LOG_LEVEL: config.dapr.logLevel },
+          secretEnv,
+          disruptionBudget: config.apps.disruptionBudget,
+        },
+        { parent: this, dependsOn: appDependencies },
+      );
+      return { name: service.serviceName, port: service.port };
+    });
+
+    this.namespace = namespace.metadata.name;
+    this.bootstrapServers = kafka.bootstrapServers;
+    this.topics = TOPIC_LIST.map((t) => t.name);
+    this.pubsubNames = [PUBSUB, GATEWAY_PUBSUB];
+    this.registerOutputs({
+      namespace: this.namespace,
+      bootstrapServers: this.bootstrapServers,
+      topics: this.topics,
+      pubsubNames: this.pubsubNames,
+      services: this.services,
+    });
+  }
+
+  private namespaceOf(resourceName: string, namespace: string): k8s.core.v1.Namespace {
+    return new k8s.core.v1.Namespace(
+      resourceName,
+      { metadata: { name: namespace, labels: { "app.kubernetes.io/part-of": "event-platform" } } },
+      { parent: this },
+    );
+  }
+
+  private required<T>(value: T | undefined, key: string): T {
+    // resolveConfig already rejects a stack without it; this only narrows the type.
+    if (value === undefined) throw new Error(`event-platform:${key} is required`);
+    return value;
+  }
+
+  private kafka(name: string, config: PlatformConfig): KafkaWiring {
+    const { kafka } = config;
+    if (kafka.mode === "strimzi") {
+      const namespace = this.namespaceOf(`${name}-kafka-namespace`, kafka.strimzi.namespace);
+      const operator = new StrimziOperator(
+        `${name}-strimzi`,
+        { namespace: namespace.metadata.name, version: kafka.strimzi.operatorVersion },
+        { parent: this },
+      );
+      const cluster = new StrimziKafka(
+        `${name}-kafka`,
+        {
+          settings: kafka.strimzi,
+          topics: { replicationFactor: kafka.replicationFactor, minInsyncReplicas: kafka.minInsyncReplicas },
+          operatorRelease: operator.release,
+        },
+        { parent: this, dependsOn: [namespace] },
+      );
+      const credentials = cluster.sidecarCredentials;
+      return {
+        bootstrapServers: cluster.bootstrapServers,
+        ...(credentials
+          ? {
+              credentials: {
+                username: credentials.username,
+                password: credentials.password,
+                mechanism: "SHA-512",
+                caCertPem: credentials.caCertPem,
+              },
+            }
+          : {}),
+        ready: [cluster.ready, ...cluster.topics],
+      };
+    }
+    const sasl = kafka.username
+      ? {
+          username: kafka.username,
+          password: this.required(config.secrets.kafkaPassword, "kafkaPassword"),
+          mechanism: kafka.saslMechanism,
+        }
+      : undefined;
+    const topics = new ProviderTopics(
+      `${name}-topics`,
+      {
+        bootstrapServers: kafka.bootstrapServers,
+        ...(sasl ? { sasl } : {}),
+        replicationFactor: kafka.replicationFactor,
+        // Redpanda has no min.insync.replicas topic property: its Raft groups acknowledge on a majority.
+        ...(kafka.mode === "external" ? { minInsyncReplicas: kafka.minInsyncReplicas } : {}),
+      },
+      { parent: this },
+    );
+    return {
+      bootstrapServers: kafka.bootstrapServers.join(","),
+      ...(sasl ? { credentials: { username: sasl.username, password: sasl.password, mechanism: sasl.mechanism } } : {}),
+      ready: topics.topics,
+    };
+  }
+}

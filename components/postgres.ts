@@ -1,0 +1,103 @@
+// The apps' PostgreSQL: an in-cluster StatefulSet with a generated password (dev), or an external server's URL from secret config (prod).
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+/** The Secret (key `url`) that every app with a database reads `DATABASE_URL` from. */
+export const DATABASE_URL_SECRET = "database-url";
+const PORT = 5432;
+const DATABASE = "events";
+const USER = "events";
+
+export type PostgresArgs =
+  | { mode: "in-cluster"; namespace: pulumi.Input<string>; image: string; storageSize: string }
+  | { mode: "external"; namespace: pulumi.Input<string>; databaseUrl: pulumi.Input<string> };
+
+/** The database server (in-cluster) or its URL (external), exposed to the apps as one Secret. */
+export class Postgres extends pulumi.ComponentResource {
+  /** Resources the apps wait for: the URL Secret and, in-cluster, the server. */
+  readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("event-platform:data:Postgres", name, {}, opts);
+    const labels = { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/part-of": "event-platform" };
+    let url: pulumi.Input<string>;
+    const server: pulumi.Resource[] = [];
+    if (args.mode === "external") {
+      url = args.databaseUrl;
+    } else {
+      const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
+      const credentials = new k8s.core.v1.Secret(
+        `${name}-credentials`,
+        {
+          metadata: { name: "postgres-credentials", namespace: args.namespace, labels },
+          type: "Opaque",
+          stringData: { POSTGRES_USER: USER, POSTGRES_PASSWORD: password.result, POSTGRES_DB: DATABASE },
+        },
+        { parent: this },
+      );
+      const service = new k8s.core.v1.Service(
+        `${name}-service`,
+        {
+          metadata: { name: "postgres", namespace: args.namespace, labels },
+          spec: { selector: labels, ports: [{ name: "postgres", port: PORT, targetPort: PORT }], clusterIP: "None" },
+        },
+        { parent: this },
+      );
+      const statefulSet = new k8s.apps.v1.StatefulSet(
+        `${name}-statefulset`,
+        {
+          metadata: { name: "postgres", namespace: args.namespace, labels },
+          spec: {
+            serviceName: "postgres",
+            replicas: 1,
+            selector: { matchLabels: labels },
+            template: {
+              metadata: { labels },
+              spec: {
+                securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999 },
+                containers: [
+                  {
+                    name: "postgres",
+                    image: args.image,
+                    ports: [{ name: "postgres", containerPort: PORT }],
+                    envFrom: [{ secretRef: { name: "postgres-credentials" } }],
+                    env: [{ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }],
+                    volumeMounts: [{ name: "data", mountPath: "/var/lib/postgresql/data" }],
+                    readinessProbe: { exec: { command: ["pg_isready", "-U", USER, "-d", DATABASE] }, periodSeconds: 5 },
+                    livenessProbe: { exec: { command: ["pg_isready", "-U", USER, "-d", DATABASE] }, periodSeconds: 20 },
+                    resources: {
+                      requests: { cpu: "100m", memory: "256Mi" },
+                      limits: { cpu: "1", memory: "512Mi" },
+                    },
+                    securityContext: { allowPrivilegeEscalation: false },
+                  },
+                ],
+              },
+            },
+            volumeClaimTemplates: [
+              {
+                metadata: { name: "data" },
+                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.storageSize } } },
+              },
+            ],
+          },
+        },
+        { parent: this, dependsOn: [credentials] },
+      );
+      server.push(service, statefulSet);
+      url = pulumi.interpolate`postgres://${USER}:${password.result}@postgres.${args.namespace}.svc:${PORT}/${DATABASE}`;
+    }
+    const urlSecret = new k8s.core.v1.Secret(
+      `${name}-url`,
+      {
+        metadata: { name: DATABASE_URL_SECRET, namespace: args.namespace, labels },
+        type: "Opaque",
+        stringData: { url: pulumi.secret(url) },
+      },
+      { parent: this },
+    );
+    this.ready = [urlSecret, ...server];
+    this.registerOutputs({});
+  }
+}

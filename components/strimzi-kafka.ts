@@ -1,0 +1,127 @@
+// A Strimzi KRaft cluster: node pool, Kafka, the catalog's topics and, when secured, its own CA and the sidecars' SCRAM user.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import type { StrimziSettings } from "../stacks/profile";
+import {
+  bootstrapAddress,
+  clusterCaCertSecretName,
+  clusterCaKeySecretName,
+  kafka,
+  kafkaTopics,
+  nodePool,
+  SIDECAR_USER,
+  type StrimziTopicSettings,
+  sidecarUser,
+} from "../specs/strimzi";
+import { customResource } from "./custom-resource";
+
+export interface StrimziKafkaArgs {
+  /** Cluster settings from the stack's config. */
+  settings: StrimziSettings;
+  /** Replication of the internal and catalog topics. */
+  topics: StrimziTopicSettings;
+  /** The operator's Helm release: it installs the CRDs, so every custom resource waits for it. */
+  operatorRelease: pulumi.Resource;
+}
+
+/** SCRAM credentials of the sidecars' KafkaUser, and the CA that signs the brokers' certificates. */
+export interface SidecarCredentials {
+  username: string;
+  password: pulumi.Output<string>;
+  caCertPem: pulumi.Output<string>;
+}
+
+/** The Kafka cluster and its topics. Apps depend on `ready`, which Pulumi completes once the cluster is Ready. */
+export class StrimziKafka extends pulumi.ComponentResource {
+  readonly bootstrapServers: string;
+  /** The `Kafka` resource; it carries `pulumi.com/waitFor: condition=Ready`. */
+  readonly ready: k8s.apiextensions.CustomResource;
+  readonly topics: k8s.apiextensions.CustomResource[];
+  /** Set when the cluster authenticates clients (SCRAM over TLS). */
+  readonly sidecarCredentials?: SidecarCredentials;
+
+  constructor(name: string, args: StrimziKafkaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("event-platform:kafka:StrimziKafka", name, {}, opts);
+    const { settings } = args;
+    const afterOperator = { parent: this, dependsOn: [args.operatorRelease] };
+    const caSecrets = settings.authentication === "scram-sha-512" ? this.clusterCa(name, settings) : undefined;
+
+    const pool = customResource(name, nodePool(settings), afterOperator);
+    this.ready = customResource(name, kafka(settings, args.topics), {
+      ...afterOperator,
+      dependsOn: [args.operatorRelease, pool, ...(caSecrets?.resources ?? [])],
+    });
+    this.topics = kafkaTopics(settings, args.topics).map((topic) => customResource(name, topic, afterOperator));
+    this.bootstrapServers = bootstrapAddress(settings);
+
+    if (caSecrets) {
+      const password = new random.RandomPassword(`${name}-sidecar-password`, { length: 32, special: false }, { parent: this });
+      const passwordSecret = new k8s.core.v1.Secret(
+        `${name}-sidecar-password`,
+        {
+          metadata: { name: `${SIDECAR_USER}-password`, namespace: settings.namespace },
+          type: "Opaque",
+          stringData: { password: password.result },
+        },
+        { parent: this },
+      );
+      customResource(name, sidecarUser(settings, `${SIDECAR_USER}-password`), {
+        ...afterOperator,
+        dependsOn: [args.operatorRelease, passwordSecret, this.ready],
+      });
+      this.sidecarCredentials = { username: SIDECAR_USER, password: password.result, caCertPem: caSecrets.certPem };
+    }
+
+    this.registerOutputs({ bootstrapServers: this.bootstrapServers });
+  }
+
+  /**
+   * A cluster CA of the program's own, installed where Strimzi looks for it. Strimzi's generated CA would live
+   * only in the Kafka namespace; owning it lets the sidecars' namespace receive the certificate at deploy time.
+   * Strimzi does not renew a user-provided CA: it is valid for three years (see README, "Rotating the Kafka CA").
+   */
+  private clusterCa(name: string, settings: StrimziSettings) {
+    const key = new tls.PrivateKey(`${name}-cluster-ca-key`, { algorithm: "RSA", rsaBits: 4096 }, { parent: this });
+    const cert = new tls.SelfSignedCert(
+      `${name}-cluster-ca-cert`,
+      {
+        privateKeyPem: key.privateKeyPem,
+        isCaCertificate: true,
+        validityPeriodHours: 3 * 365 * 24,
+        allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
+        subject: { commonName: `${settings.clusterName}-cluster-ca`, organization: "event-platform" },
+      },
+      { parent: this },
+    );
+    const labels = { "strimzi.io/kind": "Kafka", "strimzi.io/cluster": settings.clusterName };
+    const certSecret = new k8s.core.v1.Secret(
+      `${name}-cluster-ca-cert`,
+      {
+        metadata: {
+          name: clusterCaCertSecretName(settings),
+          namespace: settings.namespace,
+          labels,
+          annotations: { "strimzi.io/ca-cert-generation": "0" },
+        },
+        stringData: { "ca.crt": cert.certPem },
+      },
+      { parent: this },
+    );
+    const keySecret = new k8s.core.v1.Secret(
+      `${name}-cluster-ca`,
+      {
+        metadata: {
+          name: clusterCaKeySecretName(settings),
+          namespace: settings.namespace,
+          labels,
+          annotations: { "strimzi.io/ca-key-generation": "0" },
+        },
+        stringData: { "ca.key": key.privateKeyPemPkcs8 },
+      },
+      { parent: this },
+    );
+    return { certPem: cert.certPem, resources: [certSecret, keySecret] };
+  }
+}

@@ -1,0 +1,36 @@
+// The Strimzi cluster operator, installed from its OCI Helm chart and watching the Kafka namespace.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+export const STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator";
+
+export interface StrimziOperatorArgs {
+  /** Namespace of the operator; it watches this namespace for Kafka resources. */
+  namespace: pulumi.Input<string>;
+  /** Operator and chart version (they are the same for Strimzi). */
+  version: string;
+}
+
+/** The Strimzi operator. Custom resources of Strimzi must depend on `release`, which installs the CRDs. */
+export class StrimziOperator extends pulumi.ComponentResource {
+  /** The Helm release; it waits until the operator runs. */
+  readonly release: k8s.helm.v3.Release;
+
+  constructor(name: string, args: StrimziOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("event-platform:kafka:StrimziOperator", name, {}, opts);
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: "strimzi",
+        chart: STRIMZI_CHART,
+        version: args.version,
+        namespace: args.namespace,
+        // The chart's default: watch only its own namespace, where the Kafka cluster lives.
+        values: { watchAnyNamespace: false },
+        atomic: true,
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ release: this.release.status });
+  }
+}

@@ -1,0 +1,295 @@
+// The stack's configuration, read once: the environment's profile with the stack's overrides, validated with errors that name the key.
+import * as pulumi from "@pulumi/pulumi";
+import { Ajv, type ErrorObject } from "ajv";
+import Type from "typebox";
+import { PROFILES } from "../stacks/index";
+import type { Environment, PlatformProfile } from "../stacks/profile";
+
+export const CONFIG_NAMESPACE = "event-platform";
+
+/** Kafka versions Strimzi 1.2.0 can run. */
+export const STRIMZI_KAFKA_VERSIONS = ["4.2.0", "4.2.1", "4.3.0", "4.3.1"] as const;
+
+const Quantity = Type.String({ pattern: "^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$" });
+const GoDuration = Type.String({ pattern: "^([0-9]+(ms|s|m|h))+$" });
+const Resources = Type.Object(
+  {
+    requests: Type.Object({ cpu: Quantity, memory: Quantity }, { additionalProperties: false }),
+    limits: Type.Object({ cpu: Quantity, memory: Quantity }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+const Retry = Type.Partial(
+  Type.Object({ maxRetries: Type.Integer({ minimum: 0, maximum: 100 }), maxInterval: GoDuration }),
+  { additionalProperties: false },
+);
+const DnsLabel = Type.String({ pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", maxLength: 63 });
+const open = { additionalProperties: false } as const;
+
+/** What a stack file may set: every key optional, each overriding the profile's value. */
+const StackOverrides = Type.Partial(
+  Type.Object({
+    profile: Type.Union([Type.Literal("dev"), Type.Literal("prod")]),
+    namespace: DnsLabel,
+    kafka: Type.Partial(
+      Type.Object({
+        mode: Type.Union([Type.Literal("strimzi"), Type.Literal("redpanda-cloud"), Type.Literal("external")]),
+        strimzi: Type.Partial(
+          Type.Object({
+            namespace: DnsLabel,
+            clusterName: DnsLabel,
+            kafkaVersion: Type.Union(STRIMZI_KAFKA_VERSIONS.map((v) => Type.Literal(v))),
+            nodes: Type.Integer({ minimum: 1, maximum: 99 }),
+            storage: Type.Union([
+              Type.Object({ type: Type.Literal("ephemeral") }, open),
+              Type.Object(
+                { type: Type.Literal("persistent-claim"), size: Quantity, storageClass: Type.Optional(Type.String()) },
+                open,
+              ),
+            ]),
+            authentication: Type.Union([Type.Literal("scram-sha-512"), Type.Literal("none")]),
+            resources: Resources,
+          }),
+          open,
+        ),
+        bootstrapServers: Type.Array(Type.String({ pattern: "^[^\\s,]+:[0-9]+$" }), { minItems: 1 }),
+        username: Type.String(),
+        saslMechanism: Type.Union([Type.Literal("SHA-256"), Type.Literal("SHA-512")]),
+        replicationFactor: Type.Integer({ minimum: 1, maximum: 9 }),
+        minInsyncReplicas: Type.Integer({ minimum: 1, maximum: 9 }),
+        protocolVersion: Type.String({ pattern: "^[0-9]+\\.[0-9]+\\.[0-9]+$" }),
+      }),
+      open,
+    ),
+    dapr: Type.Partial(
+      Type.Object({
+        install: Type.Boolean(),
+        namespace: DnsLabel,
+        chartVersion: Type.String({ pattern: "^1\\.18\\.[0-9]+$" }),
+        highAvailability: Type.Boolean(),
+        logLevel: Type.Union(["debug", "info", "warn", "error"].map((l) => Type.Literal(l))),
+        tracingSamplingRate: Type.String({ pattern: "^(0(\\.[0-9]+)?|1)$" }),
+        otlpEndpoint: Type.String(),
+        inboundRetry: Retry,
+        outboundRetry: Retry,
+      }),
+      open,
+    ),
+    postgres: Type.Partial(
+      Type.Object({
+        mode: Type.Union([Type.Literal("in-cluster"), Type.Literal("external")]),
+        image: Type.String({ minLength: 1 }),
+        storageSize: Quantity,
+      }),
+      open,
+    ),
+    apps: Type.Partial(
+      Type.Object({
+        imageRegistry: Type.String({ minLength: 1 }),
+        imageTag: Type.String({ minLength: 1 }),
+        replicas: Type.Integer({ minimum: 1, maximum: 50 }),
+        disruptionBudget: Type.Boolean(),
+        resources: Resources,
+      }),
+      open,
+    ),
+  }),
+  open,
+);
+export type StackOverrides = Type.Static<typeof StackOverrides>;
+
+/** Stack config keys that hold secrets; they are read with `requireSecret` and stay secret in state. */
+export interface PlatformSecrets {
+  /** SASL password of Redpanda Cloud or the external cluster. */
+  kafkaPassword?: pulumi.Output<string>;
+  /** PostgreSQL URL when `postgres.mode` is `external`. */
+  databaseUrl?: pulumi.Output<string>;
+}
+
+/** The validated configuration of one stack. */
+export interface PlatformConfig extends PlatformProfile {
+  stack: string;
+  secrets: PlatformSecrets;
+}
+
+/** Thrown for invalid stack config; the message names the key, the value and what is allowed. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+const validateOverrides = ajv.compile(StackOverrides);
+
+function keyOf(error: ErrorObject): string {
+  const path = error.instancePath.split("/").filter(Boolean);
+  const extra = (error.params as { additionalProperty?: string }).additionalProperty;
+  if (extra) path.push(extra);
+  const [top, ...rest] = path;
+  return `${CONFIG_NAMESPACE}:${top ?? ""}${rest.length ? `.${rest.join(".")}` : ""}`;
+}
+
+function valueAt(raw: unknown, error: ErrorObject): unknown {
+  return error.instancePath
+    .split("/")
+    .filter(Boolean)
+    .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], raw);
+}
+
+function describe(error: ErrorObject, raw: unknown): string | undefined {
+  const key = keyOf(error);
+  if (error.keyword === "additionalProperties") return `${key} is not a known setting`;
+  const value = JSON.stringify(valueAt(raw, error));
+  if (error.keyword === "const") return undefined; // reported once by the enclosing anyOf
+  if (error.keyword === "anyOf") {
+    const options = (error.parentSchema?.anyOf as { const?: unknown }[] | undefined)
+      ?.map((s) => s.const)
+      .filter((c) => c !== undefined);
+    return options?.length
+      ? `${key}: ${value} is not allowed; allowed: ${options.join(", ")}`
+      : `${key}: ${value} does not match any allowed shape`;
+  }
+  return `${key}: ${value} is not allowed; it ${error.message}`;
+}
+
+/** Checks the raw stack values; every problem names its key. */
+function checkShape(raw: Record<string, unknown>): string[] {
+  if (validateOverrides(raw)) return [];
+  const errors = validateOverrides.errors ?? [];
+  // Inside a failed anyOf only the anyOf itself is reported, unless a branch has the right shape.
+  const anyOfPaths = errors.filter((e) => e.keyword === "anyOf").map((e) => e.schemaPath);
+  const problems = errors
+    .filter((e) => e.keyword === "anyOf" || !anyOfPaths.some((p) => e.schemaPath.startsWith(`${p}/`)))
+    .map((e) => describe(e, raw))
+    .filter((p): p is string => p !== undefined);
+  return [...new Set(problems)];
+}
+
+function merge<T>(base: T, override: unknown): T {
+  if (override === undefined) return base;
+  if (typeof base !== "object" || base === null || Array.isArray(base) || typeof override !== "object") {
+    return override as T;
+  }
+  const result: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(override as Record<string, unknown>)) {
+    // A storage override replaces the whole union member rather than mixing two of them.
+    result[key] = key === "storage" ? value : merge(result[key], value);
+  }
+  return result as T;
+}
+
+const k = (key: string) => `${CONFIG_NAMESPACE}:${key}`;
+
+/** Rules that span keys or depend on the environment. */
+function checkRules(p: PlatformProfile, secretsSet: { kafkaPassword: boolean; databaseUrl: boolean }): string[] {
+  const problems: string[] = [];
+  const { kafka } = p;
+  if (kafka.minInsyncReplicas > kafka.replicationFactor) {
+    problems.push(
+      `${k("kafka.minInsyncReplicas")}: ${kafka.minInsyncReplicas} exceeds ${k("kafka.replicationFactor")} (${kafka.replicationFactor})`,
+    );
+  }
+  if (kafka.mode === "strimzi" && kafka.replicationFactor > kafka.strimzi.nodes) {
+    problems.push(
+      `${k("kafka.replicationFactor")}: ${kafka.replicationFactor} exceeds the broker count ${k("kafka.strimzi.nodes")} (${kafka.strimzi.nodes})`,
+    );
+  }
+  if (kafka.mode !== "strimzi" && kafka.bootstrapServers.length === 0) {
+    problems.push(`${k("kafka.bootstrapServers")} is required when ${k("kafka.mode")} is ${kafka.mode}`);
+  }
+  if (kafka.mode === "redpanda-cloud") {
+    if (!kafka.username) problems.push(`${k("kafka.username")} is required when ${k("kafka.mode")} is redpanda-cloud`);
+    if (kafka.replicationFactor !== 3) {
+      problems.push(
+        `${k("kafka.replicationFactor")}: ${kafka.replicationFactor} is not allowed on Redpanda Cloud; allowed: 3 (Redpanda resets any other value to 3)`,
+      );
+    }
+  }
+  if (kafka.mode !== "strimzi" && kafka.username && !secretsSet.kafkaPassword) {
+    problems.push(
+      `${k("kafkaPassword")} is required when ${k("kafka.username")} is set: pulumi config set --secret kafkaPassword <password>`,
+    );
+  }
+  if (p.postgres.mode === "external" && !secretsSet.databaseUrl) {
+    problems.push(
+      `${k("databaseUrl")} is required when ${k("postgres.mode")} is external: pulumi config set --secret databaseUrl <postgres://...>`,
+    );
+  }
+  if (p.environment === "prod") {
+    if (kafka.replicationFactor < 3) {
+      problems.push(
+        `${k("kafka.replicationFactor")}: ${kafka.replicationFactor} is too low for prod; allowed: 3 or more`,
+      );
+    }
+    if (kafka.minInsyncReplicas < 2) {
+      problems.push(
+        `${k("kafka.minInsyncReplicas")}: ${kafka.minInsyncReplicas} is too low for prod; allowed: 2 or more`,
+      );
+    }
+    if (kafka.mode === "strimzi" && kafka.strimzi.authentication !== "scram-sha-512") {
+      problems.push(`${k("kafka.strimzi.authentication")}: "none" is not allowed in prod; allowed: scram-sha-512`);
+    }
+    if (kafka.mode === "strimzi" && kafka.strimzi.storage.type !== "persistent-claim") {
+      problems.push(
+        `${k("kafka.strimzi.storage")}: ephemeral storage is not allowed in prod; allowed: persistent-claim`,
+      );
+    }
+    if (kafka.mode === "external" && !kafka.username) {
+      problems.push(`${k("kafka.username")} is required in prod: the external cluster must use SASL SCRAM over TLS`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Resolves a stack's configuration from its raw values: picks the profile (the stack name, or `profile`),
+ * applies the overrides and validates the result. Pure, so tests and the plan command call it directly.
+ */
+export function resolveConfig(
+  stack: string,
+  raw: Record<string, unknown>,
+  secrets: PlatformSecrets = {},
+): PlatformConfig {
+  const problems = checkShape(raw);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const overrides = raw as StackOverrides;
+  const environment = overrides.profile ?? (stack in PROFILES ? (stack as Environment) : undefined);
+  if (!environment) {
+    throw new ConfigError([`${k("profile")} is required for stack "${stack}"; allowed: dev, prod`]);
+  }
+  const { profile: _, ...settings } = overrides;
+  const resolved = merge(PROFILES[environment], settings);
+  if (resolved.kafka.mode === "redpanda-cloud" && settings.kafka?.replicationFactor === undefined) {
+    // Redpanda Cloud replicates every topic 3 times whatever is asked; declare what it does.
+    resolved.kafka = { ...resolved.kafka, replicationFactor: 3 };
+  }
+  const ruleProblems = checkRules(resolved, {
+    kafkaPassword: secrets.kafkaPassword !== undefined,
+    databaseUrl: secrets.databaseUrl !== undefined,
+  });
+  if (ruleProblems.length > 0) throw new ConfigError(ruleProblems);
+  return { ...resolved, stack, secrets };
+}
+
+const STRING_KEYS = ["profile", "namespace"] as const;
+const OBJECT_KEYS = ["kafka", "dapr", "postgres", "apps"] as const;
+
+/** Reads this stack's config through `pulumi.Config`; the only place in the program that does. */
+export function loadConfig(): PlatformConfig {
+  const config = new pulumi.Config(CONFIG_NAMESPACE);
+  const raw: Record<string, unknown> = {};
+  for (const key of STRING_KEYS) {
+    const value = config.get(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  for (const key of OBJECT_KEYS) {
+    const value = config.getObject<unknown>(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  return resolveConfig(pulumi.getStack(), raw, {
+    kafkaPassword: config.getSecret("kafkaPassword"),
+    databaseUrl: config.getSecret("databaseUrl"),
+  });
+}

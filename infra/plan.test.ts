@@ -1,0 +1,392 @@
+// The Pulumi program as `npm run plan` runs it (Pulumi's mock runtime, loaded like the language host) for dev, prod and each Kafka mode.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { DEAD_LETTER_TOPIC, TOPIC_LIST } from "@event-platform/events";
+import { beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { APP_LIST } from "../specs/apps";
+import { validateManifests } from "../test/support/k8s-schemas";
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, "..");
+
+interface PlannedResource {
+  type: string;
+  name: string;
+  parent?: { type: string; name: string };
+  dependsOn: { type: string; name: string }[];
+  inputs: Record<string, unknown> & { metadata?: { name?: string; namespace?: string } };
+}
+
+interface Plan {
+  code: number;
+  stdout: string;
+  stderr: string;
+  resources: PlannedResource[];
+  manifests: Record<string, unknown>[];
+}
+
+/**
+ * Runs `node infra/plan.js` as `npm run plan` does. The dev stack is planned with type checking as `pulumi up`
+ * would; the variants skip it (PULUMI_NODEJS_TRANSPILE_ONLY, a real Pulumi switch) since `npm run typecheck` covers it.
+ */
+async function plan(stack: string, options: { config?: string; typeCheck?: boolean } = {}): Promise<Plan> {
+  const out = mkdtempSync(path.join(tmpdir(), `plan-${stack}-`));
+  const args = ["infra/plan.js", "--stack", stack, "--out", out];
+  if (options.config) {
+    const file = path.join(out, `Pulumi.${stack}.yaml`);
+    writeFileSync(file, options.config);
+    args.push("--config-file", file);
+  }
+  const env = { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: options.typeCheck ? "false" : "true" };
+  const result = await run("node", args, { cwd: ROOT, env, maxBuffer: 32 * 1024 * 1024 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({
+      code: error.code,
+      stdout: error.stdout,
+      stderr: error.stderr,
+    }),
+  );
+  if (result.code !== 0) return { ...result, resources: [], manifests: [] };
+  return {
+    ...result,
+    resources: JSON.parse(readFileSync(path.join(out, "resources.json"), "utf8")) as PlannedResource[],
+    manifests: YAML.parseAllDocuments(readFileSync(path.join(out, "manifests.yaml"), "utf8")).map(
+      (d) => d.toJS() as Record<string, unknown>,
+    ),
+  };
+}
+
+const REDPANDA = `config:
+  event-platform:profile: prod
+  event-platform:kafka:
+    mode: redpanda-cloud
+    bootstrapServers: ["seed-0.cluster.redpanda.example:9092"]
+    username: event-platform
+    saslMechanism: SHA-256
+  event-platform:kafkaPassword:
+    secure: v1:placeholder
+  event-platform:databaseUrl:
+    secure: v1:placeholder
+`;
+
+const EXTERNAL = `config:
+  event-platform:profile: dev
+  event-platform:kafka:
+    mode: external
+    bootstrapServers: ["kafka-0.example:9092", "kafka-1.example:9092"]
+`;
+
+const byType = (p: Plan, type: string) => p.resources.filter((r) => r.type === type);
+const manifestsOf = (p: Plan, kind: string) => p.manifests.filter((m) => m.kind === kind);
+const spec = (m: Record<string, unknown>) => m.spec as Record<string, unknown>;
+type Meta = { name: string; value?: string; secretKeyRef?: { name: string; key: string } };
+const metadataOf = (component: Record<string, unknown>) =>
+  Object.fromEntries((spec(component).metadata as Meta[]).map((m) => [m.name, m.value ?? m.secretKeyRef]));
+const named = (p: Plan, kind: string, name: string) =>
+  manifestsOf(p, kind).find((m) => (m.metadata as { name: string }).name === name) as Record<string, unknown>;
+
+/** Placeholders the plan puts in place of secret config, random passwords and private keys. */
+const SECRET_PLACEHOLDER = /plan-secret\(/;
+
+let dev: Plan;
+let prod: Plan;
+let redpanda: Plan;
+let external: Plan;
+
+beforeAll(async () => {
+  [dev, prod, redpanda, external] = await Promise.all([
+    plan("dev", { typeCheck: true }),
+    plan("prod"),
+    plan("prod-redpanda", { config: REDPANDA }),
+    plan("dev-external", { config: EXTERNAL }),
+  ]);
+}, 180_000);
+
+describe("every plan", () => {
+  const plans = () => ({ dev, prod, redpanda, external });
+
+  it("succeeds and prints the resource tree", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      expect(p.stderr, name).toBe("");
+      expect(p.code, name).toBe(0);
+      expect(p.stdout, name).toContain("pulumi:pulumi:Stack");
+      expect(p.stdout, name).toContain("  event-platform:index:EventPlatform  event-platform");
+    }
+  });
+
+  it("renders Kubernetes objects that validate against the upstream CRDs and Kubernetes schemas", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      expect(p.manifests.length, name).toBeGreaterThan(20);
+      expect(validateManifests(p.manifests), name).toEqual([]);
+    }
+  });
+
+  it("never puts a secret in a resource input unmasked", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const leaks = p.resources.filter((r) => SECRET_PLACEHOLDER.test(JSON.stringify(r.inputs)));
+      expect(
+        leaks.map((r) => `${r.type} ${r.name}`),
+        name,
+      ).toEqual([]);
+      for (const secret of manifestsOf(p, "Secret")) {
+        const values = Object.values((secret.stringData ?? secret.data) as Record<string, string>);
+        expect(values.length).toBeGreaterThan(0);
+        for (const value of values) expect(value).toBe("[secret]");
+      }
+    }
+  });
+
+  it("gives every subscription the dead-letter topic, except the dead-letter desk's own", () => {
+    for (const p of Object.values(plans())) {
+      const subscriptions = manifestsOf(p, "Subscription");
+      expect(subscriptions.map((s) => (s.metadata as { name: string }).name).sort()).toEqual(
+        ["dead-letters-dead-letters", "gateway-task-updates", "notification-reminders", "recurring-task-events"].sort(),
+      );
+      for (const s of subscriptions) {
+        const topic = spec(s).topic;
+        expect(spec(s).deadLetterTopic, String(topic)).toBe(
+          topic === DEAD_LETTER_TOPIC ? undefined : DEAD_LETTER_TOPIC,
+        );
+      }
+    }
+  });
+
+  it("puts the Dapr annotations on each app's pod template, as strings", () => {
+    for (const p of Object.values(plans())) {
+      for (const app of APP_LIST) {
+        const deployment = named(p, "Deployment", app.id);
+        const template = (spec(deployment).template as { metadata: { annotations: Record<string, string> } }).metadata;
+        expect(template.annotations).toMatchObject({
+          "dapr.io/enabled": "true",
+          "dapr.io/app-id": app.id,
+          "dapr.io/app-port": String(app.port),
+          "dapr.io/config": "event-platform",
+        });
+        expect((deployment.metadata as { annotations?: unknown }).annotations).toBeUndefined();
+      }
+    }
+  });
+
+  it("hardens every app container: non-root, read-only root, no privilege escalation, probes, limits", () => {
+    for (const p of Object.values(plans())) {
+      for (const deployment of manifestsOf(p, "Deployment")) {
+        const pod = (spec(deployment).template as { spec: Record<string, unknown> }).spec;
+        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
+        for (const container of pod.containers as Record<string, Record<string, unknown>>[]) {
+          expect(container.securityContext).toMatchObject({
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+          });
+          expect(container.livenessProbe).toMatchObject({ httpGet: { path: "/healthz" } });
+          expect(container.readinessProbe).toMatchObject({ httpGet: { path: "/readyz" } });
+          expect(container.resources).toHaveProperty("limits.memory");
+          expect(container.resources).toHaveProperty("requests.cpu");
+        }
+      }
+    }
+  });
+
+  it("makes every app wait for the Dapr resources and for Kafka", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      for (const service of byType(p, "event-platform:apps:AppService")) {
+        const deps = service.dependsOn.map((d) => d.type);
+        expect(deps, name).toContain("kubernetes:dapr.io/v1alpha1:Component");
+        expect(deps, name).toContain("kubernetes:dapr.io/v2alpha1:Subscription");
+        expect(deps, name).toContain("kubernetes:dapr.io/v1alpha1:Resiliency");
+        expect(deps, name).toContain("kubernetes:helm.sh/v3:Release");
+        const kafkaDeps =
+          name === "dev" || name === "prod" ? "kubernetes:kafka.strimzi.io/v1:Kafka" : "kafka:index/topic:Topic";
+        expect(deps, name).toContain(kafkaDeps);
+      }
+    }
+  });
+});
+
+describe("Strimzi mode", () => {
+  it("installs the operator from the OCI chart 1.2.0 and creates every custom resource after it", () => {
+    for (const p of [dev, prod]) {
+      const [release] = byType(p, "kubernetes:helm.sh/v3:Release").filter((r) => r.name.includes("strimzi"));
+      expect(release?.inputs).toMatchObject({
+        chart: "oci://quay.io/strimzi-helm/strimzi-kafka-operator",
+        version: "1.2.0",
+        namespace: "kafka",
+      });
+      const custom = p.resources.filter((r) => r.type.startsWith("kubernetes:kafka.strimzi.io/"));
+      expect(custom.length).toBeGreaterThanOrEqual(6);
+      for (const r of custom)
+        expect(r.dependsOn, r.name).toContainEqual({ type: "kubernetes:helm.sh/v3:Release", name: release?.name });
+    }
+  });
+
+  it("creates a KafkaTopic per catalog topic with the catalog's settings", () => {
+    for (const [p, replicas, minIsr] of [
+      [dev, 1, "1"],
+      [prod, 3, "2"],
+    ] as const) {
+      for (const topic of TOPIC_LIST) {
+        expect(spec(named(p, "KafkaTopic", topic.name))).toEqual({
+          topicName: topic.name,
+          partitions: topic.partitions,
+          replicas,
+          config: {
+            "retention.ms": String(topic.retentionMs),
+            "cleanup.policy": topic.cleanupPolicy,
+            "min.insync.replicas": minIsr,
+          },
+        });
+      }
+    }
+  });
+
+  it("dev: one ephemeral dual-role node, a plain listener and authType none", () => {
+    const pool = spec(named(dev, "KafkaNodePool", "dual-role"));
+    expect(pool).toMatchObject({
+      replicas: 1,
+      roles: ["controller", "broker"],
+      storage: { volumes: [{ type: "ephemeral" }] },
+    });
+    const kafka = named(dev, "Kafka", "events");
+    expect((kafka.metadata as { annotations: Record<string, string> }).annotations).toEqual({
+      "pulumi.com/waitFor": "condition=Ready",
+    });
+    expect(metadataOf(named(dev, "Component", "kafka-pubsub"))).toEqual({
+      brokers: "events-kafka-bootstrap.kafka.svc:9092",
+      authType: "none",
+      version: "3.9.0",
+      initialOffset: "oldest",
+    });
+  });
+
+  it("prod: three persistent nodes, SCRAM-SHA-512 over TLS with the program's CA, a KafkaUser limited to the catalog", () => {
+    expect(spec(named(prod, "KafkaNodePool", "dual-role"))).toMatchObject({
+      replicas: 3,
+      storage: { volumes: [{ type: "persistent-claim", size: "100Gi", deleteClaim: false }] },
+    });
+    const kafka = spec(named(prod, "Kafka", "events")) as { kafka: Record<string, unknown>; clusterCa: unknown };
+    expect(kafka.kafka.listeners).toEqual([
+      { name: "scram", port: 9093, type: "internal", tls: true, authentication: { type: "scram-sha-512" } },
+    ]);
+    expect(kafka.kafka.config).toMatchObject({ "default.replication.factor": 3, "min.insync.replicas": 2 });
+    expect(kafka.clusterCa).toEqual({ generateCertificateAuthority: false });
+    const acls = (
+      spec(named(prod, "KafkaUser", "dapr-sidecars")).authorization as {
+        acls: { resource: { type: string; name: string } }[];
+      }
+    ).acls;
+    expect(acls.filter((a) => a.resource.type === "topic").map((a) => a.resource.name)).toEqual(
+      TOPIC_LIST.map((t) => t.name),
+    );
+    expect(metadataOf(named(prod, "Component", "kafka-pubsub"))).toEqual({
+      brokers: "events-kafka-bootstrap.kafka.svc:9093",
+      authType: "password",
+      saslUsername: { name: "kafka-credentials", key: "username" },
+      saslPassword: { name: "kafka-credentials", key: "password" },
+      saslMechanism: "SHA-512",
+      disableTls: "false",
+      caCert: { name: "kafka-credentials", key: "ca.crt" },
+      version: "3.9.0",
+      initialOffset: "oldest",
+    });
+  });
+
+  it("prod: HA Dapr, two replicas per app and a disruption budget each", () => {
+    const [dapr] = byType(prod, "kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "dapr");
+    expect(dapr?.inputs).toMatchObject({ version: "1.18.3", values: { global: { ha: { enabled: true } } } });
+    for (const app of APP_LIST) expect(spec(named(prod, "Deployment", app.id)).replicas).toBe(2);
+    expect(manifestsOf(prod, "PodDisruptionBudget")).toHaveLength(APP_LIST.length);
+    expect(manifestsOf(dev, "PodDisruptionBudget")).toHaveLength(0);
+  });
+});
+
+describe("Redpanda Cloud mode", () => {
+  it("creates each catalog topic through @pulumi/kafka with an explicit name and replication 3, and no Strimzi", () => {
+    const [provider] = byType(redpanda, "pulumi:providers:kafka");
+    expect(provider?.inputs).toMatchObject({
+      bootstrapServers: JSON.stringify(["seed-0.cluster.redpanda.example:9092"]),
+      saslMechanism: "scram-sha256",
+      saslUsername: "event-platform",
+      saslPassword: "[secret]",
+      tlsEnabled: "true",
+    });
+    const topics = byType(redpanda, "kafka:index/topic:Topic");
+    expect(topics.map((t) => t.inputs.name)).toEqual(TOPIC_LIST.map((t) => t.name));
+    for (const t of topics) {
+      expect(t.inputs.replicationFactor).toBe(3);
+      expect(t.inputs.config).not.toHaveProperty("min.insync.replicas");
+    }
+    expect(redpanda.resources.filter((r) => r.type.includes("strimzi"))).toEqual([]);
+  });
+
+  it("gives Dapr SCRAM SHA-256 over TLS with the credentials in a Secret", () => {
+    expect(metadataOf(named(redpanda, "Component", "kafka-pubsub"))).toEqual({
+      brokers: "seed-0.cluster.redpanda.example:9092",
+      authType: "password",
+      saslUsername: { name: "kafka-credentials", key: "username" },
+      saslPassword: { name: "kafka-credentials", key: "password" },
+      saslMechanism: "SHA-256",
+      disableTls: "false",
+      version: "3.9.0",
+      initialOffset: "oldest",
+    });
+    expect(Object.keys(named(redpanda, "Secret", "kafka-credentials").stringData as object).sort()).toEqual([
+      "password",
+      "username",
+    ]);
+  });
+});
+
+describe("external mode", () => {
+  it("uses the configured brokers, creates the topics through @pulumi/kafka and keeps min.insync.replicas", () => {
+    const topics = byType(external, "kafka:index/topic:Topic");
+    expect(topics).toHaveLength(TOPIC_LIST.length);
+    expect(topics[0]?.inputs.config).toMatchObject({ "min.insync.replicas": "1" });
+    expect(metadataOf(named(external, "Component", "kafka-pubsub")).brokers).toBe(
+      "kafka-0.example:9092,kafka-1.example:9092",
+    );
+  });
+});
+
+describe("gateway fan-out", () => {
+  it("gives the gateway its own component whose consumer group is the pod name", () => {
+    for (const p of [dev, prod, redpanda, external]) {
+      const gateway = named(p, "Component", "gateway-pubsub");
+      expect(metadataOf(gateway).consumerGroup).toBe("{podName}");
+      expect(gateway.scopes).toEqual(["gateway"]);
+    }
+  });
+});
+
+describe("invalid config", () => {
+  it.each([
+    [
+      "kafka.mode: zookeeper",
+      "config:\n  event-platform:kafka:\n    mode: zookeeper\n",
+      'event-platform:kafka.mode: "zookeeper" is not allowed; allowed: strimzi, redpanda-cloud, external',
+    ],
+    [
+      "node replicas 0",
+      "config:\n  event-platform:kafka:\n    strimzi:\n      nodes: 0\n",
+      "event-platform:kafka.strimzi.nodes: 0 is not allowed; it must be >= 1",
+    ],
+    [
+      "prod with replication 1",
+      "config:\n  event-platform:profile: prod\n  event-platform:databaseUrl:\n    secure: v1:x\n  event-platform:kafka:\n    replicationFactor: 1\n    minInsyncReplicas: 1\n",
+      "event-platform:kafka.replicationFactor: 1 is too low for prod; allowed: 3 or more",
+    ],
+  ])(
+    "%s: exits non-zero with the config error naming the key, and nothing else",
+    async (_, config, message) => {
+      const result = await plan("dev", { config });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toContain(message);
+      expect(result.stderr.split("\n")[0]).toBe("Invalid stack configuration:");
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    },
+    60_000,
+  );
+});

@@ -1,0 +1,220 @@
+// Dapr resources as pure functions of config and the catalogs: pub/sub components, subscriptions, resiliency, configuration.
+import { DEAD_LETTER_TOPIC } from "@event-platform/events";
+import {
+  APP_LIST,
+  type AppSpec,
+  type AppSubscription,
+  appsUsing,
+  GATEWAY_PUBSUB,
+  PUBSUB,
+  type PubsubName,
+} from "./apps";
+
+/** A reference to one key of a Kubernetes Secret, read by the sidecar through the Kubernetes secret store. */
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
+
+/**
+ * How the sidecars authenticate to Kafka.
+ * - `none`: a plain listener (dev Strimzi); Dapr turns TLS off with `authType: none`.
+ * - `scram`: SASL SCRAM over TLS (Redpanda Cloud, prod Strimzi, most managed Kafka); `caCert` when the
+ *   brokers' certificate is not signed by a public CA (Strimzi's cluster CA).
+ */
+export type KafkaAuth =
+  | { type: "none" }
+  | {
+      type: "scram";
+      /** Dapr's spelling: exactly `SHA-256` or `SHA-512` (anything else silently falls back to PLAIN). */
+      mechanism: "SHA-256" | "SHA-512";
+      username: SecretKeyRef;
+      password: SecretKeyRef;
+      caCert?: SecretKeyRef;
+    };
+
+export interface PubsubSettings {
+  /** Comma-separated bootstrap servers. */
+  brokers: string;
+  auth: KafkaAuth;
+  /** Kafka protocol version the Sarama client speaks; Dapr's default (2.0.0) predates what Kafka 4 accepts. */
+  protocolVersion: string;
+  /** Where a new consumer group starts: `oldest` so that nothing published before a group exists is lost. */
+  initialOffset: "oldest" | "newest";
+}
+
+export interface RetrySettings {
+  /** Retries after the first attempt. */
+  maxRetries: number;
+  /** Upper bound of the exponential backoff, as a Go duration (`15s`). */
+  maxInterval: string;
+}
+
+export interface DaprSettings {
+  namespace: string;
+  /** Namespace of the Dapr control plane; its sentry issues the sidecars' mTLS certificates. */
+  controlPlaneNamespace: string;
+  pubsub: PubsubSettings;
+  /** Delivery to the apps: bounded, so a poison event reaches the dead-letter topic. */
+  inboundRetry: RetrySettings;
+  /** Publishing to Kafka. */
+  outboundRetry: RetrySettings;
+  /** Fraction of requests traced, as a string ("1", "0.1"). */
+  tracingSamplingRate: string;
+  /** OTLP endpoint for traces, such as `otel-collector.observability.svc:4317`; none keeps tracing in-sidecar. */
+  otlpEndpoint?: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** A Kubernetes object as the program renders it: plain data, validated against the upstream schemas in tests. */
+export interface KubernetesObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+export type MetadataItem = { name: string; value: string } | { name: string; secretKeyRef: SecretKeyRef };
+
+export const CONFIGURATION_NAME = "event-platform";
+export const RESILIENCY_NAME = "event-platform";
+const INBOUND_RETRY = "pubsubInbound";
+const OUTBOUND_RETRY = "pubsubOutbound";
+
+/** The `pubsub.kafka` metadata for one component; secrets only as `secretKeyRef`. */
+export function pubsubMetadata(settings: PubsubSettings, consumerGroup?: string): MetadataItem[] {
+  const items: MetadataItem[] = [{ name: "brokers", value: settings.brokers }];
+  const { auth } = settings;
+  if (auth.type === "none") {
+    items.push({ name: "authType", value: "none" });
+  } else {
+    items.push(
+      { name: "authType", value: "password" },
+      { name: "saslUsername", secretKeyRef: auth.username },
+      { name: "saslPassword", secretKeyRef: auth.password },
+      { name: "saslMechanism", value: auth.mechanism },
+      { name: "disableTls", value: "false" },
+    );
+    if (auth.caCert) items.push({ name: "caCert", secretKeyRef: auth.caCert });
+  }
+  items.push(
+    { name: "version", value: settings.protocolVersion },
+    { name: "initialOffset", value: settings.initialOffset },
+  );
+  if (consumerGroup) items.push({ name: "consumerGroup", value: consumerGroup });
+  return items;
+}
+
+function component(name: PubsubName, settings: DaprSettings, consumerGroup?: string): KubernetesObject {
+  return {
+    apiVersion: "dapr.io/v1alpha1",
+    kind: "Component",
+    metadata: { name, namespace: settings.namespace },
+    spec: { type: "pubsub.kafka", version: "v1", metadata: pubsubMetadata(settings.pubsub, consumerGroup) },
+    scopes: appsUsing(name),
+  };
+}
+
+/**
+ * The two pub/sub components: `kafka-pubsub`, whose consumer group defaults to the app id (replicas share the
+ * work), and `gateway-pubsub`, whose group is the pod name (every gateway replica receives every update).
+ */
+export function pubsubComponents(settings: DaprSettings): KubernetesObject[] {
+  return [component(PUBSUB, settings), component(GATEWAY_PUBSUB, settings, "{podName}")];
+}
+
+/** CEL rule that matches one CloudEvent type. */
+export function matchEventType(type: string): string {
+  return `event.type == "${type}"`;
+}
+
+/** The Subscription of one app to one topic. */
+export function subscription(app: AppSpec, sub: AppSubscription, namespace: string): KubernetesObject {
+  return {
+    apiVersion: "dapr.io/v2alpha1",
+    kind: "Subscription",
+    metadata: { name: `${app.id}-${sub.topic.name}`, namespace },
+    spec: {
+      pubsubname: sub.pubsub,
+      topic: sub.topic.name,
+      routes: {
+        ...(sub.routes.length > 0
+          ? { rules: sub.routes.map((r) => ({ match: matchEventType(r.type), path: r.path })) }
+          : {}),
+        default: sub.defaultPath,
+      },
+      ...(sub.deadLetter ? { deadLetterTopic: DEAD_LETTER_TOPIC } : {}),
+    },
+    scopes: [app.id],
+  };
+}
+
+/** Every app's subscriptions, in catalog order. */
+export function subscriptions(namespace: string, apps: readonly AppSpec[] = APP_LIST): KubernetesObject[] {
+  return apps.flatMap((app) => app.subscriptions.map((sub) => subscription(app, sub, namespace)));
+}
+
+/** Retries for delivery to the apps and for publishing, on both pub/sub components. */
+export function resiliency(settings: DaprSettings): KubernetesObject {
+  const retry = (r: RetrySettings) => ({ policy: "exponential", maxInterval: r.maxInterval, maxRetries: r.maxRetries });
+  const targets = { inbound: { retry: INBOUND_RETRY }, outbound: { retry: OUTBOUND_RETRY } };
+  return {
+    apiVersion: "dapr.io/v1alpha1",
+    kind: "Resiliency",
+    metadata: { name: RESILIENCY_NAME, namespace: settings.namespace },
+    spec: {
+      policies: {
+        retries: { [INBOUND_RETRY]: retry(settings.inboundRetry), [OUTBOUND_RETRY]: retry(settings.outboundRetry) },
+      },
+      targets: { components: { [PUBSUB]: targets, [GATEWAY_PUBSUB]: targets } },
+    },
+    scopes: APP_LIST.map((app) => app.id),
+  };
+}
+
+/** The apps' Dapr Configuration: tracing and mTLS. */
+export function configuration(settings: DaprSettings): KubernetesObject {
+  return {
+    apiVersion: "dapr.io/v1alpha1",
+    kind: "Configuration",
+    metadata: { name: CONFIGURATION_NAME, namespace: settings.namespace },
+    spec: {
+      tracing: {
+        samplingRate: settings.tracingSamplingRate,
+        ...(settings.otlpEndpoint
+          ? { otel: { endpointAddress: settings.otlpEndpoint, isSecure: false, protocol: "grpc" } }
+          : {}),
+      },
+      // The control plane enforces mTLS (Helm `global.mtls.enabled`); the CRD wants its trust domain and sentry here too.
+      mtls: {
+        enabled: true,
+        controlPlaneTrustDomain: "cluster.local",
+        sentryAddress: `dapr-sentry.${settings.controlPlaneNamespace}.svc.cluster.local:443`,
+      },
+      metric: { enabled: true },
+    },
+  };
+}
+
+/** The annotations that have Dapr inject its sidecar into an app's pods; they belong on the pod template. */
+export function sidecarAnnotations(app: AppSpec, settings: Pick<DaprSettings, "logLevel">): Record<string, string> {
+  return {
+    "dapr.io/enabled": "true",
+    "dapr.io/app-id": app.id,
+    "dapr.io/app-port": String(app.port),
+    "dapr.io/app-protocol": "http",
+    "dapr.io/config": CONFIGURATION_NAME,
+    "dapr.io/log-level": settings.logLevel,
+    "dapr.io/enable-api-logging": String(settings.logLevel === "debug"),
+  };
+}
+
+/** Every Dapr resource of the platform (components, subscriptions, resiliency, configuration). */
+export function daprResources(settings: DaprSettings): KubernetesObject[] {
+  return [
+    ...pubsubComponents(settings),
+    ...subscriptions(settings.namespace),
+    resiliency(settings),
+    configuration(settings),
+  ];
+}

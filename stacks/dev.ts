@@ -1,0 +1,45 @@
+// The dev profile (minikube or kind): one ephemeral KRaft node, replication 1, non-HA Dapr, in-cluster PostgreSQL.
+import type { PlatformProfile } from "./profile";
+
+export const dev: PlatformProfile = {
+  environment: "dev",
+  namespace: "event-platform",
+  kafka: {
+    mode: "strimzi",
+    strimzi: {
+      namespace: "kafka",
+      clusterName: "events",
+      operatorVersion: "1.2.0",
+      kafkaVersion: "4.3.1",
+      nodes: 1,
+      storage: { type: "ephemeral" },
+      authentication: "none",
+      resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
+    },
+    bootstrapServers: [],
+    username: "",
+    saslMechanism: "SHA-512",
+    replicationFactor: 1,
+    minInsyncReplicas: 1,
+    protocolVersion: "3.9.0",
+  },
+  dapr: {
+    install: true,
+    namespace: "dapr-system",
+    chartVersion: "1.18.3",
+    highAvailability: false,
+    logLevel: "info",
+    tracingSamplingRate: "1",
+    otlpEndpoint: "",
+    inboundRetry: { maxRetries: 5, maxInterval: "10s" },
+    outboundRetry: { maxRetries: 10, maxInterval: "10s" },
+  },
+  postgres: { mode: "in-cluster", image: "postgres:17.6", storageSize: "1Gi" },
+  apps: {
+    imageRegistry: "ghcr.io/event-platform",
+    imageTag: "0.1.0",
+    replicas: 1,
+    disruptionBudget: false,
+    resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+  },
+};

@@ -1,0 +1,34 @@
+// The prod profile: three persistent KRaft nodes with SCRAM over TLS, replication 3, HA Dapr, external PostgreSQL.
+import { dev } from "./dev";
+import type { PlatformProfile } from "./profile";
+
+export const prod: PlatformProfile = {
+  environment: "prod",
+  namespace: "event-platform",
+  kafka: {
+    ...dev.kafka,
+    strimzi: {
+      ...dev.kafka.strimzi,
+      nodes: 3,
+      storage: { type: "persistent-claim", size: "100Gi" },
+      authentication: "scram-sha-512",
+      resources: { requests: { cpu: "1", memory: "4Gi" }, limits: { cpu: "2", memory: "4Gi" } },
+    },
+    replicationFactor: 3,
+    minInsyncReplicas: 2,
+  },
+  dapr: {
+    ...dev.dapr,
+    highAvailability: true,
+    tracingSamplingRate: "0.1",
+    inboundRetry: { maxRetries: 8, maxInterval: "30s" },
+    outboundRetry: { maxRetries: 15, maxInterval: "30s" },
+  },
+  postgres: { ...dev.postgres, mode: "external" },
+  apps: {
+    ...dev.apps,
+    replicas: 2,
+    disruptionBudget: true,
+    resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+  },
+};

@@ -1,0 +1,85 @@
+// The typed shape of a deployment profile: everything the Pulumi program needs to know about one environment.
+
+export type Environment = "dev" | "prod";
+export type KafkaMode = "strimzi" | "redpanda-cloud" | "external";
+export type ScramMechanism = "SHA-256" | "SHA-512";
+
+export interface ContainerResources {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+export interface StrimziSettings {
+  /** Namespace of the operator and the Kafka cluster. */
+  namespace: string;
+  /** Name of the `Kafka` resource; services and secrets derive from it (`<name>-kafka-bootstrap`). */
+  clusterName: string;
+  /** Strimzi operator (and Helm chart) version. */
+  operatorVersion: string;
+  /** Kafka version the cluster runs; one the operator supports. */
+  kafkaVersion: string;
+  /** Dual-role (controller + broker) KRaft nodes. */
+  nodes: number;
+  /** `ephemeral`, or a persistent volume claim per node of `storageSize`. */
+  storage: { type: "ephemeral" } | { type: "persistent-claim"; size: string; storageClass?: string };
+  /** SCRAM-SHA-512 over TLS for the apps' sidecars (a KafkaUser), or a plain listener (dev only). */
+  authentication: "scram-sha-512" | "none";
+  resources: ContainerResources;
+}
+
+export interface KafkaSettings {
+  mode: KafkaMode;
+  strimzi: StrimziSettings;
+  /** Bootstrap servers of Redpanda Cloud or the external cluster. */
+  bootstrapServers: string[];
+  /** SASL user of Redpanda Cloud or the external cluster (its password is secret config `kafkaPassword`). */
+  username: string;
+  saslMechanism: ScramMechanism;
+  /** Replication factor of every topic; at most the broker count. */
+  replicationFactor: number;
+  /** `min.insync.replicas` of every topic. */
+  minInsyncReplicas: number;
+  /** Kafka protocol version Dapr's client speaks. */
+  protocolVersion: string;
+}
+
+export interface DaprProfile {
+  /** Install the control plane; switch off when the cluster already runs Dapr. */
+  install: boolean;
+  namespace: string;
+  chartVersion: string;
+  highAvailability: boolean;
+  logLevel: "debug" | "info" | "warn" | "error";
+  tracingSamplingRate: string;
+  otlpEndpoint: string;
+  inboundRetry: { maxRetries: number; maxInterval: string };
+  outboundRetry: { maxRetries: number; maxInterval: string };
+}
+
+export interface PostgresProfile {
+  /** In-cluster StatefulSet with a generated password, or an external server whose URL is secret config `databaseUrl`. */
+  mode: "in-cluster" | "external";
+  image: string;
+  storageSize: string;
+}
+
+export interface AppsProfile {
+  /** Image of each app is `<imageRegistry>/<app id>:<imageTag>`. */
+  imageRegistry: string;
+  imageTag: string;
+  replicas: number;
+  /** A PodDisruptionBudget keeping `replicas - 1` pods up during voluntary disruptions. */
+  disruptionBudget: boolean;
+  resources: ContainerResources;
+}
+
+/** One environment, complete: a stack's config overrides a profile and the result is validated. */
+export interface PlatformProfile {
+  environment: Environment;
+  /** The apps' namespace. */
+  namespace: string;
+  kafka: KafkaSettings;
+  dapr: DaprProfile;
+  postgres: PostgresProfile;
+  apps: AppsProfile;
+}
