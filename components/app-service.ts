@@ -58,7 +58,12 @@ export class AppService extends pulumi.ComponentResource {
             metadata: { labels, annotations: args.sidecarAnnotations },
             spec: {
               automountServiceAccountToken: false,
-              securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 10001,
+                runAsGroup: 10001,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
               containers: [
                 {
                   name: args.app.id,

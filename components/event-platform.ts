@@ -1,8 +1,9 @@
 // The composition root: namespaces, Kafka (Strimzi, Redpanda Cloud or external), Dapr, data, secrets and the apps, from one validated config.
+
+import { TOPIC_LIST } from "@event-platform/events";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { TOPIC_LIST } from "@event-platform/events";
 import type { PlatformConfig } from "../infra/config";
 import { APP_LIST, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
 import { sidecarAnnotations } from "../specs/dapr";
@@ -81,8 +82,17 @@ export class EventPlatform extends pulumi.ComponentResource {
     const postgres = new Postgres(
       `${name}-postgres`,
       config.postgres.mode === "in-cluster"
-        ? { mode: "in-cluster", namespace: config.namespace, image: config.postgres.image, storageSize: config.postgres.storageSize }
-        : { mode: "external", namespace: config.namespace, databaseUrl: this.required(config.secrets.databaseUrl, "databaseUrl") },
+        ? {
+            mode: "in-cluster",
+            namespace: config.namespace,
+            image: config.postgres.image,
+            storageSize: config.postgres.storageSize,
+          }
+        : {
+            mode: "external",
+            namespace: config.namespace,
+            databaseUrl: this.required(config.secrets.databaseUrl, "databaseUrl"),
+          },
       { parent: this, dependsOn: [namespace] },
     );
     const jwtKey = new random.RandomPassword(`${name}-jwt-key`, { length: 64, special: false }, { parent: this });

@@ -1,7 +1,8 @@
 // The catalog's topics on Redpanda Cloud or an existing Kafka cluster, through the @pulumi/kafka provider.
+
+import { TOPIC_LIST, topicConfig } from "@event-platform/events";
 import * as kafka from "@pulumi/kafka";
 import * as pulumi from "@pulumi/pulumi";
-import { TOPIC_LIST, topicConfig } from "@event-platform/events";
 import type { ScramMechanism } from "../stacks/profile";
 
 export interface ProviderTopicsArgs {

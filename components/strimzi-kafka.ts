@@ -3,7 +3,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import type { StrimziSettings } from "../stacks/profile";
 import {
   bootstrapAddress,
   clusterCaCertSecretName,
@@ -15,6 +14,7 @@ import {
   type StrimziTopicSettings,
   sidecarUser,
 } from "../specs/strimzi";
+import type { StrimziSettings } from "../stacks/profile";
 import { customResource } from "./custom-resource";
 
 export interface StrimziKafkaArgs {
@@ -57,7 +57,11 @@ export class StrimziKafka extends pulumi.ComponentResource {
     this.bootstrapServers = bootstrapAddress(settings);
 
     if (caSecrets) {
-      const password = new random.RandomPassword(`${name}-sidecar-password`, { length: 32, special: false }, { parent: this });
+      const password = new random.RandomPassword(
+        `${name}-sidecar-password`,
+        { length: 32, special: false },
+        { parent: this },
+      );
       const passwordSecret = new k8s.core.v1.Secret(
         `${name}-sidecar-password`,
         {
