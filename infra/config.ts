@@ -207,9 +207,12 @@ function checkRules(p: PlatformProfile, secretsSet: { kafkaPassword: boolean; da
       );
     }
   }
-  if (kafka.mode !== "strimzi" && kafka.username && !secretsSet.kafkaPassword) {
+  const needsPassword = kafka.mode === "redpanda-cloud" || (kafka.mode === "external" && kafka.username);
+  if (needsPassword && !secretsSet.kafkaPassword) {
+    const when =
+      kafka.mode === "redpanda-cloud" ? `${k("kafka.mode")} is redpanda-cloud` : `${k("kafka.username")} is set`;
     problems.push(
-      `${k("kafkaPassword")} is required when ${k("kafka.username")} is set: pulumi config set --secret kafkaPassword <password>`,
+      `${k("kafkaPassword")} is required when ${when}: pulumi config set --secret kafkaPassword <password>`,
     );
   }
   if (p.postgres.mode === "external" && !secretsSet.databaseUrl) {
@@ -255,7 +258,7 @@ export function resolveConfig(
   const problems = checkShape(raw);
   if (problems.length > 0) throw new ConfigError(problems);
   const overrides = raw as StackOverrides;
-  const environment = overrides.profile ?? (stack in PROFILES ? (stack as Environment) : undefined);
+  const environment = overrides.profile ?? (Object.hasOwn(PROFILES, stack) ? (stack as Environment) : undefined);
   if (!environment) {
     throw new ConfigError([`${k("profile")} is required for stack "${stack}"; allowed: dev, prod`]);
   }

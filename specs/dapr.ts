@@ -120,7 +120,10 @@ function component(name: PubsubName, settings: DaprSettings, consumerGroup?: str
  * work), and `gateway-pubsub`, whose group is the pod name (every gateway replica receives every update).
  */
 export function pubsubComponents(settings: DaprSettings): KubernetesObject[] {
-  return [component(PUBSUB, settings), component(GATEWAY_PUBSUB, settings, "{podName}")];
+  // A gateway pod's group is new at every start: starting from the oldest record would replay a day of updates
+  // to its clients, so it starts at the newest.
+  const gateway = { ...settings, pubsub: { ...settings.pubsub, initialOffset: "newest" as const } };
+  return [component(PUBSUB, settings), component(GATEWAY_PUBSUB, gateway, "{podName}")];
 }
 
 /** CEL rule that matches one CloudEvent type. */

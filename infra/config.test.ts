@@ -1,0 +1,388 @@
+// Unit tests of resolveConfig: profile choice by stack name, deep overrides, and ConfigError messages that name key, value and what is allowed.
+import { describe, expect, it } from "vitest";
+import { dev } from "../stacks/dev";
+import { prod } from "../stacks/prod";
+import { ConfigError, type PlatformSecrets, resolveConfig, STRIMZI_KAFKA_VERSIONS } from "./config";
+
+// Only the presence of a secret matters to resolveConfig; a fake Output stands in for the real one.
+const databaseUrl = {} as NonNullable<PlatformSecrets["databaseUrl"]>;
+const kafkaPassword = {} as NonNullable<PlatformSecrets["kafkaPassword"]>;
+const PROD_SECRETS: PlatformSecrets = { databaseUrl };
+
+/** The problem lines of the ConfigError that resolveConfig throws, checked against the error's message. */
+function problemsOf(stack: string, raw: Record<string, unknown>, secrets: PlatformSecrets = {}): string[] {
+  let thrown: unknown;
+  try {
+    resolveConfig(stack, raw, secrets);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  const error = thrown as ConfigError;
+  expect(error.name).toBe("ConfigError");
+  const [header, ...lines] = error.message.split("\n");
+  expect(header).toBe("Invalid stack configuration:");
+  expect(lines).toEqual(error.problems.map((problem) => `  - ${problem}`));
+  return error.problems;
+}
+
+const REDPANDA = {
+  mode: "redpanda-cloud",
+  bootstrapServers: ["seed-1.cloud.redpanda.com:9092"],
+  username: "event-platform",
+  replicationFactor: 3,
+} as const;
+
+describe("profiles", () => {
+  it("gives the dev profile for the dev stack with no overrides", () => {
+    const config = resolveConfig("dev", {});
+    expect(config).toEqual({ ...dev, stack: "dev", secrets: {} });
+    expect(config.environment).toBe("dev");
+    expect(config.namespace).toBe("event-platform");
+    expect(config.kafka.mode).toBe("strimzi");
+    expect(config.kafka.strimzi.nodes).toBe(1);
+    expect(config.kafka.strimzi.storage).toEqual({ type: "ephemeral" });
+    expect(config.kafka.strimzi.authentication).toBe("none");
+    expect(config.kafka.strimzi.kafkaVersion).toBe("4.3.1");
+    expect(config.kafka.replicationFactor).toBe(1);
+    expect(config.kafka.minInsyncReplicas).toBe(1);
+    expect(config.dapr.highAvailability).toBe(false);
+    expect(config.postgres.mode).toBe("in-cluster");
+    expect(config.apps.replicas).toBe(1);
+    expect(config.apps.disruptionBudget).toBe(false);
+  });
+
+  it("gives the prod profile for the prod stack with a databaseUrl secret", () => {
+    const config = resolveConfig("prod", {}, PROD_SECRETS);
+    expect(config).toEqual({ ...prod, stack: "prod", secrets: PROD_SECRETS });
+    expect(config.environment).toBe("prod");
+    expect(config.kafka.mode).toBe("strimzi");
+    expect(config.kafka.strimzi.nodes).toBe(3);
+    expect(config.kafka.replicationFactor).toBe(3);
+    expect(config.kafka.minInsyncReplicas).toBe(2);
+    expect(config.kafka.strimzi.storage).toEqual({ type: "persistent-claim", size: "100Gi" });
+    expect(config.kafka.strimzi.authentication).toBe("scram-sha-512");
+    expect(config.kafka.saslMechanism).toBe("SHA-512");
+    expect(config.dapr.highAvailability).toBe(true);
+    expect(config.dapr.inboundRetry).toEqual({ maxRetries: 8, maxInterval: "30s" });
+    expect(config.dapr.outboundRetry).toEqual({ maxRetries: 15, maxInterval: "30s" });
+    expect(config.postgres.mode).toBe("external");
+    expect(config.apps.replicas).toBe(2);
+    expect(config.apps.disruptionBudget).toBe(true);
+  });
+
+  it("passes the secrets through unchanged and records the stack name", () => {
+    const secrets: PlatformSecrets = { databaseUrl, kafkaPassword };
+    const config = resolveConfig("prod", {}, secrets);
+    expect(config.secrets).toBe(secrets);
+    expect(config.stack).toBe("prod");
+  });
+
+  it("picks the profile from `profile` for a stack that is not named after one", () => {
+    const config = resolveConfig("pr-42", { profile: "prod" }, PROD_SECRETS);
+    expect(config.stack).toBe("pr-42");
+    expect(config.environment).toBe("prod");
+    expect(config.kafka.strimzi.nodes).toBe(3);
+    expect(resolveConfig("pr-42", { profile: "dev" }).environment).toBe("dev");
+  });
+
+  it("lets `profile` take precedence over the stack name", () => {
+    const config = resolveConfig("prod", { profile: "dev" });
+    expect(config.stack).toBe("prod");
+    expect(config.environment).toBe("dev");
+    expect(config.kafka.replicationFactor).toBe(1);
+  });
+
+  it("requires `profile` for a stack that is not named after a profile", () => {
+    expect(problemsOf("pr-42", {})).toEqual([
+      'event-platform:profile is required for stack "pr-42"; allowed: dev, prod',
+    ]);
+  });
+
+  it("rejects a profile that does not exist", () => {
+    expect(problemsOf("pr-42", { profile: "staging" })).toEqual([
+      'event-platform:profile: "staging" is not allowed; allowed: dev, prod',
+    ]);
+  });
+});
+
+describe("overrides", () => {
+  it("merge deeply: one strimzi key keeps every other strimzi setting", () => {
+    const config = resolveConfig("dev", { kafka: { strimzi: { nodes: 3 } } });
+    expect(config.kafka.strimzi).toEqual({ ...dev.kafka.strimzi, nodes: 3 });
+    expect(config.kafka.strimzi.clusterName).toBe("events");
+    expect(config.kafka.strimzi.namespace).toBe("kafka");
+    expect(config.kafka.strimzi.storage).toEqual({ type: "ephemeral" });
+    expect(config.kafka.replicationFactor).toBe(1);
+    expect(config.kafka.mode).toBe("strimzi");
+  });
+
+  it("merge deeply into retry policies", () => {
+    const config = resolveConfig("dev", { dapr: { inboundRetry: { maxRetries: 3 } } });
+    expect(config.dapr.inboundRetry).toEqual({ maxRetries: 3, maxInterval: "10s" });
+    expect(config.dapr.outboundRetry).toEqual({ maxRetries: 10, maxInterval: "10s" });
+    expect(config.dapr.install).toBe(true);
+  });
+
+  it("do not change the shared profile objects", () => {
+    resolveConfig("dev", { kafka: { strimzi: { nodes: 5 }, replicationFactor: 3 }, apps: { replicas: 4 } });
+    expect(dev.kafka.strimzi.nodes).toBe(1);
+    expect(dev.kafka.replicationFactor).toBe(1);
+    expect(dev.apps.replicas).toBe(1);
+    expect(resolveConfig("dev", {}).kafka.strimzi.nodes).toBe(1);
+  });
+
+  it("replace storage as a whole rather than mixing two storage types", () => {
+    // prod's storage has a size; an ephemeral override must not keep it (allowed here because Strimzi is not used).
+    const config = resolveConfig(
+      "prod",
+      { kafka: { ...REDPANDA, strimzi: { storage: { type: "ephemeral" } } } },
+      {
+        databaseUrl,
+        kafkaPassword,
+      },
+    );
+    expect(config.kafka.strimzi.storage).toStrictEqual({ type: "ephemeral" });
+
+    const persistent = resolveConfig("dev", {
+      kafka: { strimzi: { storage: { type: "persistent-claim", size: "10Gi", storageClass: "fast-ssd" } } },
+    });
+    expect(persistent.kafka.strimzi.storage).toStrictEqual({
+      type: "persistent-claim",
+      size: "10Gi",
+      storageClass: "fast-ssd",
+    });
+  });
+
+  it("replace arrays rather than merging them", () => {
+    const config = resolveConfig(
+      "dev",
+      { kafka: { ...REDPANDA, bootstrapServers: ["a.example:9092", "b.example:9092"] } },
+      {
+        kafkaPassword,
+      },
+    );
+    expect(config.kafka.bootstrapServers).toEqual(["a.example:9092", "b.example:9092"]);
+  });
+
+  it("accept every Kafka version Strimzi 1.2.0 runs", () => {
+    expect(STRIMZI_KAFKA_VERSIONS).toEqual(["4.2.0", "4.2.1", "4.3.0", "4.3.1"]);
+    for (const kafkaVersion of STRIMZI_KAFKA_VERSIONS) {
+      expect(resolveConfig("dev", { kafka: { strimzi: { kafkaVersion } } }).kafka.strimzi.kafkaVersion).toBe(
+        kafkaVersion,
+      );
+    }
+  });
+
+  it("accept a complete Redpanda Cloud setup with its password", () => {
+    const config = resolveConfig(
+      "prod",
+      { kafka: { ...REDPANDA, saslMechanism: "SHA-256" } },
+      {
+        databaseUrl,
+        kafkaPassword,
+      },
+    );
+    expect(config.kafka.mode).toBe("redpanda-cloud");
+    expect(config.kafka.bootstrapServers).toEqual(["seed-1.cloud.redpanda.com:9092"]);
+    expect(config.kafka.username).toBe("event-platform");
+    expect(config.kafka.saslMechanism).toBe("SHA-256");
+    expect(config.kafka.replicationFactor).toBe(3);
+  });
+
+  it("accept in-cluster PostgreSQL in prod without a databaseUrl", () => {
+    expect(resolveConfig("prod", { postgres: { mode: "in-cluster" } }).postgres.mode).toBe("in-cluster");
+  });
+});
+
+describe("shape errors", () => {
+  it("rejects ZooKeeper as a Kafka mode", () => {
+    expect(problemsOf("dev", { kafka: { mode: "zookeeper" } })).toEqual([
+      'event-platform:kafka.mode: "zookeeper" is not allowed; allowed: strimzi, redpanda-cloud, external',
+    ]);
+  });
+
+  it("rejects zero nodes", () => {
+    expect(problemsOf("dev", { kafka: { strimzi: { nodes: 0 } } })).toEqual([
+      "event-platform:kafka.strimzi.nodes: 0 is not allowed; it must be >= 1",
+    ]);
+  });
+
+  it("rejects a fractional node count", () => {
+    expect(problemsOf("dev", { kafka: { strimzi: { nodes: 1.5 } } })).toEqual([
+      "event-platform:kafka.strimzi.nodes: 1.5 is not allowed; it must be integer",
+    ]);
+  });
+
+  it("rejects an unknown key", () => {
+    expect(problemsOf("dev", { kafka: { bogus: true } })).toEqual([
+      "event-platform:kafka.bogus is not a known setting",
+    ]);
+  });
+
+  it("rejects an unknown top-level key", () => {
+    expect(problemsOf("dev", { kafkaa: {} })).toEqual(["event-platform:kafkaa is not a known setting"]);
+  });
+
+  it("rejects a value of the wrong type", () => {
+    expect(problemsOf("dev", { kafka: { replicationFactor: "x" } })).toEqual([
+      'event-platform:kafka.replicationFactor: "x" is not allowed; it must be integer',
+    ]);
+  });
+
+  it("rejects a Kafka version Strimzi 1.2.0 cannot run, listing the allowed ones", () => {
+    expect(problemsOf("dev", { kafka: { strimzi: { kafkaVersion: "3.6.0" } } })).toEqual([
+      'event-platform:kafka.strimzi.kafkaVersion: "3.6.0" is not allowed; allowed: 4.2.0, 4.2.1, 4.3.0, 4.3.1',
+    ]);
+  });
+
+  it("rejects a SASL mechanism spelled the way Dapr silently downgrades to PLAIN", () => {
+    expect(problemsOf("dev", { kafka: { saslMechanism: "SCRAM-SHA-256" } })).toEqual([
+      'event-platform:kafka.saslMechanism: "SCRAM-SHA-256" is not allowed; allowed: SHA-256, SHA-512',
+    ]);
+  });
+
+  it("rejects a bootstrap list given as one comma-separated string", () => {
+    expect(problemsOf("dev", { kafka: { bootstrapServers: ["a.example:9092,b.example:9092"] } })).toEqual([
+      'event-platform:kafka.bootstrapServers.0: "a.example:9092,b.example:9092" is not allowed; it must match pattern "^[^\\s,]+:[0-9]+$"',
+    ]);
+  });
+
+  it("rejects a storage of neither allowed shape", () => {
+    expect(problemsOf("dev", { kafka: { strimzi: { storage: { type: "persistent-claim" } } } })).toEqual([
+      'event-platform:kafka.strimzi.storage: {"type":"persistent-claim"} does not match any allowed shape',
+    ]);
+  });
+
+  it("rejects an unknown log level", () => {
+    expect(problemsOf("dev", { dapr: { logLevel: "trace" } })).toEqual([
+      'event-platform:dapr.logLevel: "trace" is not allowed; allowed: debug, info, warn, error',
+    ]);
+  });
+
+  it("reports several problems together", () => {
+    expect(
+      problemsOf("dev", {
+        kafka: { mode: "zookeeper", strimzi: { nodes: 0 }, bogus: 1 },
+        apps: { replicas: "2" },
+      }),
+    ).toEqual([
+      "event-platform:kafka.bogus is not a known setting",
+      'event-platform:kafka.mode: "zookeeper" is not allowed; allowed: strimzi, redpanda-cloud, external',
+      "event-platform:kafka.strimzi.nodes: 0 is not allowed; it must be >= 1",
+      'event-platform:apps.replicas: "2" is not allowed; it must be integer',
+    ]);
+  });
+});
+
+describe("rule errors", () => {
+  it("rejects replication 1 and min.insync.replicas 1 in prod", () => {
+    expect(problemsOf("prod", { kafka: { replicationFactor: 1, minInsyncReplicas: 1 } }, PROD_SECRETS)).toEqual([
+      "event-platform:kafka.replicationFactor: 1 is too low for prod; allowed: 3 or more",
+      "event-platform:kafka.minInsyncReplicas: 1 is too low for prod; allowed: 2 or more",
+    ]);
+  });
+
+  it("rejects replication 1 in prod, where min.insync.replicas 2 then exceeds it too", () => {
+    expect(problemsOf("prod", { kafka: { replicationFactor: 1 } }, PROD_SECRETS)).toEqual([
+      "event-platform:kafka.minInsyncReplicas: 2 exceeds event-platform:kafka.replicationFactor (1)",
+      "event-platform:kafka.replicationFactor: 1 is too low for prod; allowed: 3 or more",
+    ]);
+  });
+
+  it("rejects a replication factor above the Strimzi node count", () => {
+    expect(problemsOf("dev", { kafka: { replicationFactor: 2 } })).toEqual([
+      "event-platform:kafka.replicationFactor: 2 exceeds the broker count event-platform:kafka.strimzi.nodes (1)",
+    ]);
+    expect(problemsOf("prod", { kafka: { strimzi: { nodes: 2 } } }, PROD_SECRETS)).toEqual([
+      "event-platform:kafka.replicationFactor: 3 exceeds the broker count event-platform:kafka.strimzi.nodes (2)",
+    ]);
+  });
+
+  it("accepts a replication factor equal to the node count", () => {
+    const config = resolveConfig("dev", {
+      kafka: { strimzi: { nodes: 3 }, replicationFactor: 3, minInsyncReplicas: 2 },
+    });
+    expect(config.kafka.replicationFactor).toBe(3);
+    expect(config.kafka.minInsyncReplicas).toBe(2);
+  });
+
+  it("rejects min.insync.replicas above the replication factor", () => {
+    expect(problemsOf("dev", { kafka: { minInsyncReplicas: 2 } })).toEqual([
+      "event-platform:kafka.minInsyncReplicas: 2 exceeds event-platform:kafka.replicationFactor (1)",
+    ]);
+    expect(problemsOf("prod", { kafka: { minInsyncReplicas: 4 } }, PROD_SECRETS)).toEqual([
+      "event-platform:kafka.minInsyncReplicas: 4 exceeds event-platform:kafka.replicationFactor (3)",
+    ]);
+  });
+
+  it("requires bootstrap servers, a username and the password secret for Redpanda Cloud, all at once", () => {
+    expect(problemsOf("dev", { kafka: { mode: "redpanda-cloud", replicationFactor: 3 } })).toEqual([
+      "event-platform:kafka.bootstrapServers is required when event-platform:kafka.mode is redpanda-cloud",
+      "event-platform:kafka.username is required when event-platform:kafka.mode is redpanda-cloud",
+      "event-platform:kafkaPassword is required when event-platform:kafka.mode is redpanda-cloud: pulumi config set --secret kafkaPassword <password>",
+    ]);
+  });
+
+  it("requires the kafkaPassword secret on Redpanda Cloud", () => {
+    expect(problemsOf("dev", { kafka: REDPANDA })).toEqual([
+      "event-platform:kafkaPassword is required when event-platform:kafka.mode is redpanda-cloud: pulumi config set --secret kafkaPassword <password>",
+    ]);
+  });
+
+  it("rejects any replication factor but 3 on Redpanda Cloud", () => {
+    expect(problemsOf("dev", { kafka: { ...REDPANDA, replicationFactor: 1 } }, { kafkaPassword })).toEqual([
+      "event-platform:kafka.replicationFactor: 1 is not allowed on Redpanda Cloud; allowed: 3 (Redpanda resets any other value to 3)",
+    ]);
+  });
+
+  it("requires bootstrap servers for an external cluster, and SASL in prod", () => {
+    expect(problemsOf("dev", { kafka: { mode: "external" } })).toEqual([
+      "event-platform:kafka.bootstrapServers is required when event-platform:kafka.mode is external",
+    ]);
+    expect(
+      problemsOf("prod", { kafka: { mode: "external", bootstrapServers: ["kafka.example:9093"] } }, PROD_SECRETS),
+    ).toEqual(["event-platform:kafka.username is required in prod: the external cluster must use SASL SCRAM over TLS"]);
+  });
+
+  it("requires the databaseUrl secret for external PostgreSQL in prod", () => {
+    expect(problemsOf("prod", {})).toEqual([
+      "event-platform:databaseUrl is required when event-platform:postgres.mode is external: pulumi config set --secret databaseUrl <postgres://...>",
+    ]);
+  });
+
+  it("rejects unauthenticated, ephemeral Strimzi in prod", () => {
+    expect(
+      problemsOf(
+        "prod",
+        { kafka: { strimzi: { authentication: "none", storage: { type: "ephemeral" } } } },
+        PROD_SECRETS,
+      ),
+    ).toEqual([
+      'event-platform:kafka.strimzi.authentication: "none" is not allowed in prod; allowed: scram-sha-512',
+      "event-platform:kafka.strimzi.storage: ephemeral storage is not allowed in prod; allowed: persistent-claim",
+    ]);
+  });
+
+  it("reports every rule problem together", () => {
+    expect(
+      problemsOf("pr-7", {
+        profile: "prod",
+        kafka: { replicationFactor: 4, minInsyncReplicas: 5, strimzi: { authentication: "none" } },
+      }),
+    ).toEqual([
+      "event-platform:kafka.minInsyncReplicas: 5 exceeds event-platform:kafka.replicationFactor (4)",
+      "event-platform:kafka.replicationFactor: 4 exceeds the broker count event-platform:kafka.strimzi.nodes (3)",
+      "event-platform:databaseUrl is required when event-platform:postgres.mode is external: pulumi config set --secret databaseUrl <postgres://...>",
+      'event-platform:kafka.strimzi.authentication: "none" is not allowed in prod; allowed: scram-sha-512',
+    ]);
+  });
+});
+
+describe("stack names", () => {
+  it("treats a stack named like an Object property as a stack without a profile", () => {
+    expect(() => resolveConfig("constructor", {})).toThrow(
+      'event-platform:profile is required for stack "constructor"; allowed: dev, prod',
+    );
+  });
+});
