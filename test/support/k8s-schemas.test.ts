@@ -116,7 +116,7 @@ describe("Strimzi 1.2.0 examples", () => {
     set(kafka, "spec.kafka.rack", {});
     expect(validateManifest(kafka)).toEqual([
       "Kafka/my-cluster: /spec/kafka/rack topologyKey property is required " +
-        '(rule (has(self.type) && self.type != "topology-label") || self.topologyKey != "" failed: no such key: topologyKey)',
+        '(rule (has(self.type) && self.type != "topology-label") || self.topologyKey != "" failed: field not found: topologyKey)',
     ]);
 
     const user = set(example("kafka-user.yaml", "KafkaUser"), "spec.authentication", {
@@ -391,7 +391,8 @@ describe("CRD_DIR override", () => {
   it("reads CRDs from $CRD_DIR, honouring int-or-string without a type and listing what it cannot check", async () => {
     dir = mkdtempSync(path.join(tmpdir(), "crds-"));
     await mkdir(path.join(dir, "example-1.0.0"));
-    // A minimal CRD written for this test: multi-document, int-or-string with no type, an unsupported list type and CEL.
+    // A minimal CRD written for this test: multi-document, int-or-string with no type, an unsupported list type, a CEL
+    // macro over ints, and CEL that @bufbuild/cel cannot check (a syntax error, Kubernetes' own isSorted(), oldSelf).
     writeFileSync(
       path.join(dir, "example-1.0.0", "widgets.yaml"),
       `---
@@ -424,6 +425,13 @@ spec:
                 items: {type: integer}
                 x-kubernetes-validations:
                 - rule: self.all(s, s > 0)
+                  message: sizes must be positive
+                - rule: self.size( > 0
+                - rule: self.isSorted()
+              name:
+                type: string
+                x-kubernetes-validations:
+                - rule: self == oldSelf
   - name: v0
     served: false
     storage: false
@@ -436,14 +444,21 @@ spec:
     expect(module.crdVersions()).toEqual(["example-1.0.0"]);
     expect(module.uncheckedSchemaFeatures()).toEqual([
       "example-1.0.0/widgets.yaml example.com/v1 Widget #/properties/spec/properties/tags: x-kubernetes-list-type",
-      'example-1.0.0/widgets.yaml example.com/v1 Widget #/properties/spec/properties/sizes: x-kubernetes-validations rule "self.all(s, s > 0)"',
+      'example-1.0.0/widgets.yaml example.com/v1 Widget #/properties/spec/properties/sizes: x-kubernetes-validations rule "self.size( > 0"',
+      'example-1.0.0/widgets.yaml example.com/v1 Widget #/properties/spec/properties/sizes: x-kubernetes-validations rule "self.isSorted()"',
+      'example-1.0.0/widgets.yaml example.com/v1 Widget #/properties/spec/properties/name: x-kubernetes-validations rule "self == oldSelf"',
     ]);
-    const widget = (port: unknown) => ({
+    const widget = (port: unknown, more: Manifest = {}) => ({
       apiVersion: "example.com/v1",
       kind: "Widget",
       metadata: { name: "w" },
-      spec: { port },
+      spec: { port, ...more },
     });
+    // The rules it can check are evaluated and the others skipped: [3, 1] is not sorted and name has no oldSelf.
+    expect(module.validateManifest(widget(1, { sizes: [3, 1], name: "w" }))).toEqual([]);
+    expect(module.validateManifest(widget(1, { sizes: [3, 0] }))).toEqual([
+      "Widget/w: /spec/sizes sizes must be positive",
+    ]);
     expect(module.validateManifests([widget(8080), widget("http")])).toEqual([]);
     expect(module.validateManifest(widget(true))).toEqual([
       "Widget/w: /spec/port must be integer",

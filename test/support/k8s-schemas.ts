@@ -1,6 +1,7 @@
 // Test helper: validates rendered Kubernetes objects against the upstream Strimzi/Dapr CRD schemas and kubernetes-models' core API schemas.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { type CelInput, type CelResult, CelScalar, celEnv, celError, isCelError, parse, plan } from "@bufbuild/cel";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
@@ -189,7 +190,7 @@ function toApiServerSemantics(
   if (Array.isArray(rules)) {
     for (const rule of rules) {
       const text = isObject(rule) ? rule.rule : undefined;
-      if (typeof text !== "string" || parseCelOrUndefined(text) === undefined) {
+      if (typeof text !== "string" || compileCel(text) === undefined) {
         unchecked.push(`${label} ${at}: x-kubernetes-validations rule ${JSON.stringify(text)}`);
       }
     }
@@ -261,176 +262,104 @@ function crdViolations(version: CrdVersion, object: JsonObject): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// CEL: the few expression forms Strimzi's x-kubernetes-validations use (self.a.b, has(), !, &&, ||, comparisons, literals).
+// CEL (x-kubernetes-validations), evaluated by @bufbuild/cel with `self` bound to the node that declares the rule.
 
-type Cel =
-  | { op: "literal"; value: unknown }
-  | { op: "select"; path: string[] }
-  | { op: "has"; path: string[] }
-  | { op: "not"; arg: Cel }
-  | { op: "&&" | "||"; left: Cel; right: Cel }
-  | { op: "==" | "!=" | "<" | "<=" | ">" | ">="; left: Cel; right: Cel };
+const CEL_ENV = celEnv({ variables: { self: CelScalar.DYN } });
 
-/** A CEL runtime error (such as reading an absent field); the API server rejects the object when a rule errors. */
-class CelError extends Error {}
+type CelExpr = ReturnType<typeof parse>["expr"];
+type CelProgram = (self: unknown) => CelResult;
 
-const CEL_TOKEN = /\s*(?:(\|\||&&|==|!=|<=|>=|[<>!().])|('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|([A-Za-z_]\w*)|(\d+))/y;
+/** Calls @bufbuild/cel's planner evaluates itself (logic, the conditional, indexing) instead of looking them up in CEL_ENV. */
+const PLANNER_CALLS = new Set([
+  "_&&_",
+  "_||_",
+  "_?_:_",
+  "_[_]",
+  "_[?_]",
+  "_?._",
+  "@not_strictly_false",
+  "__not_strictly_false__",
+]);
 
-function parseCel(source: string): Cel {
-  const tokens: string[] = [];
-  // A fresh sticky regex per call: its lastIndex is the tokenizer's cursor.
-  const tokenPattern = new RegExp(CEL_TOKEN.source, "y");
-  while (source.slice(tokenPattern.lastIndex).trim() !== "") {
-    const match = tokenPattern.exec(source);
-    if (!match) throw new Error(`unsupported CEL at ${JSON.stringify(source.slice(tokenPattern.lastIndex))}`);
-    tokens.push(match[1] ?? match[2] ?? match[3] ?? match[4] ?? "");
+/**
+ * Functions and variables `expr` uses that CEL_ENV does not define. @bufbuild/cel does not export its type checker and
+ * only reports these when evaluating, so without this a rule using one of Kubernetes' own CEL libraries (`isSorted()`,
+ * `quantity()`...) or a transition rule (`oldSelf`) would fail every object instead of being listed as unchecked.
+ */
+function undefinedNames(expr: CelExpr | undefined, bound: ReadonlySet<string>): string[] {
+  const kind = expr?.exprKind;
+  const under = (children: (CelExpr | undefined)[], scope = bound) => children.flatMap((e) => undefinedNames(e, scope));
+  switch (kind?.case) {
+    case "identExpr":
+      return bound.has(kind.value.name) ? [] : [kind.value.name];
+    case "selectExpr":
+      return under([kind.value.operand]);
+    case "callExpr": {
+      const { function: name, target, args } = kind.value;
+      const known = PLANNER_CALLS.has(name) || CEL_ENV.funcs.find(name) !== undefined;
+      return [...(known ? [] : [`${name}()`]), ...under([target, ...args])];
+    }
+    case "listExpr":
+      return under(kind.value.elements);
+    case "structExpr":
+      return under(
+        kind.value.entries.flatMap(({ keyKind, value }) => [
+          keyKind.case === "mapKey" ? keyKind.value : undefined,
+          value,
+        ]),
+      );
+    case "comprehensionExpr": {
+      const { iterRange, accuInit, accuVar, iterVar, iterVar2, loopCondition, loopStep, result } = kind.value;
+      const withAccumulator = new Set([...bound, accuVar]);
+      const inLoop = new Set([...withAccumulator, iterVar, iterVar2]);
+      return [
+        ...under([iterRange, accuInit]),
+        ...under([loopCondition, loopStep], inLoop),
+        ...under([result], withAccumulator),
+      ];
+    }
+    default:
+      return [];
   }
-  let position = 0;
-  const peek = (): string | undefined => tokens[position];
-  const take = (expected?: string): string => {
-    const token = tokens[position++];
-    if (token === undefined || (expected !== undefined && token !== expected)) {
-      throw new Error(`expected ${expected ?? "a token"} at token ${position} of ${JSON.stringify(source)}`);
-    }
-    return token;
-  };
-  const selection = (): string[] => {
-    take("self");
-    const names: string[] = [];
-    while (peek() === ".") {
-      take(".");
-      const name = take();
-      if (!/^[A-Za-z_]\w*$/.test(name)) throw new Error(`bad field name ${name}`);
-      names.push(name);
-    }
-    return names;
-  };
-  const primary = (): Cel => {
-    const token = peek();
-    if (token === "(") {
-      take("(");
-      const inner = or();
-      take(")");
-      return inner;
-    }
-    if (token === "has") {
-      take("has");
-      take("(");
-      const names = selection();
-      take(")");
-      if (names.length === 0) throw new Error("has() needs a field");
-      return { op: "has", path: names };
-    }
-    if (token === "self") return { op: "select", path: selection() };
-    if (token === "true" || token === "false") return { op: "literal", value: take() === "true" };
-    if (token !== undefined && /^\d+$/.test(token)) return { op: "literal", value: Number(take()) };
-    if (token !== undefined && /^['"]/.test(token)) {
-      return { op: "literal", value: take().slice(1, -1).replace(/\\(.)/g, "$1") };
-    }
-    throw new Error(`unsupported CEL token ${String(token)} in ${JSON.stringify(source)}`);
-  };
-  const unary = (): Cel => {
-    if (peek() !== "!") return primary();
-    take("!");
-    return { op: "not", arg: unary() };
-  };
-  const relation = (): Cel => {
-    const left = unary();
-    const op = peek();
-    if (op === "==" || op === "!=" || op === "<" || op === "<=" || op === ">" || op === ">=") {
-      take();
-      return { op, left, right: unary() };
-    }
-    return left;
-  };
-  const and = (): Cel => {
-    let left = relation();
-    while (peek() === "&&") {
-      take();
-      left = { op: "&&", left, right: relation() };
-    }
-    return left;
-  };
-  function or(): Cel {
-    let left = and();
-    while (peek() === "||") {
-      take();
-      left = { op: "||", left, right: and() };
-    }
-    return left;
-  }
-  const expression = or();
-  if (position !== tokens.length) throw new Error(`unexpected ${tokens[position]} in ${JSON.stringify(source)}`);
-  return expression;
 }
 
-function parseCelOrUndefined(source: string): Cel | undefined {
+/** JSON as the API server hands it to CEL: objects are maps, integral numbers int (bigint), others double; absent stays absent. */
+function toCelInput(value: unknown): CelInput {
+  if (Array.isArray(value)) return value.map(toCelInput);
+  if (isObject(value)) {
+    const entries = Object.entries(value).filter(([, field]) => field !== undefined);
+    return new Map(entries.map(([key, field]) => [key, toCelInput(field)]));
+  }
+  if (typeof value === "number" && Number.isInteger(value)) return BigInt(value);
+  if (typeof value === "number" || typeof value === "string" || typeof value === "boolean" || value === null) {
+    return value;
+  }
+  throw new Error(`not a JSON value: ${String(value)}`);
+}
+
+const celPrograms = new Map<string, CelProgram | undefined>();
+
+/** The rule as a function of `self`, or undefined when @bufbuild/cel cannot parse it or it uses what CEL_ENV lacks. */
+function compileCel(source: string): CelProgram | undefined {
+  if (celPrograms.has(source)) return celPrograms.get(source);
+  let compiled: CelProgram | undefined;
   try {
-    return parseCel(source);
-  } catch {
-    return undefined;
-  }
-}
-
-function selectField(self: unknown, names: string[]): unknown {
-  let current = self;
-  for (const name of names) {
-    if (!isObject(current) || !(name in current)) throw new CelError(`no such key: ${name}`);
-    current = current[name];
-  }
-  return current;
-}
-
-function evaluateCel(expression: Cel, self: unknown): unknown {
-  switch (expression.op) {
-    case "literal":
-      return expression.value;
-    case "select":
-      return selectField(self, expression.path);
-    case "has": {
-      const parent = selectField(self, expression.path.slice(0, -1));
-      if (!isObject(parent)) throw new CelError("has() on a non-object");
-      return (expression.path.at(-1) ?? "") in parent;
-    }
-    case "not": {
-      const value = evaluateCel(expression.arg, self);
-      if (typeof value !== "boolean") throw new CelError("no matching overload for '!'");
-      return !value;
-    }
-    case "&&":
-    case "||": {
-      // CEL's logical operators are commutative over errors: `false && error` is false, `true || error` is true.
-      const decisive = expression.op === "||";
-      let failure: CelError | undefined;
-      for (const side of [expression.left, expression.right]) {
+    const parsed = parse(source);
+    if (undefinedNames(parsed.expr, new Set(["self"])).length === 0) {
+      const program = plan(CEL_ENV, parsed);
+      compiled = (self) => {
         try {
-          const value = evaluateCel(side, self);
-          if (typeof value !== "boolean") throw new CelError(`no matching overload for '${expression.op}'`);
-          if (value === decisive) return decisive;
+          return program({ self: toCelInput(self) });
         } catch (error) {
-          if (!(error instanceof CelError)) throw error;
-          failure ??= error;
+          return celError(error);
         }
-      }
-      if (failure) throw failure;
-      return !decisive;
+      };
     }
-    default: {
-      const left = evaluateCel(expression.left, self);
-      const right = evaluateCel(expression.right, self);
-      if (expression.op === "==") return left === right;
-      if (expression.op === "!=") return left !== right;
-      const comparable =
-        (typeof left === "number" && typeof right === "number") ||
-        (typeof left === "string" && typeof right === "string");
-      if (!comparable) throw new CelError(`no matching overload for '${expression.op}'`);
-      const [l, r] = [left as number | string, right as number | string];
-      if (expression.op === "<") return l < r;
-      if (expression.op === "<=") return l <= r;
-      if (expression.op === ">") return l > r;
-      return l >= r;
-    }
+  } catch {
+    compiled = undefined;
   }
+  celPrograms.set(source, compiled);
+  return compiled;
 }
 
 interface CelKeywordValidator {
@@ -441,23 +370,22 @@ interface CelKeywordValidator {
 function compileCelRules(rules: unknown[]): CelKeywordValidator {
   const compiled = rules.filter(isObject).flatMap((rule) => {
     const source = typeof rule.rule === "string" ? rule.rule : "";
-    const expression = parseCelOrUndefined(source);
-    // Unparseable rules are listed by uncheckedSchemaFeatures() rather than failing every object.
-    if (!expression) return [];
+    const program = compileCel(source);
+    // Rules that do not compile are listed by uncheckedSchemaFeatures() rather than failing every object.
+    if (!program) return [];
     const message = typeof rule.message === "string" ? rule.message : `failed rule: ${source}`;
-    return [{ source, expression, message }];
+    return [{ source, program, message }];
   });
   const validate: CelKeywordValidator = (data) => {
     const errors: Partial<ErrorObject>[] = [];
-    for (const { source, expression, message } of compiled) {
-      try {
-        if (evaluateCel(expression, data) !== true) {
-          errors.push({ keyword: "x-kubernetes-validations", message, params: { rule: source } });
-        }
-      } catch (error) {
-        if (!(error instanceof CelError)) throw error;
-        const detail = `${message} (rule ${source} failed: ${error.message})`;
+    for (const { source, program, message } of compiled) {
+      const result = program(data);
+      // A runtime error (such as reading an absent field) fails the rule, as the API server rejects such an object.
+      if (isCelError(result)) {
+        const detail = `${message} (rule ${source} failed: ${result.message})`;
         errors.push({ keyword: "x-kubernetes-validations", message: detail, params: { rule: source } });
+      } else if (result !== true) {
+        errors.push({ keyword: "x-kubernetes-validations", message, params: { rule: source } });
       }
     }
     validate.errors = errors;
@@ -465,7 +393,6 @@ function compileCelRules(rules: unknown[]): CelKeywordValidator {
   };
   return validate;
 }
-
 // ---------------------------------------------------------------------------------------------------------------------
 // metadata: CRD schemas only say `metadata: {type: object}`; the API server validates ObjectMeta itself.
 
