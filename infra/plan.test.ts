@@ -1,84 +1,9 @@
 // The Pulumi program as `npm run plan` runs it (Pulumi's mock runtime, loaded like the language host) for dev, prod and each Kafka mode.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { promisify } from "node:util";
 import { DEAD_LETTER_TOPIC, TOPIC_LIST } from "@event-platform/events";
 import { beforeAll, describe, expect, it } from "vitest";
-import YAML from "yaml";
 import { APP_LIST } from "../specs/apps";
 import { validateManifests } from "../test/support/k8s-schemas";
-
-const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, "..");
-
-interface PlannedResource {
-  type: string;
-  name: string;
-  parent?: { type: string; name: string };
-  dependsOn: { type: string; name: string }[];
-  inputs: Record<string, unknown> & { metadata?: { name?: string; namespace?: string } };
-}
-
-interface Plan {
-  code: number;
-  stdout: string;
-  stderr: string;
-  resources: PlannedResource[];
-  manifests: Record<string, unknown>[];
-}
-
-/**
- * Runs `node infra/plan.js` as `npm run plan` does. The dev stack is planned with type checking as `pulumi up`
- * would; the variants skip it (PULUMI_NODEJS_TRANSPILE_ONLY, a real Pulumi switch) since `npm run typecheck` covers it.
- */
-async function plan(stack: string, options: { config?: string; typeCheck?: boolean } = {}): Promise<Plan> {
-  const out = mkdtempSync(path.join(tmpdir(), `plan-${stack}-`));
-  const args = ["infra/plan.js", "--stack", stack, "--out", out];
-  if (options.config) {
-    const file = path.join(out, `Pulumi.${stack}.yaml`);
-    writeFileSync(file, options.config);
-    args.push("--config-file", file);
-  }
-  const env = { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: options.typeCheck ? "false" : "true" };
-  const result = await run("node", args, { cwd: ROOT, env, maxBuffer: 32 * 1024 * 1024 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
-  if (result.code !== 0) return { ...result, resources: [], manifests: [] };
-  return {
-    ...result,
-    resources: JSON.parse(readFileSync(path.join(out, "resources.json"), "utf8")) as PlannedResource[],
-    manifests: YAML.parseAllDocuments(readFileSync(path.join(out, "manifests.yaml"), "utf8")).map(
-      (d) => d.toJS() as Record<string, unknown>,
-    ),
-  };
-}
-
-const REDPANDA = `config:
-  event-platform:profile: prod
-  event-platform:kafka:
-    mode: redpanda-cloud
-    bootstrapServers: ["seed-0.cluster.redpanda.example:9092"]
-    username: event-platform
-    saslMechanism: SHA-256
-  event-platform:kafkaPassword:
-    secure: v1:placeholder
-  event-platform:databaseUrl:
-    secure: v1:placeholder
-`;
-
-const EXTERNAL = `config:
-  event-platform:profile: dev
-  event-platform:kafka:
-    mode: external
-    bootstrapServers: ["kafka-0.example:9092", "kafka-1.example:9092"]
-`;
+import { EXTERNAL_CONFIG, type Plan, plan, REDPANDA_CONFIG } from "../test/support/plan";
 
 const byType = (p: Plan, type: string) => p.resources.filter((r) => r.type === type);
 const manifestsOf = (p: Plan, kind: string) => p.manifests.filter((m) => m.kind === kind);
@@ -101,8 +26,8 @@ beforeAll(async () => {
   [dev, prod, redpanda, external] = await Promise.all([
     plan("dev", { typeCheck: true }),
     plan("prod"),
-    plan("prod-redpanda", { config: REDPANDA }),
-    plan("dev-external", { config: EXTERNAL }),
+    plan("prod-redpanda", { config: REDPANDA_CONFIG }),
+    plan("dev-external", { config: EXTERNAL_CONFIG }),
   ]);
 }, 180_000);
 

@@ -1,0 +1,16 @@
+// The settings the platform's own Dapr resources (specs/dapr.ts) take on one machine: the local plain broker and short retries.
+import type { DaprSettings } from "../../specs/dapr";
+
+/** Local settings for the platform's resources: the local broker is plain, and retries are short. */
+export function localDaprSettings(brokers: string): DaprSettings {
+  const retry = { maxRetries: 3, maxInterval: "2s" };
+  return {
+    namespace: "default",
+    controlPlaneNamespace: "dapr-system",
+    pubsub: { brokers, auth: { type: "none" }, protocolVersion: "4.0.0", initialOffset: "oldest" },
+    inboundRetry: retry,
+    outboundRetry: retry,
+    tracingSamplingRate: "0",
+    logLevel: "info",
+  };
+}

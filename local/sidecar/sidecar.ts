@@ -1,0 +1,152 @@
+// Starts the development sidecar for one app: loads its Dapr resources, serves daprd's HTTP API, and runs its subscriptions on a real Kafka broker.
+import { randomBytes } from "node:crypto";
+import { Agent, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { KubernetesObject } from "../../specs/dapr";
+import { createApiServer } from "./api-server";
+import { AppChannel } from "./app-channel";
+import { ComponentPublisher, errorText } from "./component-publisher";
+import { KafkaPublisher } from "./kafka-publisher";
+import { metadataBody } from "./metadata";
+import { loadResources } from "./resources";
+import { type ActiveSubscriptions, startSubscriptions } from "./subscribe";
+
+export interface SidecarOptions {
+  /** The Dapr app id: `source` of wrapped events, default consumer group, scope of the resources. */
+  appId: string;
+  /** The app's HTTP port on 127.0.0.1, where events and invocations are delivered. */
+  appPort: number;
+  /** The sidecar's HTTP port (daprd's `--dapr-http-port`); 0 or none picks a free one. */
+  httpPort?: number;
+  /** Comma-separated bootstrap servers. They replace the components' `brokers`, which name the cluster's. */
+  brokers: string;
+  /** The rendered objects of specs/dapr.ts (`daprResources(settings)`), or a folder of Dapr YAML files. */
+  resources: readonly KubernetesObject[] | { dir: string };
+  /** App id → base URL for service invocation; this sidecar's own app id always means http://127.0.0.1:<appPort>. */
+  appAddresses?: Record<string, string>;
+  /** What `{podName}` expands to; a random id per start when not given. */
+  instanceId?: string;
+  /** Put before every topic name on the broker (publish, subscribe, dead letters), so parallel tests never share topics. */
+  topicPrefix?: string;
+  /** Lifecycle and delivery lines. */
+  log?: (line: string) => void;
+}
+
+export interface Sidecar {
+  /** `http://127.0.0.1:<port>`, the base of daprd's API (`/v1.0/...`). */
+  url: string;
+  port: number;
+  /** Leaves the consumer groups (uncommitted deliveries are redelivered later), then closes the API server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a sidecar and resolves once it is fully up: components loaded and the broker reachable, API listening,
+ * the app listening on its port, subscriptions read and every consumer group joined. Like daprd, the API
+ * answers (publish, invoke, metadata) while the sidecar waits for the app; `/v1.0/healthz` turns 204 at the end.
+ */
+export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
+  const log = options.log ?? (() => {});
+  const identity = {
+    appId: options.appId,
+    instanceId: options.instanceId ?? `${options.appId}-${randomBytes(4).toString("hex")}`,
+    namespace: "default",
+  };
+  const resources = loadResources(options.resources, identity);
+  const brokers = options.brokers
+    .split(",")
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (brokers.length === 0) throw new Error("The sidecar needs at least one Kafka broker (brokers option).");
+  const topicPrefix = options.topicPrefix ?? "";
+  for (const line of resources.skipped) log(`not loaded: ${line}`);
+  for (const c of resources.components) {
+    log(
+      `component loaded: ${c.name} (${c.type}/${c.version}; consumer group ${c.consumerGroup}; initialOffset ${c.initialOffset}; brokers ${brokers.join(",")}${c.declaredBrokers === brokers.join(",") ? "" : ` in place of ${c.declaredBrokers}`})`,
+    );
+  }
+  if (resources.resiliency.names.length > 0) log(`resiliency loaded: ${resources.resiliency.names.join(", ")}`);
+
+  const lifetime = new AbortController();
+  const agent = new Agent({ keepAlive: true });
+  const kafka = new KafkaPublisher(brokers, `${options.appId}-sidecar`);
+  const components = new Map(resources.components.map((c) => [c.name, c]));
+  const publisher = new ComponentPublisher(kafka, components, resources.resiliency, topicPrefix, lifetime.signal, log);
+  const channel = new AppChannel(options.appPort, agent);
+  const addresses = new Map(Object.entries(options.appAddresses ?? {}).map(([id, url]) => [id, new URL(url)]));
+  // The sidecar's own app is always the one on its app port.
+  addresses.set(options.appId, channel.baseUrl);
+
+  let server: Server | undefined;
+  let active: ActiveSubscriptions | undefined;
+  let ready = false;
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= shutdown();
+    return stopped;
+  };
+  const shutdown = async () => {
+    ready = false;
+    lifetime.abort();
+    await active?.stop();
+    if (server) {
+      const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
+      server.closeAllConnections();
+      await closing;
+    }
+    agent.destroy();
+    await kafka.close().catch(() => {});
+  };
+
+  try {
+    for (const component of resources.components) {
+      // Fail now, naming the policy, rather than at the first publish or delivery.
+      resources.resiliency.forComponent(component.name, "inbound");
+      resources.resiliency.forComponent(component.name, "outbound");
+    }
+    await kafka.connect().catch((error: unknown) => {
+      throw new Error(`Kafka at ${brokers.join(",")} is not reachable: ${errorText(error)}`);
+    });
+    server = createApiServer({
+      publish: { appId: options.appId, publisher, log },
+      invoke: { appId: options.appId, addresses, agent },
+      health: () => ({ ready, outbound: true }),
+      metadata: () =>
+        metadataBody({
+          appId: options.appId,
+          appPort: options.appPort,
+          components: resources.components,
+          subscriptions: active?.subscriptions ?? [],
+        }),
+      log,
+    });
+    const listening = server;
+    await new Promise<void>((resolve, reject) => {
+      listening.once("error", reject);
+      listening.listen(options.httpPort ?? 0, "127.0.0.1", () => resolve());
+    });
+    const port = (listening.address() as AddressInfo).port;
+    log(`HTTP API listening on http://127.0.0.1:${port}`);
+
+    log(`waiting for the app on 127.0.0.1:${options.appPort}`);
+    await channel.waitUntilListening(lifetime.signal);
+    log(`app channel ready: http://127.0.0.1:${options.appPort}`);
+    active = await startSubscriptions({
+      appId: options.appId,
+      components: resources.components,
+      declarative: resources.subscriptions,
+      resiliency: resources.resiliency,
+      channel,
+      publisher,
+      brokers,
+      log,
+      signal: lifetime.signal,
+    });
+    ready = true;
+    log(`dapr development sidecar for ${options.appId} ready`);
+    return { url: `http://127.0.0.1:${port}`, port, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

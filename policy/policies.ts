@@ -1,0 +1,306 @@
+// The platform's CrossGuard policies: the prod invariants of what the Pulumi program registers, as plain policy objects.
+import { DEAD_LETTER_TOPIC, TOPIC_LIST } from "@event-platform/events";
+import type {
+  EnforcementLevel,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { STRIMZI_KAFKA_VERSIONS } from "../infra/config";
+
+/** Type tokens of the resources the policies look at. */
+export const TYPES = {
+  kafkaTopic: "kubernetes:kafka.strimzi.io/v1:KafkaTopic",
+  kafka: "kubernetes:kafka.strimzi.io/v1:Kafka",
+  kafkaProvider: "pulumi:providers:kafka",
+  providerTopic: "kafka:index/topic:Topic",
+  deployment: "kubernetes:apps/v1:Deployment",
+  daprComponent: "kubernetes:dapr.io/v1alpha1:Component",
+  daprSubscription: "kubernetes:dapr.io/v2alpha1:Subscription",
+} as const;
+
+/**
+ * The pack's enforcement level: mandatory for a prod stack, advisory otherwise. A stack is prod when its config
+ * `event-platform:profile` says so or, without that key, when it is named `prod`: the rule infra/config.ts uses to
+ * pick the stack's profile, so the pack and the program always agree on what a stack is.
+ */
+export function enforcementLevelFor(stack: string, profile: string | undefined): EnforcementLevel {
+  return (profile ?? stack) === "prod" ? "mandatory" : "advisory";
+}
+
+/** Resource inputs as the engine hands them over: untyped JSON. */
+type Props = Record<string, unknown>;
+
+function objectAt(value: unknown, ...path: string[]): Props | undefined {
+  let node = value;
+  for (const key of path) node = node && typeof node === "object" ? (node as Props)[key] : undefined;
+  return node && typeof node === "object" && !Array.isArray(node) ? (node as Props) : undefined;
+}
+
+function listAt(value: unknown, ...path: string[]): Props[] {
+  const parent = objectAt(value, ...path.slice(0, -1));
+  const list = parent?.[path[path.length - 1] ?? ""];
+  return Array.isArray(list) ? list.filter((item): item is Props => item !== null && typeof item === "object") : [];
+}
+
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== "";
+}
+
+/** How a value reads in a message. */
+function shown(value: unknown): string {
+  if (!isSet(value)) return "not set";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** `Kind "name"` of a Kubernetes object, by its own name (the Pulumi name when it has none). */
+function label(kind: string, args: { props: Props; name: string }): string {
+  const name = objectAt(args.props, "metadata")?.name;
+  return `${kind} "${typeof name === "string" ? name : args.name}"`;
+}
+
+/** A validation that runs only on resources of `type`, like the SDK's `validateResourceOfType`, by type token. */
+function ofType(
+  type: string,
+  validate: (props: Props, args: ResourceValidationArgs, reportViolation: ReportViolation) => void,
+): ResourceValidation {
+  return (args, reportViolation) => {
+    if (args.type !== type) args.notApplicable(`Policy only applies to resources of type '${type}'`);
+    validate(args.props, args, reportViolation);
+  };
+}
+
+const MIN_REPLICAS = 3;
+const MIN_INSYNC_REPLICAS = 2;
+
+export const kafkaTopicReplication: ResourceValidationPolicy = {
+  name: "kafka-topic-replication",
+  description: `Strimzi KafkaTopics keep ${MIN_REPLICAS} or more replicas and min.insync.replicas of ${MIN_INSYNC_REPLICAS} or more.`,
+  validateResource: ofType(TYPES.kafkaTopic, (props, args, reportViolation) => {
+    const topic = label("KafkaTopic", args);
+    const replicas = objectAt(props, "spec")?.replicas;
+    if (!(Number(replicas) >= MIN_REPLICAS)) {
+      reportViolation(
+        `${topic}: spec.replicas is ${shown(replicas)}; set it to ${MIN_REPLICAS} or more (stack config kafka.replicationFactor) so the topic survives the loss of a broker.`,
+      );
+    }
+    const minInsync = objectAt(props, "spec", "config")?.["min.insync.replicas"];
+    if (!(Number(minInsync) >= MIN_INSYNC_REPLICAS)) {
+      reportViolation(
+        `${topic}: spec.config["min.insync.replicas"] is ${shown(minInsync)}; set it to ${MIN_INSYNC_REPLICAS} or more (stack config kafka.minInsyncReplicas) so every acknowledged write is on at least two brokers.`,
+      );
+    }
+  }),
+};
+
+export const strimziKafkaVersion: ResourceValidationPolicy = {
+  name: "strimzi-kafka-version",
+  description: "The Strimzi Kafka cluster runs a Kafka version that the pinned Strimzi operator supports.",
+  validateResource: ofType(TYPES.kafka, (props, args, reportViolation) => {
+    const version = objectAt(props, "spec", "kafka")?.version;
+    if (!(STRIMZI_KAFKA_VERSIONS as readonly unknown[]).includes(version)) {
+      reportViolation(
+        `${label("Kafka", args)}: spec.kafka.version is ${shown(version)}; the pinned Strimzi operator runs only Kafka ${STRIMZI_KAFKA_VERSIONS.join(", ")}: set stack config kafka.strimzi.kafkaVersion to one of them.`,
+      );
+    }
+  }),
+};
+
+const SCRAM_MECHANISMS = ["scram-sha256", "scram-sha512"];
+const SASL_FIX = "set stack config kafka.username and the secret kafkaPassword";
+
+export const kafkaProviderTlsSasl: ResourceValidationPolicy = {
+  name: "kafka-provider-tls-sasl",
+  description: "The Kafka provider (Redpanda Cloud or an external cluster) connects over TLS with SASL SCRAM.",
+  validateResource: ofType(TYPES.kafkaProvider, (props, args, reportViolation) => {
+    const provider = `Kafka provider "${args.name}"`;
+    // Provider inputs reach the engine JSON-encoded, so a boolean arrives as the string "true".
+    const tls = props.tlsEnabled;
+    if (tls !== true && tls !== "true") {
+      reportViolation(
+        `${provider}: tlsEnabled is ${shown(tls)}; the brokers must be reached over TLS: ${SASL_FIX} (SASL SCRAM over TLS).`,
+      );
+    }
+    const mechanism = props.saslMechanism;
+    if (!SCRAM_MECHANISMS.includes(String(mechanism))) {
+      reportViolation(
+        `${provider}: saslMechanism is ${shown(mechanism)}; set it to ${SCRAM_MECHANISMS.join(" or ")} (stack config kafka.saslMechanism SHA-256 or SHA-512).`,
+      );
+    }
+    const username = props.saslUsername;
+    if (typeof username !== "string" || !isSet(username)) {
+      reportViolation(
+        `${provider}: saslUsername is ${shown(username)}; ${SASL_FIX} so it authenticates with SASL SCRAM.`,
+      );
+    }
+  }),
+};
+
+/** The sidecar annotations every Deployment's pod template carries, each with what a valid value is. */
+const DAPR_ANNOTATIONS: { key: string; valid: (value: unknown) => boolean; expected: string }[] = [
+  { key: "dapr.io/enabled", valid: (v) => v === "true", expected: `"true" so Dapr injects its sidecar` },
+  {
+    key: "dapr.io/app-id",
+    valid: (v) => typeof v === "string" && v !== "",
+    expected: "the app's Dapr id, which names its sidecar, consumer group and scopes",
+  },
+  {
+    key: "dapr.io/app-port",
+    valid: (v) => typeof v === "string" && /^[0-9]+$/.test(v),
+    expected: `the port the app listens on, as a string such as "3000", so the sidecar can deliver events`,
+  },
+];
+
+export const daprSidecarAnnotations: ResourceValidationPolicy = {
+  name: "dapr-sidecar-annotations",
+  description: "Every Deployment has the Dapr sidecar annotations (enabled, app-id, app-port) on its pod template.",
+  validateResource: ofType(TYPES.deployment, (props, args, reportViolation) => {
+    const annotations = objectAt(props, "spec", "template", "metadata", "annotations") ?? {};
+    const misplaced = objectAt(props, "metadata", "annotations") ?? {};
+    for (const { key, valid, expected } of DAPR_ANNOTATIONS) {
+      if (valid(annotations[key])) continue;
+      const where =
+        key in misplaced ? " (it is on the Deployment's own metadata, where Dapr does not look: move it)" : "";
+      reportViolation(
+        `${label("Deployment", args)}: spec.template.metadata.annotations["${key}"] is ${shown(annotations[key])}${where}; set it to ${expected}.`,
+      );
+    }
+  }),
+};
+
+const RESOURCE_FIELDS = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"];
+
+export const deploymentHardening: ResourceValidationPolicy = {
+  name: "deployment-hardening",
+  description:
+    "Every Deployment container has resource requests and limits, liveness and readiness probes, runs as non-root and cannot escalate privileges.",
+  validateResource: ofType(TYPES.deployment, (props, args, reportViolation) => {
+    const pod = objectAt(props, "spec", "template", "spec");
+    const deployment = label("Deployment", args);
+    const podNonRoot = objectAt(pod, "securityContext")?.runAsNonRoot;
+    const containers = [
+      ...listAt(pod, "containers").map((c) => ({ container: c, kind: "container", probes: true })),
+      // Init containers take no probes, but they run with the same privileges and use the same node.
+      ...listAt(pod, "initContainers").map((c) => ({ container: c, kind: "init container", probes: false })),
+    ];
+    for (const { container, kind, probes } of containers) {
+      const subject = `${deployment}: ${kind} "${shown(container.name)}"`;
+      const missing = RESOURCE_FIELDS.filter((field) => {
+        const [group = "", resource = ""] = field.split(".");
+        return !isSet(objectAt(container, "resources", group)?.[resource]);
+      });
+      if (missing.length > 0) {
+        reportViolation(
+          `${subject} sets no ${missing.map((f) => `resources.${f}`).join(", ")}; set cpu and memory requests and limits (stack config apps.resources) so the scheduler reserves what it needs and a leak cannot starve the node.`,
+        );
+      }
+      if (probes && !container.livenessProbe) {
+        reportViolation(
+          `${subject} has no livenessProbe; add one (such as GET /healthz) so Kubernetes restarts it when it hangs.`,
+        );
+      }
+      if (probes && !container.readinessProbe) {
+        reportViolation(
+          `${subject} has no readinessProbe; add one (such as GET /readyz) so it receives traffic only once its dependencies are reachable.`,
+        );
+      }
+      const security = objectAt(container, "securityContext");
+      if ((security?.runAsNonRoot ?? podNonRoot) !== true) {
+        reportViolation(
+          `${subject} may run as root; set runAsNonRoot: true in spec.template.spec.securityContext or in the container's securityContext.`,
+        );
+      }
+      if (security?.allowPrivilegeEscalation !== false) {
+        reportViolation(
+          `${subject}: securityContext.allowPrivilegeEscalation is ${shown(security?.allowPrivilegeEscalation)}; set it to false so the process cannot gain more privileges than it started with.`,
+        );
+      }
+    }
+  }),
+};
+
+/** Metadata names that carry credentials or keys in Dapr components (saslPassword, caCert, connectionString, ...). */
+const SECRET_NAME = /password|secret|token|key|cert|connectionstring|credential/i;
+
+export const daprComponentSecretRefs: ResourceValidationPolicy = {
+  name: "dapr-component-secret-refs",
+  description: "Dapr Component metadata never holds a secret in plaintext: secret-like items use secretKeyRef.",
+  validateResource: ofType(TYPES.daprComponent, (props, args, reportViolation) => {
+    for (const item of listAt(props, "spec", "metadata")) {
+      const name = shown(item.name);
+      if (!SECRET_NAME.test(name) || item.value === undefined) continue;
+      reportViolation(
+        `${label("Dapr Component", args)}: metadata item ${name} has a plaintext value; put it in a Kubernetes Secret and reference it with secretKeyRef: {name, key} instead of value.`,
+      );
+    }
+  }),
+};
+
+const CATALOG_TOPICS = TOPIC_LIST.map((t) => t.name);
+
+export const subscriptionDeadLetterTopic: ResourceValidationPolicy = {
+  name: "subscription-dead-letter-topic",
+  description: `Every Dapr Subscription names a dead-letter topic from the event catalog (${DEAD_LETTER_TOPIC}), except the subscription to the dead-letter topic itself.`,
+  validateResource: ofType(TYPES.daprSubscription, (props, args, reportViolation) => {
+    const spec = objectAt(props, "spec");
+    const topic = spec?.topic;
+    if (topic === DEAD_LETTER_TOPIC) return; // dead-lettering the dead letters would loop
+    const deadLetter = spec?.deadLetterTopic;
+    const subscription = label("Dapr Subscription", args);
+    if (typeof deadLetter !== "string" || deadLetter === "") {
+      reportViolation(
+        `${subscription}: spec.deadLetterTopic is not set; set it to ${DEAD_LETTER_TOPIC} so an event that still fails after the retries is kept instead of being retried forever while its partition stalls.`,
+      );
+    } else if (!CATALOG_TOPICS.includes(deadLetter)) {
+      reportViolation(
+        `${subscription}: spec.deadLetterTopic is ${deadLetter}, which is not a topic of the event catalog (events/src/topics.ts); set it to ${DEAD_LETTER_TOPIC}.`,
+      );
+    } else if (deadLetter === topic) {
+      reportViolation(
+        `${subscription}: spec.deadLetterTopic is its own topic ${deadLetter}, so a failing event would loop; set it to ${DEAD_LETTER_TOPIC}.`,
+      );
+    }
+  }),
+};
+
+/** Names of the Kafka topics the stack creates: Strimzi KafkaTopics and @pulumi/kafka Topics. */
+function createdTopics(resources: PolicyResource[]): Set<string> {
+  const names = resources.map((r) => {
+    if (r.type === TYPES.providerTopic) return r.props.name;
+    if (r.type === TYPES.kafkaTopic) return objectAt(r.props, "spec")?.topicName ?? objectAt(r.props, "metadata")?.name;
+    return undefined;
+  });
+  return new Set(names.filter((name): name is string => typeof name === "string"));
+}
+
+export const deadLetterTopicCreated: StackValidationPolicy = {
+  name: "dead-letter-topic-created",
+  description: "The stack creates every dead-letter topic its Dapr Subscriptions name: Dapr never creates it.",
+  validateStack: (args, reportViolation) => {
+    const topics = createdTopics(args.resources);
+    for (const resource of args.resources) {
+      if (resource.type !== TYPES.daprSubscription) continue;
+      const deadLetter = objectAt(resource.props, "spec")?.deadLetterTopic;
+      if (typeof deadLetter !== "string" || deadLetter === "" || topics.has(deadLetter)) continue;
+      reportViolation(
+        `${label("Dapr Subscription", resource)}: its dead-letter topic ${deadLetter} is not created by this stack; create it as a Strimzi KafkaTopic or a kafka.Topic (Dapr never creates a dead-letter topic, and Redpanda Cloud does not create topics on first use).`,
+        resource.urn,
+      );
+    }
+  },
+};
+
+/** Every policy of the pack, in the order the README lists them. */
+export const POLICIES: (ResourceValidationPolicy | StackValidationPolicy)[] = [
+  kafkaTopicReplication,
+  strimziKafkaVersion,
+  kafkaProviderTlsSasl,
+  daprSidecarAnnotations,
+  deploymentHardening,
+  daprComponentSecretRefs,
+  subscriptionDeadLetterTopic,
+  deadLetterTopicCreated,
+];
