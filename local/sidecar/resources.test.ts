@@ -135,14 +135,20 @@ describe("what the sidecar cannot honour fails at load, naming it", () => {
     expect(() => loadResources([component(metadata)], identity("app"))).toThrow(message);
   });
 
-  it("an unsupported route match, naming the expression", () => {
+  it("a route match that is not valid CEL, naming the expression", () => {
     const sub = {
       apiVersion: "dapr.io/v2alpha1",
       kind: "Subscription",
       metadata: { name: "s" },
-      spec: { pubsubname: "pubsub", topic: "t", routes: { rules: [{ match: "size(event.data) > 1", path: "/big" }] } },
+      spec: {
+        pubsubname: "pubsub",
+        topic: "t",
+        routes: { rules: [{ match: 'event.type.lowerAscii() == "x"', path: "/big" }] },
+      },
     };
-    expect(() => loadResources([sub], identity("app"))).toThrow('Route match "size(event.data) > 1" is not supported');
+    expect(() => loadResources([sub], identity("app"))).toThrow(
+      'Route match "event.type.lowerAscii() == \\"x\\"" is not valid CEL',
+    );
   });
 
   it.each([

@@ -1,199 +1,111 @@
-// The subset of CEL that subscription route rules use here: `event.<attr> == "..."` (or `!=`), combined with `&&`, `||` and parentheses.
+// Route rules' `match`: CEL over the CloudEvent bound to `event`, as daprd evaluates it with cel-go (pkg/expr), here by @bufbuild/cel.
+import { type CelInput, type CelResult, CelScalar, celEnv, celError, isCelError, parse, plan } from "@bufbuild/cel";
 
-type Node =
-  | { kind: "and" | "or"; left: Node; right: Node }
-  | { kind: "compare"; negate: boolean; path: string[]; literal: string };
-
-/** A route rule's `match`, compiled; `matches` throws a `RouteMatchError` when CEL would fail to evaluate it. */
+/** A route rule's `match`, compiled; `matches` throws a `RouteMatchError` when daprd's route lookup fails on it. */
 export interface RouteMatch {
   readonly expression: string;
   matches(event: Readonly<Record<string, unknown>>): boolean;
 }
 
-/** CEL evaluated to an error (a missing attribute), as Dapr reports it for a rule that cannot be decided. */
+/** The rule evaluated to a CEL error (a missing attribute...) or to a non-boolean, which daprd reports as a routing error. */
 export class RouteMatchError extends Error {
   override name = "RouteMatchError";
 }
 
-type Token = { kind: "ident" | "string" | "op"; text: string };
+// daprd's environment: CEL's standard library without extensions, and `event` of type dyn (pkg/expr declares every free
+// identifier as dyn; only `event` is ever bound, so any other one fails when evaluated, here as there).
+const ENV = celEnv({ variables: { event: CelScalar.DYN } });
 
-const SUPPORTED = 'supported here: event.<attribute> == "text" or != "text", combined with &&, || and parentheses';
+type CelExpr = ReturnType<typeof parse>["expr"];
 
-function tokenize(expression: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < expression.length) {
-    const char = expression[i] as string;
-    if (/\s/.test(char)) {
-      i++;
-    } else if (/[A-Za-z_]/.test(char)) {
-      const ident = /^[A-Za-z_][A-Za-z0-9_]*/.exec(expression.slice(i))?.[0] as string;
-      tokens.push({ kind: "ident", text: ident });
-      i += ident.length;
-    } else if (char === '"' || char === "'") {
-      const [text, next] = readString(expression, i);
-      tokens.push({ kind: "string", text });
-      i = next;
-    } else {
-      const op = ["==", "!=", "&&", "||", "(", ")", "."].find((o) => expression.startsWith(o, i));
-      if (!op) throw new Error(`unexpected "${char}" at position ${i}`);
-      tokens.push({ kind: "op", text: op });
-      i += op.length;
+/** Calls the planner evaluates itself (logic, the conditional, indexing) instead of looking them up in ENV. */
+const PLANNER_CALLS = new Set(["_&&_", "_||_", "_?_:_", "_[_]", "_[?_]", "_?._", "@not_strictly_false"]);
+
+/**
+ * The functions `expr` calls that ENV lacks. cel-go's checker rejects them when daprd loads the rule; @bufbuild/cel does
+ * not export its checker and would only fail each event, so they are looked up here to fail the load instead.
+ */
+function undeclaredCalls(expr: CelExpr | undefined): string[] {
+  const kind = expr?.exprKind;
+  const under = (children: (CelExpr | undefined)[]) => children.flatMap(undeclaredCalls);
+  switch (kind?.case) {
+    case "selectExpr":
+      return under([kind.value.operand]);
+    case "callExpr": {
+      const { function: name, target, args } = kind.value;
+      const known = PLANNER_CALLS.has(name) || ENV.funcs.find(name) !== undefined;
+      return [...(known ? [] : [name]), ...under([target, ...args])];
     }
-  }
-  return tokens;
-}
-
-const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\", '"': '"', "'": "'" };
-
-function readString(expression: string, start: number): [string, number] {
-  const quote = expression[start];
-  let text = "";
-  for (let i = start + 1; i < expression.length; i++) {
-    const char = expression[i] as string;
-    if (char === quote) return [text, i + 1];
-    if (char !== "\\") {
-      text += char;
-      continue;
+    case "listExpr":
+      return under(kind.value.elements);
+    case "structExpr":
+      return under(
+        kind.value.entries.flatMap(({ keyKind, value }) => [
+          keyKind.case === "mapKey" ? keyKind.value : undefined,
+          value,
+        ]),
+      );
+    case "comprehensionExpr": {
+      const { iterRange, accuInit, loopCondition, loopStep, result } = kind.value;
+      return under([iterRange, accuInit, loopCondition, loopStep, result]);
     }
-    const next = expression[++i] ?? "";
-    if (next === "u" && /^[0-9a-fA-F]{4}$/.test(expression.slice(i + 1, i + 5))) {
-      text += String.fromCharCode(Number.parseInt(expression.slice(i + 1, i + 5), 16));
-      i += 4;
-    } else if (next in ESCAPES) {
-      text += ESCAPES[next];
-    } else {
-      throw new Error(`unsupported escape "\\${next}" at position ${i - 1}`);
-    }
-  }
-  throw new Error(`unterminated string starting at position ${start}`);
-}
-
-class Parser {
-  private position = 0;
-  constructor(private readonly tokens: Token[]) {}
-
-  parse(): Node {
-    const node = this.or();
-    if (this.position < this.tokens.length) throw new Error(`unexpected "${this.tokens[this.position]?.text}"`);
-    return node;
-  }
-
-  private peek(text: string): boolean {
-    const token = this.tokens[this.position];
-    return token?.kind === "op" && token.text === text;
-  }
-
-  private take(): Token {
-    const token = this.tokens[this.position++];
-    if (!token) throw new Error("the expression ends too early");
-    return token;
-  }
-
-  private or(): Node {
-    let node = this.and();
-    while (this.peek("||")) {
-      this.position++;
-      node = { kind: "or", left: node, right: this.and() };
-    }
-    return node;
-  }
-
-  private and(): Node {
-    let node = this.primary();
-    while (this.peek("&&")) {
-      this.position++;
-      node = { kind: "and", left: node, right: this.primary() };
-    }
-    return node;
-  }
-
-  private primary(): Node {
-    if (this.peek("(")) {
-      this.position++;
-      const node = this.or();
-      if (!this.peek(")")) throw new Error('a "(" is not closed');
-      this.position++;
-      return node;
-    }
-    const first = this.take();
-    if (first.kind === "string") {
-      const op = this.operator();
-      return { kind: "compare", negate: op === "!=", path: this.path(this.take()), literal: first.text };
-    }
-    const path = this.path(first);
-    const op = this.operator();
-    const literal = this.take();
-    if (literal.kind !== "string") throw new Error(`"${literal.text}" is not a string literal`);
-    return { kind: "compare", negate: op === "!=", path, literal: literal.text };
-  }
-
-  private operator(): string {
-    const op = this.take();
-    if (op.kind !== "op" || (op.text !== "==" && op.text !== "!="))
-      throw new Error(`expected == or !=, got "${op.text}"`);
-    return op.text;
-  }
-
-  private path(first: Token): string[] {
-    if (first.kind !== "ident" || first.text !== "event") {
-      throw new Error(`"${first.text}" is not an attribute of "event"`);
-    }
-    const path: string[] = [];
-    while (this.peek(".")) {
-      this.position++;
-      const ident = this.take();
-      if (ident.kind !== "ident") throw new Error(`expected an attribute name after ".", got "${ident.text}"`);
-      path.push(ident.text);
-    }
-    if (path.length === 0) throw new Error('compare an attribute such as event.type, not "event" itself');
-    return path;
+    default:
+      return [];
   }
 }
 
-// CEL's logic is commutative over errors: `true || error` is true and `false && error` is false, whatever the order.
-type Outcome = boolean | RouteMatchError;
-
-function evaluate(node: Node, event: Readonly<Record<string, unknown>>): Outcome {
-  if (node.kind === "compare") {
-    let value: unknown = event;
-    for (const key of node.path) {
-      if (typeof value !== "object" || value === null || !(key in value)) {
-        return new RouteMatchError(`no such key: ${key}`);
-      }
-      value = (value as Record<string, unknown>)[key];
-    }
-    // Heterogeneous equality, as cel-go does by default: a value of another type is simply not equal.
-    return (value === node.literal) !== node.negate;
+/**
+ * The event as daprd hands it to CEL: Go's encoding/json decodes it into map[string]any, so objects are maps and every
+ * number is a float64, a CEL double (`event.data.count == 3` and `> 2` hold across numeric types; `+ 1` does not).
+ */
+function toCelInput(value: unknown): CelInput {
+  if (Array.isArray(value)) return value.map(toCelInput);
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value).filter(([, field]) => field !== undefined);
+    return new Map(entries.map(([key, field]) => [key, toCelInput(field)]));
   }
-  const left = evaluate(node.left, event);
-  const decisive = node.kind === "or";
-  if (left === decisive) return decisive;
-  const right = evaluate(node.right, event);
-  if (right === decisive) return decisive;
-  if (left instanceof RouteMatchError) return left;
-  if (right instanceof RouteMatchError) return right;
-  return !decisive;
+  if (typeof value === "number" || typeof value === "string" || typeof value === "boolean" || value === null) {
+    return value;
+  }
+  throw new TypeError(`not a JSON value: ${String(value)}`);
 }
 
-/** Compiles a rule's `match`; throws a load error that names the expression when it is outside the supported subset. */
+/** Compiles a rule's `match` once; throws a load error naming the expression when it is not valid CEL for daprd. */
 export function compileRouteMatch(expression: string): RouteMatch {
-  let root: Node;
+  let program: (bindings: { event: CelInput }) => CelResult;
   try {
-    root = new Parser(tokenize(expression)).parse();
+    const parsed = parse(expression);
+    const undeclared = [...new Set(undeclaredCalls(parsed.expr))];
+    if (undeclared.length > 0) {
+      throw new Error(
+        `undeclared reference to ${undeclared.map((name) => `'${name}'`).join(", ")} (route rules have CEL's standard functions only)`,
+      );
+    }
+    program = plan(ENV, parsed);
   } catch (error) {
-    throw new Error(
-      `Route match ${JSON.stringify(expression)} is not supported by the development sidecar: ${(error as Error).message}; ${SUPPORTED}.`,
-    );
+    throw new Error(`Route match ${JSON.stringify(expression)} is not valid CEL: ${(error as Error).message}`);
   }
   return {
     expression,
     matches(event) {
-      const outcome = evaluate(root, event);
-      if (outcome instanceof RouteMatchError) {
-        throw new RouteMatchError(`error evaluating ${JSON.stringify(expression)}: ${outcome.message}`);
+      const bindings = { event: toCelInput(event) };
+      let result: CelResult;
+      try {
+        result = program(bindings);
+      } catch (error) {
+        result = celError(error);
       }
-      return outcome;
+      // As daprd's matchRoutingRule does, an error or a non-boolean does not count as "no match": it ends the lookup
+      // (later rules and the default route are not tried) and the handler dead-letters the message, or fails it for the
+      // component to redeliver (delivery.ts). Skipping the rule instead would route the event elsewhere, or drop it,
+      // where a real cluster would not: the broken rule would go unnoticed until deployed.
+      if (isCelError(result)) {
+        throw new RouteMatchError(`error evaluating ${JSON.stringify(expression)}: ${result.message}`);
+      }
+      if (typeof result !== "boolean") {
+        throw new RouteMatchError(`the result of match expression ${expression} was not a boolean`);
+      }
+      return result;
     },
   };
 }
