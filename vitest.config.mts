@@ -1,5 +1,8 @@
-// Test projects: fast unit tests, and integration tests on a real Kafka broker and PostgreSQL started by the global setups.
+// Test projects: fast unit tests, platform tests on the planned program, and integration tests on a real Kafka broker and PostgreSQL started by the global setups.
 import { defineConfig } from "vitest/config";
+
+/** Tests of the whole Pulumi program: they share the standard plans that their global setup computes once. */
+const PLATFORM_TESTS = ["infra/plan.test.ts", "policy/policies.test.ts"];
 
 export default defineConfig({
   test: {
@@ -8,7 +11,16 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["**/*.test.ts"],
-          exclude: ["**/node_modules/**", "**/*.int.test.ts"],
+          exclude: ["**/node_modules/**", "**/*.int.test.ts", ...PLATFORM_TESTS],
+        },
+      },
+      {
+        test: {
+          name: "platform",
+          include: PLATFORM_TESTS,
+          globalSetup: ["test/setup/plans.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
         },
       },
       {

@@ -3,7 +3,8 @@ import { DEAD_LETTER_TOPIC, TOPIC_LIST } from "@event-platform/events";
 import { beforeAll, describe, expect, it } from "vitest";
 import { APP_LIST } from "../specs/apps";
 import { validateManifests } from "../test/support/k8s-schemas";
-import { EXTERNAL_CONFIG, type Plan, plan, REDPANDA_CONFIG } from "../test/support/plan";
+import { type Plan, plan } from "../test/support/plan";
+import { standardPlan } from "../test/support/standard-plans";
 
 const byType = (p: Plan, type: string) => p.resources.filter((r) => r.type === type);
 const manifestsOf = (p: Plan, kind: string) => p.manifests.filter((m) => m.kind === kind);
@@ -22,14 +23,12 @@ let prod: Plan;
 let redpanda: Plan;
 let external: Plan;
 
-beforeAll(async () => {
-  [dev, prod, redpanda, external] = await Promise.all([
-    plan("dev", { typeCheck: true }),
-    plan("prod"),
-    plan("prod-redpanda", { config: REDPANDA_CONFIG }),
-    plan("dev-external", { config: EXTERNAL_CONFIG }),
-  ]);
-}, 180_000);
+beforeAll(() => {
+  dev = standardPlan("dev");
+  prod = standardPlan("prod");
+  redpanda = standardPlan("redpanda");
+  external = standardPlan("external");
+});
 
 describe("every plan", () => {
   const plans = () => ({ dev, prod, redpanda, external });

@@ -25,7 +25,8 @@ import {
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXTERNAL_CONFIG, type PlannedResource, plan, REDPANDA_CONFIG } from "../test/support/plan";
+import type { PlannedResource, StandardPlanName } from "../test/support/plan";
+import { standardPlan } from "../test/support/standard-plans";
 import {
   daprComponentSecretRefs,
   daprSidecarAnnotations,
@@ -54,19 +55,17 @@ let prod: Stack;
 let redpanda: Stack;
 let external: Stack;
 
-beforeAll(async () => {
-  const planned = async (name: string, options: Parameters<typeof plan>[1] = {}): Promise<Stack> => {
-    const result = await plan(name, options);
-    if (result.code !== 0) throw new Error(`The plan of ${name} failed: ${result.stderr}`);
-    return { name, resources: result.resources };
+beforeAll(() => {
+  const planned = (name: StandardPlanName, stack: string): Stack => {
+    const result = standardPlan(name);
+    if (result.code !== 0) throw new Error(`The plan of ${stack} failed: ${result.stderr}`);
+    return { name: stack, resources: result.resources };
   };
-  [dev, prod, redpanda, external] = await Promise.all([
-    planned("dev", { typeCheck: true }),
-    planned("prod"),
-    planned("prod-redpanda", { config: REDPANDA_CONFIG }),
-    planned("dev-external", { config: EXTERNAL_CONFIG }),
-  ]);
-}, 180_000);
+  dev = planned("dev", "dev");
+  prod = planned("prod", "prod");
+  redpanda = planned("redpanda", "prod-redpanda");
+  external = planned("external", "dev-external");
+});
 
 // --- The arguments @pulumi/policy's analyzer server builds from what the engine sends (server.js). ---
 

@@ -78,3 +78,12 @@ export async function plan(stack: string, options: { config?: string; typeCheck?
     ),
   };
 }
+
+/** The four plans most platform tests look at, computed once per run by test/setup/plans.ts. */
+export const STANDARD_PLANS = {
+  dev: { stack: "dev", typeCheck: true },
+  prod: { stack: "prod" },
+  redpanda: { stack: "prod-redpanda", config: REDPANDA_CONFIG },
+  external: { stack: "dev-external", config: EXTERNAL_CONFIG },
+} as const satisfies Record<string, { stack: string; config?: string; typeCheck?: boolean }>;
+export type StandardPlanName = keyof typeof STANDARD_PLANS;

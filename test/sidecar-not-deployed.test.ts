@@ -1,0 +1,47 @@
+// The development sidecar stays local: no Pulumi module imports it and no app image copies it.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(__dirname, "..");
+const DEPLOYED_SOURCES = ["infra", "components", "specs", "stacks", "events/src", "policy"];
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    if (entry === "node_modules") return [];
+    if (statSync(full).isDirectory()) return sourceFiles(full);
+    return /\.(ts|js)$/.test(entry) && !/\.test\.ts$/.test(entry) ? [full] : [];
+  });
+}
+
+describe("the development sidecar", () => {
+  it("is imported by no module of the Pulumi program, its specs or the policy pack", () => {
+    const files = DEPLOYED_SOURCES.flatMap((dir) => sourceFiles(path.join(ROOT, dir)));
+    expect(files.length).toBeGreaterThan(20);
+    const importers = files.filter((file) => /from "[./]*local\//.test(readFileSync(file, "utf8")));
+    expect(importers.map((f) => path.relative(ROOT, f))).toEqual([]);
+  });
+
+  it("is copied into no app image", () => {
+    const dockerfiles = readdirSync(path.join(ROOT, "apps"))
+      .map((app) => path.join(ROOT, "apps", app, "Dockerfile"))
+      .filter((file) => {
+        try {
+          return statSync(file).isFile();
+        } catch {
+          return false;
+        }
+      });
+    for (const file of dockerfiles) {
+      const copies = readFileSync(file, "utf8")
+        .split("\n")
+        .filter((line) => /^\s*(COPY|ADD)\b/i.test(line));
+      expect(copies.length, file).toBeGreaterThan(0);
+      expect(
+        copies.filter((line) => /\blocal\b/.test(line)),
+        file,
+      ).toEqual([]);
+    }
+  });
+});
