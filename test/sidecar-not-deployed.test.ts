@@ -33,6 +33,7 @@ describe("the development sidecar", () => {
           return false;
         }
       });
+    expect(dockerfiles.length).toBeGreaterThan(0);
     for (const file of dockerfiles) {
       const copies = readFileSync(file, "utf8")
         .split("\n")

@@ -1,10 +1,11 @@
 // CloudEvents 1.0 envelopes for the catalog's types: builders that only produce valid events, and a validator that reports every violation.
 import { randomUUID } from "node:crypto";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { Ajv, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import Type from "typebox";
 import { EVENT_TYPE_NAMES, EVENT_TYPES, type EventData, type EventType, isEventType, topicOf } from "./catalog";
 import type { TopicSpec } from "./topics";
+import { type Violation, violationsOf } from "./violations";
 
 // ajv-formats is CommonJS with a default export; under Node's ESM interop it arrives as the module object.
 const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
@@ -57,12 +58,6 @@ export interface CloudEvent<T extends EventType = EventType> {
 /** Any event of the catalog, narrowed by `type`. */
 export type AnyCloudEvent = { [T in EventType]: CloudEvent<T> }[EventType];
 
-/** One way a value breaks the contract: the JSON Pointer of the offending value, and what is wrong with it. */
-export interface Violation {
-  path: string;
-  message: string;
-}
-
 export type ValidationResult = { valid: true; event: AnyCloudEvent } | { valid: false; violations: Violation[] };
 
 /** Thrown by the builders when the event they were asked for would break the contract. */
@@ -83,52 +78,6 @@ const validators = new Map<EventType, ValidateFunction>(
   EVENT_TYPE_NAMES.map((type) => [type, ajv.compile(envelopeSchema(type))]),
 );
 
-function pointer(error: ErrorObject): string {
-  const params = error.params as { missingProperty?: string; additionalProperty?: string };
-  const child = params.missingProperty ?? params.additionalProperty ?? error.propertyName;
-  return child === undefined ? error.instancePath : `${error.instancePath}/${child}`;
-}
-
-function message(error: ErrorObject): string {
-  const text = error.message ?? error.keyword;
-  return error.propertyName === undefined ? text : `attribute name ${text}`;
-}
-
-function describeBranch(error: ErrorObject): string {
-  if (error.keyword === "const") return JSON.stringify(error.params.allowedValue);
-  if (error.keyword === "type") return String(error.params.type);
-  return `a value that ${message(error)}`;
-}
-
-/**
- * Turns ajv errors into violations, one per offending value. `propertyNames` wrappers are dropped (their
- * inner error names the attribute). A failed `anyOf` (a nullable field, a union of literals) is resolved to
- * the one branch whose shape the value has, so a bad field inside a nullable object keeps its own path;
- * when no branch fits, it becomes one violation listing what the branches allow.
- */
-function toViolations(errors: readonly ErrorObject[]): Violation[] {
-  const anyOfs = errors.filter((e) => e.keyword === "anyOf");
-  const nested = (e: ErrorObject) => anyOfs.some((a) => a !== e && e.schemaPath.startsWith(`${a.schemaPath}/`));
-  return errors
-    .filter((e) => !nested(e) && e.keyword !== "propertyNames")
-    .flatMap((e) => (e.keyword === "anyOf" ? anyOfViolations(e, errors) : [{ path: pointer(e), message: message(e) }]));
-}
-
-function anyOfViolations(anyOf: ErrorObject, errors: readonly ErrorObject[]): Violation[] {
-  const prefix = `${anyOf.schemaPath}/`;
-  const branches = new Map<string, ErrorObject[]>();
-  for (const e of errors.filter((e) => e.schemaPath.startsWith(prefix))) {
-    const branch = e.schemaPath.slice(prefix.length).split("/")[0] ?? "";
-    branches.set(branch, [...(branches.get(branch) ?? []), e]);
-  }
-  const atValue = (e: ErrorObject) => e.instancePath === anyOf.instancePath;
-  const shapeFits = (branch: ErrorObject[]) => !branch.some((e) => atValue(e) && ["type", "const"].includes(e.keyword));
-  const fitting = [...branches.values()].filter(shapeFits);
-  if (fitting.length === 1 && fitting[0]) return toViolations(fitting[0]);
-  const allowed = [...branches.values()].flatMap((branch) => branch.filter(atValue).map(describeBranch));
-  return [{ path: anyOf.instancePath, message: `must be one of: ${[...new Set(allowed)].join(", ")}` }];
-}
-
 /** Checks any value against the contract: a CloudEvent 1.0 envelope of a catalog type with valid `data`. */
 export function validateEvent(value: unknown): ValidationResult {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -145,7 +94,7 @@ export function validateEvent(value: unknown): ValidationResult {
   }
   const validate = validators.get(type) as ValidateFunction;
   if (validate(value)) return { valid: true, event: value as AnyCloudEvent };
-  return { valid: false, violations: toViolations(validate.errors ?? []) };
+  return { valid: false, violations: violationsOf(validate.errors ?? []) };
 }
 
 /** Like `validateEvent`, but returns the typed event or throws an `EventValidationError`. */

@@ -511,7 +511,7 @@ describe("validateEvent violations", () => {
 
   it("rejects an extension attribute with an invalid name", () => {
     expect(violationsOf({ ...validEvent(), Bad_Name: "x" })).toEqual([
-      { path: "/Bad_Name", message: 'attribute name must match pattern "^[a-z0-9]{1,20}$"' },
+      { path: "/Bad_Name", message: 'name must match pattern "^[a-z0-9]{1,20}$"' },
     ]);
     expect(validateEvent({ ...validEvent(), "trace-parent": "x" }).valid).toBe(false);
     expect(validateEvent({ ...validEvent(), abcdefghijklmnopqrstu: "x" }).valid).toBe(false);

@@ -3,3 +3,4 @@ export * from "./catalog";
 export * from "./cloudevents";
 export * as schemas from "./schemas";
 export * from "./topics";
+export * from "./violations";

@@ -1,0 +1,52 @@
+// Bearer-token authentication: verifies the JWT (HS256 with JWT_SECRET, or a JWKS with issuer and audience) and yields `sub`.
+import { schemas } from "@event-platform/events";
+import { createRemoteJWKSet, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from "jose";
+import type { AuthConfig } from "./config";
+import { UnauthorizedError } from "./errors";
+import { violationsOf } from "./validation";
+
+/** Asymmetric algorithms only for a JWKS: accepting HS* there would let a public key be used as an HMAC secret. */
+const JWKS_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+
+export interface Authenticator {
+  /** The user id (`sub`) of a valid bearer token in an `Authorization` header; throws `UnauthorizedError`. */
+  userId(authorization: string | undefined): Promise<string>;
+}
+
+export function createAuthenticator(config: AuthConfig): Authenticator {
+  const clock = { clockTolerance: 5 };
+  let key: Uint8Array | JWTVerifyGetKey;
+  let options: JWTVerifyOptions;
+  if (config.mode === "jwks") {
+    key = createRemoteJWKSet(new URL(config.jwksUrl));
+    options = { ...clock, algorithms: JWKS_ALGORITHMS, issuer: config.issuer, audience: config.audience };
+  } else {
+    key = new TextEncoder().encode(config.secret);
+    options = {
+      ...clock,
+      algorithms: ["HS256"],
+      ...(config.issuer ? { issuer: config.issuer } : {}),
+      ...(config.audience ? { audience: config.audience } : {}),
+    };
+  }
+
+  return {
+    async userId(authorization) {
+      const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+      if (!token) throw new UnauthorizedError("A bearer token is required (Authorization: Bearer <JWT>)");
+      let subject: unknown;
+      try {
+        // The union of key kinds has no common overload; each branch is a documented form of jwtVerify.
+        const verified =
+          typeof key === "function" ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+        subject = verified.payload.sub;
+      } catch (error) {
+        throw new UnauthorizedError(`Invalid token: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (violationsOf(schemas.UserId, subject).length > 0) {
+        throw new UnauthorizedError("Invalid token: `sub` must be a user id of 1 to 255 characters");
+      }
+      return subject as string;
+    },
+  };
+}

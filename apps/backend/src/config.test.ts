@@ -1,0 +1,109 @@
+// Unit tests of the configuration: defaults, coercion, and errors that name each bad variable.
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config";
+
+const SECRET = "0123456789abcdef0123456789abcdef";
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("fills the defaults: port 3000, embedded database in ./data/backend, the sidecar on 127.0.0.1:3500", () => {
+    const config = loadConfig({ JWT_SECRET: SECRET });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: "0.0.0.0",
+      appId: "backend",
+      pubsubName: "kafka-pubsub",
+      logLevel: "info",
+      database: { poolSize: 10, dataDir: "./data/backend" },
+      auth: { mode: "secret", secret: SECRET },
+      dapr: { url: "http://127.0.0.1:3500" },
+      outbox: { pollIntervalMs: 1_000, batchSize: 100, backoffInitialMs: 200, backoffMaxMs: 30_000 },
+      shutdownTimeoutMs: 10_000,
+    });
+    expect(config.database.url).toBeUndefined();
+  });
+
+  it("reads and coerces the platform's variables", () => {
+    const config = loadConfig({
+      PORT: "3100",
+      APP_ID: "backend",
+      PUBSUB_NAME: "other-pubsub",
+      LOG_LEVEL: "debug",
+      DATABASE_URL: "postgresql://app@db:5432/tasks",
+      JWT_SECRET: SECRET,
+      DAPR_HOST: "localhost",
+      DAPR_HTTP_PORT: "3501",
+      OUTBOX_BACKOFF_INITIAL_MS: "5",
+      OUTBOX_BACKOFF_MAX_MS: "50",
+    });
+    expect(config).toMatchObject({
+      port: 3100,
+      pubsubName: "other-pubsub",
+      logLevel: "debug",
+      database: { url: "postgresql://app@db:5432/tasks" },
+      dapr: { url: "http://localhost:3501" },
+      outbox: { backoffInitialMs: 5, backoffMaxMs: 50 },
+    });
+  });
+
+  it("treats an empty variable as unset", () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, PORT: "", DATABASE_URL: "" })).toMatchObject({
+      port: 3000,
+      database: { dataDir: "./data/backend" },
+    });
+  });
+
+  it("names every bad variable with its value", () => {
+    expect(problemsOf({ JWT_SECRET: SECRET, PORT: "70000", DAPR_HTTP_PORT: "http", LOG_LEVEL: "verbose" })).toEqual([
+      'PORT must be <= 65535 (got "70000")',
+      'LOG_LEVEL must be one of: fatal, error, warn, info, debug, trace, silent (got "verbose")',
+      'DAPR_HTTP_PORT must be integer (got "http")',
+    ]);
+  });
+
+  it("rejects a DATABASE_URL that is not a PostgreSQL URL and a short JWT_SECRET", () => {
+    expect(problemsOf({ JWT_SECRET: "short", DATABASE_URL: "mysql://db/tasks" })).toEqual([
+      'DATABASE_URL must match pattern "^postgres(ql)?://" (got "mysql://db/tasks")',
+      'JWT_SECRET must NOT have fewer than 32 characters (got "short")',
+    ]);
+  });
+
+  it("needs JWT_SECRET, or JWT_JWKS_URL with JWT_ISSUER and JWT_AUDIENCE", () => {
+    expect(problemsOf({})).toEqual(["JWT_SECRET is required unless JWT_JWKS_URL is set (got unset)"]);
+    expect(problemsOf({ JWT_JWKS_URL: "https://id.example.com/.well-known/jwks.json" })).toEqual([
+      "JWT_ISSUER is required with JWT_JWKS_URL (got unset)",
+      "JWT_AUDIENCE is required with JWT_JWKS_URL (got unset)",
+    ]);
+    expect(
+      loadConfig({
+        JWT_JWKS_URL: "https://id.example.com/.well-known/jwks.json",
+        JWT_ISSUER: "https://id.example.com/",
+        JWT_AUDIENCE: "tasks",
+      }).auth,
+    ).toEqual({
+      mode: "jwks",
+      jwksUrl: "https://id.example.com/.well-known/jwks.json",
+      issuer: "https://id.example.com/",
+      audience: "tasks",
+    });
+  });
+
+  it("rejects a backoff whose cap is below its start", () => {
+    expect(problemsOf({ JWT_SECRET: SECRET, OUTBOX_BACKOFF_INITIAL_MS: "500", OUTBOX_BACKOFF_MAX_MS: "100" })).toEqual([
+      "OUTBOX_BACKOFF_MAX_MS must be at least OUTBOX_BACKOFF_INITIAL_MS (500) (got 100)",
+    ]);
+  });
+
+  it("puts every problem in the error message, one per line", () => {
+    expect(() => loadConfig({ PORT: "0" })).toThrow('Invalid configuration:\n  - PORT must be >= 1 (got "0")');
+  });
+});

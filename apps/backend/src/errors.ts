@@ -1,0 +1,54 @@
+// The errors the service functions throw, each with the HTTP status REST answers with and MCP reports.
+
+/** One bad input value: the JSON Pointer of the field (such as `/body/title`) and what is wrong with it. */
+export interface Violation {
+  path: string;
+  message: string;
+}
+
+export class ServiceError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that breaks the API's schemas or rules; lists every bad field. */
+export class InvalidInputError extends ServiceError {
+  constructor(readonly violations: Violation[]) {
+    super(400, `Invalid input: ${violations.map((v) => `${v.path || "/"} ${v.message}`).join("; ")}`);
+  }
+
+  /** The same violations under `prefix`: the service names fields of its input, REST places them in `/body`. */
+  under(prefix: string): InvalidInputError {
+    return new InvalidInputError(this.violations.map((v) => ({ path: `${prefix}${v.path}`, message: v.message })));
+  }
+}
+
+/** No such task for this user. Another user's task is reported the same way, so its existence never leaks. */
+export class TaskNotFoundError extends ServiceError {
+  constructor(id: string) {
+    super(404, `Task ${id} not found`);
+  }
+}
+
+export class ConflictError extends ServiceError {
+  constructor(message: string) {
+    super(409, message);
+  }
+}
+
+export class UnauthorizedError extends ServiceError {
+  constructor(message: string) {
+    super(401, message);
+  }
+}
+
+export class ForbiddenError extends ServiceError {
+  constructor(message: string) {
+    super(403, message);
+  }
+}

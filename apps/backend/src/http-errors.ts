@@ -1,0 +1,36 @@
+// How errors become HTTP answers: 400 with every violation, the service's own statuses, and never a stack trace.
+import { STATUS_CODES } from "node:http";
+import type { FastifyError, FastifyInstance } from "fastify";
+import { InvalidInputError, ServiceError, UnauthorizedError } from "./errors";
+
+/** The body of every error answer; `violations` only on 400s about input. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  violations?: { path: string; message: string }[];
+}
+
+const body = (statusCode: number, message: string): ErrorBody => ({
+  statusCode,
+  error: STATUS_CODES[statusCode] ?? "Error",
+  message,
+});
+
+export function installErrorHandler(server: FastifyInstance): void {
+  server.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof InvalidInputError) {
+      return reply.code(400).send({ ...body(400, "Invalid input"), violations: error.violations });
+    }
+    if (error instanceof UnauthorizedError) {
+      return reply.code(401).header("www-authenticate", 'Bearer error="invalid_token"').send(body(401, error.message));
+    }
+    if (error instanceof ServiceError) return reply.code(error.statusCode).send(body(error.statusCode, error.message));
+    // fastify's own client errors: malformed JSON, unsupported media type, body too large.
+    if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send(body(error.statusCode, error.message));
+    }
+    request.log.error({ err: error }, "request failed");
+    return reply.code(500).send(body(500, "Internal server error"));
+  });
+}

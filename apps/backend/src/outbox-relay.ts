@@ -1,0 +1,202 @@
+// The outbox relay: publishes stored events through the sidecar in id order, one relay per database, retrying with backoff.
+import type { FastifyBaseLogger } from "fastify";
+import { type Kysely, sql } from "kysely";
+import { type BackoffSettings, backoffDelay } from "./backoff";
+import type { Database } from "./database";
+import { markPublished, type OutboxRecord, purgePublished, unpublishedHead } from "./outbox";
+import { PublishError } from "./sidecar-publisher";
+import type { Tables } from "./tables";
+
+/** What publishes one stored event; it throws when the event was not accepted. */
+export interface EventPublisher {
+  publish(record: OutboxRecord): Promise<void>;
+}
+
+export interface RelaySettings {
+  batchSize: number;
+  /** How often to look for events when no commit in this process woke the relay (other replicas', missed ones). */
+  pollIntervalMs: number;
+  backoff: BackoffSettings;
+  /** Published rows older than this are deleted. */
+  retentionHours: number;
+  /** How many users' events are published at the same time; each user's own events go one by one. */
+  concurrency?: number;
+}
+
+type PassOutcome = "standby" | "idle" | "more";
+
+/**
+ * The advisory lock that makes one relay the publisher. A session-level lock rather than `SELECT … FOR UPDATE
+ * SKIP LOCKED` on a lease row: a row lock lives only as long as a transaction, so the relay would have to keep a
+ * transaction open across its HTTP publishes (and its backoff), and a crash mid-batch would roll back the marks
+ * of every event it had already published, so its successor would publish them all again. The session lock is
+ * held by the relay's dedicated connection between passes, is released by PostgreSQL the moment that session
+ * ends (crash, pod kill, network loss), and lets each row be marked as soon as it is published. Any constant
+ * unique within this database works; the one-argument bigint form keeps it apart from the per-user locks.
+ */
+export const RELAY_LOCK_KEY = 718_325_001;
+
+/**
+ * Publishes the outbox. Every pass starts by making sure this relay's session holds the lock (taking it if it is
+ * free); a standby replica's pass ends there. The leader reads the oldest unpublished rows in id order and
+ * publishes each user's rows one after another, marking each row on the same session right after its publish:
+ * if the session (and so the lock) was lost, that mark fails and the relay stops before publishing anything
+ * more, so only the rows in flight (one per user being published) can also be published by a successor. A user's first failure stops that
+ * user's rows, so nothing later overtakes it; the pass then fails and the relay backs off exponentially.
+ */
+export class OutboxRelay {
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private wakeRequested = false;
+  private sleeper: { wakeable: boolean; end: () => void } | undefined;
+  private leader = false;
+  private failures = 0;
+  private lastPurge = 0;
+
+  constructor(
+    private readonly database: Database,
+    private readonly publisher: EventPublisher,
+    private readonly settings: RelaySettings,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** Whether this relay held the lock at its last pass. */
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  /** Consecutive failed passes; 0 while publishing works. */
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Called after a commit that stored events: publish now rather than at the next poll. A backoff is not cut short. */
+  wake(): void {
+    this.wakeRequested = true;
+    if (this.sleeper?.wakeable) this.sleeper.end();
+  }
+
+  /**
+   * Stops the loop after its current pass, then flushes: publishes what is still unpublished until nothing is
+   * left, a publish fails, or `deadline` (epoch ms) passes. What remains is published by the next relay to run.
+   */
+  async stop(deadline: number): Promise<void> {
+    this.stopping = true;
+    this.sleeper?.end();
+    await this.running;
+    while (Date.now() < deadline) {
+      try {
+        if ((await this.pass()) !== "more") return;
+      } catch (error) {
+        this.log.warn(failureDetail(error), "outbox not flushed at shutdown; the next relay publishes the rest");
+        return;
+      }
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      this.wakeRequested = false;
+      let outcome: PassOutcome;
+      try {
+        outcome = await this.pass();
+      } catch (error) {
+        this.failures += 1;
+        const delayMs = backoffDelay(this.failures, this.settings.backoff);
+        this.log.warn(
+          { ...failureDetail(error), attempt: this.failures, retryInMs: delayMs },
+          "outbox relay backing off",
+        );
+        await this.sleep(delayMs, false);
+        continue;
+      }
+      if (this.failures > 0) this.log.info({ afterFailures: this.failures }, "outbox publishing again");
+      this.failures = 0;
+      if (outcome === "more" || this.wakeRequested) continue;
+      await this.sleep(this.settings.pollIntervalMs, true);
+    }
+  }
+
+  private pass(): Promise<PassOutcome> {
+    return this.database.relaySession(async (session) => {
+      const held = await holdRelayLock(session);
+      if (held !== this.leader) this.log.info(held ? "outbox relay is the publisher" : "outbox relay is on standby");
+      this.leader = held;
+      if (!held) return "standby";
+      const head = await unpublishedHead(session, this.settings.batchSize);
+      if (head.length > 0) await this.publishInUserOrder(session, head);
+      await this.purgeOccasionally(session);
+      return head.length === this.settings.batchSize ? "more" : "idle";
+    });
+  }
+
+  private async publishInUserOrder(session: Kysely<Tables>, head: OutboxRecord[]): Promise<void> {
+    const byUser = new Map<string, OutboxRecord[]>();
+    for (const record of head) {
+      const queue = byUser.get(record.partitionKey);
+      if (queue) queue.push(record);
+      else byUser.set(record.partitionKey, [record]);
+    }
+    const queues = [...byUser.values()];
+    const failures: unknown[] = [];
+    const worker = async () => {
+      for (let queue = queues.shift(); queue; queue = queues.shift()) {
+        try {
+          for (const record of queue) {
+            await this.publisher.publish(record);
+            await markPublished(session, record.id);
+          }
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.settings.concurrency ?? 8, queues.length) }, worker));
+    if (failures.length > 0) throw failures[0];
+  }
+
+  private async purgeOccasionally(session: Kysely<Tables>): Promise<void> {
+    const hourMs = 3_600_000;
+    if (Date.now() - this.lastPurge < hourMs) return;
+    this.lastPurge = Date.now();
+    const deleted = await purgePublished(session, new Date(Date.now() - this.settings.retentionHours * hourMs));
+    if (deleted > 0) this.log.info({ deleted }, "published outbox rows purged");
+  }
+
+  private sleep(ms: number, wakeable: boolean): Promise<void> {
+    if (this.stopping || (wakeable && this.wakeRequested)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.sleeper = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.sleeper = { wakeable, end };
+    });
+  }
+}
+
+/** An unavailable sidecar is expected and logged in one line; anything else keeps its stack. */
+function failureDetail(error: unknown): Record<string, unknown> {
+  return error instanceof PublishError ? { reason: error.message } : { err: error };
+}
+
+/** True when this session holds the relay lock: already, or taken now because no other session holds it. */
+async function holdRelayLock(session: Kysely<Tables>): Promise<boolean> {
+  // pg_try_advisory_lock stacks a count on every success; checking pg_locks first takes it once per session.
+  const { rows } = await sql<{ held: boolean }>`
+    SELECT CASE
+      WHEN EXISTS (
+        SELECT 1 FROM pg_locks
+        WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+          AND classid = 0 AND objid = ${RELAY_LOCK_KEY} AND objsubid = 1
+      ) THEN true
+      ELSE pg_try_advisory_lock(${RELAY_LOCK_KEY}::bigint)
+    END AS held`.execute(session);
+  return rows[0]?.held === true;
+}

@@ -1,0 +1,110 @@
+// Unit tests of input validation: every bad field reported with its JSON Pointer, unions resolved to one message.
+import { describe, expect, it } from "vitest";
+import { CreateTaskBody, ListTasksQuery, UpdateTaskBody } from "./api-schemas";
+import { InvalidInputError } from "./errors";
+import { validated, violationsOf } from "./validation";
+
+describe("violationsOf", () => {
+  it("accepts a full, valid task", () => {
+    const body = {
+      title: "Pay rent",
+      description: null,
+      priority: "high",
+      tags: ["home", "money"],
+      due_date: "2030-01-31T09:00:00+01:00",
+      reminder_offset_minutes: 60,
+      recurrence: "monthly",
+      parent_task_id: null,
+    };
+    expect(violationsOf(CreateTaskBody, body, "/body")).toEqual([]);
+  });
+
+  it("reports every bad field of a body, each at its path", () => {
+    const body = {
+      title: "",
+      description: 42,
+      priority: "urgent",
+      tags: ["a", "a", ""],
+      due_date: "next friday",
+      reminder_offset_minutes: -5,
+      recurrence: "yearly",
+      parent_task_id: "not-a-uuid",
+      owner: "mallory",
+    };
+    expect(violationsOf(CreateTaskBody, body, "/body")).toEqual([
+      { path: "/body/owner", message: "must NOT have additional properties" },
+      { path: "/body/title", message: "must NOT have fewer than 1 characters" },
+      { path: "/body/description", message: "must be one of: string, null" },
+      { path: "/body/priority", message: 'must be one of: "high", "medium", "low"' },
+      { path: "/body/tags/2", message: "must NOT have fewer than 1 characters" },
+      { path: "/body/tags", message: "must NOT have duplicate items (items ## 1 and 0 are identical)" },
+      { path: "/body/due_date", message: 'must match format "date-time"' },
+      { path: "/body/reminder_offset_minutes", message: "must be >= 0" },
+      { path: "/body/recurrence", message: 'must be one of: "daily", "weekly", "monthly", null' },
+      { path: "/body/parent_task_id", message: 'must match format "uuid"' },
+    ]);
+  });
+
+  it("reports a missing title and a too long description inside its nullable union", () => {
+    expect(violationsOf(CreateTaskBody, { description: "x".repeat(5001) }, "/body")).toEqual([
+      { path: "/body/title", message: "must have required property 'title'" },
+      { path: "/body/description", message: "must NOT have more than 5000 characters" },
+    ]);
+  });
+
+  it("rejects a body that is not an object, and an empty patch", () => {
+    expect(violationsOf(CreateTaskBody, undefined, "/body")).toEqual([{ path: "/body", message: "must be object" }]);
+    expect(violationsOf(UpdateTaskBody, {}, "/body")).toEqual([
+      { path: "/body", message: "must NOT have fewer than 1 properties" },
+    ]);
+  });
+
+  it("rejects what PostgreSQL or JavaScript could not store: NUL characters, leap seconds, years past 9999, urn uuids", () => {
+    expect(violationsOf(CreateTaskBody, { title: "a\u0000b", tags: ["ok", "b\u0000"] })).toEqual([
+      { path: "/title", message: "must not contain U+0000" },
+      { path: "/tags/1", message: "must not contain U+0000" },
+    ]);
+    const dates = ["2016-12-31T23:59:60Z", "+10000-01-01T00:00:00Z", "2025-02-30T00:00:00Z", "2025-03-01T09:30:00"];
+    for (const due_date of dates) {
+      expect(violationsOf(CreateTaskBody, { title: "t", due_date }), due_date).toEqual([
+        { path: "/due_date", message: 'must match format "date-time"' },
+      ]);
+    }
+    expect(
+      violationsOf(CreateTaskBody, { title: "t", parent_task_id: "urn:uuid:3f1c2a4e-8b7d-4c6a-9e21-5d0b7a9c1f34" }),
+    ).toEqual([{ path: "/parent_task_id", message: 'must match format "uuid"' }]);
+  });
+
+  it("coerces a query string's numbers and booleans, and names what cannot be coerced", () => {
+    const query: Record<string, unknown> = { completed: "true", limit: "10", offset: "0" };
+    expect(violationsOf(ListTasksQuery, query, "/querystring", true)).toEqual([]);
+    expect(query).toEqual({ completed: true, limit: 10, offset: 0 });
+    expect(
+      violationsOf(ListTasksQuery, { completed: "maybe", limit: "0", sort: "title", x: "1" }, "/querystring", true),
+    ).toEqual([
+      { path: "/querystring/x", message: "must NOT have additional properties" },
+      { path: "/querystring/completed", message: "must be boolean" },
+      { path: "/querystring/sort", message: 'must be one of: "created_at", "due_date", "priority"' },
+      { path: "/querystring/limit", message: "must be >= 1" },
+    ]);
+  });
+
+  it("does not coerce JSON bodies: a number in a string stays a string", () => {
+    expect(violationsOf(CreateTaskBody, { title: "t", reminder_offset_minutes: "30" })).toEqual([
+      { path: "/reminder_offset_minutes", message: "must be one of: integer, null" },
+    ]);
+  });
+});
+
+describe("validated", () => {
+  it("returns the value when valid and throws an InvalidInputError listing the violations otherwise", () => {
+    expect(validated(CreateTaskBody, { title: "t" })).toEqual({ title: "t" });
+    expect(() => validated(CreateTaskBody, { title: 1, priority: "x" }, "/body")).toThrow(InvalidInputError);
+    try {
+      validated(CreateTaskBody, { title: 1, priority: "x" }, "/body");
+    } catch (error) {
+      expect((error as InvalidInputError).violations.map((v) => v.path)).toEqual(["/body/title", "/body/priority"]);
+      expect((error as InvalidInputError).statusCode).toBe(400);
+    }
+  });
+});

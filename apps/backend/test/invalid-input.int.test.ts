@@ -1,0 +1,254 @@
+// Invalid input over REST, MCP and the internal route: 400 naming every bad field by its path, never a 500, and nothing written.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../../local/process";
+import type { Backend } from "../src/app";
+import type { TaskSnapshot } from "../src/task-snapshot";
+import {
+  Api,
+  Cleanup,
+  DATABASE_KINDS,
+  mcpClientFor,
+  newUser,
+  startTestBackend,
+  tableCounts,
+  testStore,
+  toolResult,
+} from "./harness";
+
+interface Case {
+  name: string;
+  method: string;
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The violation paths the answer must list, in any order. */
+  paths: string[];
+}
+
+describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
+  const cleanup = new Cleanup();
+  let backend: Backend;
+  let api: Api;
+  let userId: string;
+  let task: TaskSnapshot;
+
+  beforeAll(async () => {
+    const store = cleanup.add(await testStore(kind, `backend_invalid_${kind}`));
+    backend = await startTestBackend({ ...store.env, DAPR_HTTP_PORT: String(await freePort()) });
+    cleanup.add({ stop: () => backend.close() });
+    userId = newUser("invalid");
+    api = await Api.as(backend.url, userId);
+    task = (await api.request<TaskSnapshot>("POST", "/api/tasks", { title: "valid", recurrence: "daily" })).body;
+    await api.request("POST", `/api/tasks/${task.id}/complete`);
+  });
+  afterAll(() => cleanup.run());
+
+  const cases = (): Case[] => [
+    {
+      name: "a task with every field wrong",
+      method: "POST",
+      path: "/api/tasks",
+      body: {
+        title: "",
+        description: 7,
+        priority: "urgent",
+        tags: ["a", "a"],
+        due_date: "tomorrow",
+        reminder_offset_minutes: 525_601,
+        recurrence: "yearly",
+        parent_task_id: "42",
+        completed: true,
+      },
+      paths: [
+        "/body/completed",
+        "/body/title",
+        "/body/description",
+        "/body/priority",
+        "/body/tags",
+        "/body/due_date",
+        "/body/reminder_offset_minutes",
+        "/body/recurrence",
+        "/body/parent_task_id",
+      ],
+    },
+    {
+      name: "a task without a title",
+      method: "POST",
+      path: "/api/tasks",
+      body: { tags: [1] },
+      paths: ["/body/title", "/body/tags/0"],
+    },
+    { name: "an array for a body", method: "POST", path: "/api/tasks", body: [{ title: "x" }], paths: ["/body"] },
+    {
+      name: "values PostgreSQL could not store",
+      method: "POST",
+      path: "/api/tasks",
+      body: { title: "nul\u0000byte", due_date: "2016-12-31T23:59:60Z", tags: ["ok", "\u0000"] },
+      paths: ["/body/title", "/body/due_date", "/body/tags/1"],
+    },
+    {
+      name: "a parent that is not one of the user's tasks",
+      method: "POST",
+      path: "/api/tasks",
+      body: { title: "orphan", parent_task_id: randomUUID() },
+      paths: ["/body/parent_task_id"],
+    },
+    {
+      name: "a bad id and a bad patch at once",
+      method: "PATCH",
+      path: "/api/tasks/not-a-uuid",
+      body: { priority: "urgent", due_date: 5 },
+      paths: ["/params/id", "/body/priority", "/body/due_date"],
+    },
+    { name: "an empty patch", method: "PATCH", path: "/api/tasks/{id}", body: {}, paths: ["/body"] },
+    {
+      name: "a patch of a field that is not writable",
+      method: "PATCH",
+      path: "/api/tasks/{id}",
+      body: { completed: false, id: randomUUID(), user_id: "someone-else" },
+      paths: ["/body/completed", "/body/id", "/body/user_id"],
+    },
+    {
+      name: "a task as its own parent",
+      method: "PATCH",
+      path: "/api/tasks/{id}",
+      body: { parent_task_id: "{id}" },
+      paths: ["/body/parent_task_id"],
+    },
+    {
+      name: "a list query with every parameter wrong",
+      method: "GET",
+      path: "/api/tasks?completed=maybe&priority=urgent&sort=title&order=up&limit=0&offset=-1&due_from=soon&page=2",
+      paths: [
+        "/querystring/page",
+        "/querystring/completed",
+        "/querystring/priority",
+        "/querystring/due_from",
+        "/querystring/sort",
+        "/querystring/order",
+        "/querystring/limit",
+        "/querystring/offset",
+      ],
+    },
+    {
+      name: "a due range that ends before it starts",
+      method: "GET",
+      path: "/api/tasks?due_from=2030-01-02T00:00:00Z&due_to=2030-01-01T00:00:00Z",
+      paths: ["/querystring/due_to"],
+    },
+    { name: "a bad id to get", method: "GET", path: "/api/tasks/123", paths: ["/params/id"] },
+    { name: "a bad id to delete", method: "DELETE", path: "/api/tasks/123", paths: ["/params/id"] },
+    { name: "a bad id to complete", method: "POST", path: "/api/tasks/urn:uuid:1/complete", paths: ["/params/id"] },
+    {
+      name: "a next-occurrence request with a bad id and body",
+      method: "POST",
+      path: "/internal/tasks/abc/next-occurrence",
+      body: { event_id: "e1", extra: true },
+      headers: { "dapr-caller-app-id": "recurring" },
+      paths: ["/params/id", "/body/extra", "/body/event_id"],
+    },
+  ];
+
+  it.each(cases().map((c) => [c.name, c] as const))("REST: %s is a 400 listing each bad field", async (_, c) => {
+    const before = await tableCounts(backend);
+    const path = c.path.replaceAll("{id}", task.id);
+    const body = c.body === undefined ? undefined : JSON.parse(JSON.stringify(c.body).replaceAll("{id}", task.id));
+    const answer = await api.request<{ violations?: { path: string; message: string }[] }>(
+      c.method,
+      path,
+      body,
+      c.headers,
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ statusCode: 400, error: "Bad Request", message: "Invalid input" });
+    expect(answer.body.violations?.map((v) => v.path).sort()).toEqual([...c.paths].sort());
+    for (const violation of answer.body.violations ?? []) expect(violation.message.length).toBeGreaterThan(0);
+    expect(await tableCounts(backend)).toEqual(before);
+  });
+
+  it("REST: a body that is not JSON, or not declared as JSON, is a 4xx and writes nothing", async () => {
+    const before = await tableCounts(backend);
+    const malformed = await api.request("POST", "/api/tasks", '{"title": "unterminated', {
+      "content-type": "application/json",
+    });
+    expect(malformed.status).toBe(400);
+    const form = await api.request("POST", "/api/tasks", "title=x", {
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    expect(form.status).toBe(415);
+    const huge = await api.request("POST", "/api/tasks", { title: "x", description: "y".repeat(300_000) });
+    expect(huge.status).toBe(413);
+    expect(await tableCounts(backend)).toEqual(before);
+  });
+
+  it("MCP: bad tool arguments are tool errors listing each bad field; nothing is written", async () => {
+    const before = await tableCounts(backend);
+    const client = await mcpClientFor(backend.url, userId);
+    try {
+      const calls: [string, Record<string, unknown>, string[]][] = [
+        [
+          "add_task",
+          { title: "", priority: "urgent", tags: "home", extra: 1 },
+          ["/extra", "/title", "/priority", "/tags"],
+        ],
+        ["add_task", {}, ["/title"]],
+        ["update_task", { id: "x", due_date: "later" }, ["/id", "/due_date"]],
+        ["update_task", { id: task.id }, [""]],
+        ["complete_task", { id: 12 }, ["/id"]],
+        ["delete_task", {}, ["/id"]],
+        ["list_tasks", { limit: 500, completed: "yes" }, ["/limit", "/completed"]],
+        ["list_tasks", { due_from: "2030-01-02T00:00:00Z", due_to: "2030-01-01T00:00:00Z" }, ["/due_to"]],
+      ];
+      for (const [name, args, paths] of calls) {
+        const result = toolResult<{ error: { status: number; violations: { path: string }[] } }>(
+          await client.callTool({ name, arguments: args }),
+        );
+        expect(result.isError, name).toBe(true);
+        expect(result.error.status).toBe(400);
+        expect(result.error.violations.map((v) => v.path).sort(), `${name} ${JSON.stringify(args)}`).toEqual(
+          [...paths].sort(),
+        );
+      }
+    } finally {
+      await client.close();
+    }
+    expect(await tableCounts(backend)).toEqual(before);
+  });
+
+  it("the internal route: 403 without Dapr's caller header, 404 for an unknown task, 409 for one that cannot recur, nothing written", async () => {
+    const before = await tableCounts(backend);
+    const internal = new Api(backend.url);
+    const request = (id: string, headers: Record<string, string> = { "dapr-caller-app-id": "recurring" }) =>
+      internal.request("POST", `/internal/tasks/${id}/next-occurrence`, { event_id: randomUUID() }, headers);
+    expect((await request(task.id, {})).status).toBe(403);
+    expect((await request(randomUUID())).status).toBe(404);
+    const open = await api.request<TaskSnapshot>("POST", "/api/tasks", { title: "open", recurrence: "weekly" });
+    const afterCreate = await tableCounts(backend);
+    expect(await request(open.body.id)).toMatchObject({
+      status: 409,
+      body: { message: `Task ${open.body.id} is not completed` },
+    });
+    const once = await api.request<TaskSnapshot>("POST", "/api/tasks", { title: "once" });
+    await api.request("POST", `/api/tasks/${once.body.id}/complete`);
+    const afterComplete = await tableCounts(backend);
+    expect(await request(once.body.id)).toMatchObject({
+      status: 409,
+      body: { message: `Task ${once.body.id} is not recurring` },
+    });
+    expect(await tableCounts(backend)).toEqual(afterComplete);
+    expect(afterCreate.tasks).toBe(before.tasks + 1);
+    const last = await api.request<TaskSnapshot>("POST", "/api/tasks", {
+      title: "the last day",
+      recurrence: "daily",
+      due_date: "9999-12-31T12:00:00Z",
+    });
+    await api.request("POST", `/api/tasks/${last.body.id}/complete`);
+    const afterLast = await tableCounts(backend);
+    expect(await request(last.body.id)).toMatchObject({
+      status: 409,
+      body: { message: `Task ${last.body.id} has no next occurrence before the year 10000` },
+    });
+    expect(await tableCounts(backend)).toEqual(afterLast);
+  });
+});

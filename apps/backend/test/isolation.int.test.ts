@@ -1,0 +1,157 @@
+// A user never sees or touches another user's task: 404 (never 403) on every REST route and MCP tool; no token or a bad one is a 401.
+import { randomUUID } from "node:crypto";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../../local/process";
+import type { Backend } from "../src/app";
+import type { TaskSnapshot } from "../src/task-snapshot";
+import {
+  Api,
+  Cleanup,
+  DATABASE_KINDS,
+  mcpClientFor,
+  newUser,
+  outboxRows,
+  startTestBackend,
+  tableCounts,
+  testStore,
+  toolResult,
+} from "./harness";
+
+describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
+  const cleanup = new Cleanup();
+  let backend: Backend;
+  let alice: Api;
+  let bob: Api;
+  let bobId: string;
+  let task: TaskSnapshot;
+
+  beforeAll(async () => {
+    const store = cleanup.add(await testStore(kind, `backend_isolation_${kind}`));
+    // No sidecar: these tests are about the API; the relay keeps its events until one appears.
+    backend = await startTestBackend({ ...store.env, DAPR_HTTP_PORT: String(await freePort()) });
+    cleanup.add({ stop: () => backend.close() });
+    alice = await Api.as(backend.url, newUser("alice"));
+    bobId = newUser("bob");
+    bob = await Api.as(backend.url, bobId);
+    const created = await alice.request<TaskSnapshot>("POST", "/api/tasks", {
+      title: "Alice's secret plan",
+      description: "only for alice",
+      tags: ["private"],
+      due_date: "2031-05-01T10:00:00.000Z",
+      reminder_offset_minutes: 10,
+    });
+    expect(created.status).toBe(201);
+    task = created.body;
+  });
+  afterAll(() => cleanup.run());
+
+  it("REST: 404 on get, update, delete and complete, exactly as for a task that does not exist", async () => {
+    const missing = randomUUID();
+    const attempts = (id: string) => [
+      bob.request("GET", `/api/tasks/${id}`),
+      bob.request("PATCH", `/api/tasks/${id}`, { title: "mine now" }),
+      bob.request("DELETE", `/api/tasks/${id}`),
+      bob.request("POST", `/api/tasks/${id}/complete`),
+    ];
+    const onAlices = await Promise.all(attempts(task.id));
+    const onMissing = await Promise.all(attempts(missing));
+    for (const [i, answer] of onAlices.entries()) {
+      expect(answer.status).toBe(404);
+      expect(answer.body).toEqual({ ...(onMissing[i]?.body as object), message: `Task ${task.id} not found` });
+    }
+    expect(onMissing.map((a) => a.status)).toEqual([404, 404, 404, 404]);
+  });
+
+  it("REST: Alice's task is in none of Bob's lists or searches, and cannot be his task's parent", async () => {
+    for (const query of ["", "?q=secret", "?tag=private", "?due_from=2031-01-01T00:00:00Z"]) {
+      const list = await bob.request<{ items: TaskSnapshot[]; total: number }>("GET", `/api/tasks${query}`);
+      expect(list.status).toBe(200);
+      expect(list.body.items.map((t) => t.id)).not.toContain(task.id);
+    }
+    const asParent = await bob.request("POST", "/api/tasks", { title: "child", parent_task_id: task.id });
+    expect(asParent.status).toBe(400);
+    expect(asParent.body.violations).toEqual([
+      { path: "/body/parent_task_id", message: "must be the id of one of your tasks" },
+    ]);
+    const own = await bob.request<TaskSnapshot>("POST", "/api/tasks", { title: "Bob's own" });
+    const reparent = await bob.request("PATCH", `/api/tasks/${own.body.id}`, { parent_task_id: task.id });
+    expect(reparent.status).toBe(400);
+    expect(reparent.body.violations).toEqual([
+      { path: "/body/parent_task_id", message: "must be the id of one of your tasks" },
+    ]);
+  });
+
+  it("MCP: update_task, complete_task and delete_task answer 404, list_tasks never shows it, add_task cannot use it as parent", async () => {
+    const client: Client = await mcpClientFor(backend.url, bobId);
+    try {
+      for (const name of ["update_task", "complete_task", "delete_task"]) {
+        const args = name === "update_task" ? { id: task.id, title: "mine now" } : { id: task.id };
+        const result = toolResult<{ error: { status: number; message: string } }>(
+          await client.callTool({ name, arguments: args }),
+        );
+        expect(result, name).toEqual({ isError: true, error: { status: 404, message: `Task ${task.id} not found` } });
+      }
+      const listed = toolResult<{ items: TaskSnapshot[] }>(
+        await client.callTool({ name: "list_tasks", arguments: { q: "secret" } }),
+      );
+      expect(listed.items).toEqual([]);
+      const child = toolResult<{ error: { status: number; violations: unknown[] } }>(
+        await client.callTool({ name: "add_task", arguments: { title: "child", parent_task_id: task.id } }),
+      );
+      expect(child.error).toMatchObject({
+        status: 400,
+        violations: [{ path: "/parent_task_id", message: "must be the id of one of your tasks" }],
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("leaves Alice's task and her events untouched", async () => {
+    const mine = await alice.request<TaskSnapshot>("GET", `/api/tasks/${task.id}`);
+    expect(mine).toEqual({ status: 200, body: task });
+    expect((await outboxRows(backend, task.user_id)).map((r) => r.type)).toEqual([
+      "com.taskmanager.task.created",
+      "com.taskmanager.reminder.scheduled",
+      "com.taskmanager.ui.task_list_changed",
+    ]);
+    // Bob's only events are those of the one task he created himself.
+    expect((await outboxRows(backend, bobId)).map((r) => r.type)).toEqual([
+      "com.taskmanager.task.created",
+      "com.taskmanager.ui.task_list_changed",
+    ]);
+  });
+
+  it("answers 401 on every route without a token or with a bad one, and writes nothing", async () => {
+    const before = await tableCounts(backend);
+    const mallory = await Api.as(backend.url, newUser("mallory"));
+    const tokens = [
+      undefined,
+      "Bearer not-a-jwt",
+      // A token signed with another secret.
+      "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJlLW9mLWFub3RoZXItc2VjcmV0",
+      "Basic YWxpY2U6c2VjcmV0",
+    ];
+    const routes: [string, string, unknown?][] = [
+      ["POST", "/api/tasks", { title: "x" }],
+      ["GET", "/api/tasks"],
+      ["GET", `/api/tasks/${task.id}`],
+      ["PATCH", `/api/tasks/${task.id}`, { title: "x" }],
+      ["DELETE", `/api/tasks/${task.id}`],
+      ["POST", `/api/tasks/${task.id}/complete`],
+      ["POST", "/mcp", { jsonrpc: "2.0", id: 1, method: "tools/list" }],
+    ];
+    for (const authorization of tokens) {
+      const api = new Api(backend.url);
+      for (const [method, path, body] of routes) {
+        const answer = await api.request(method, path, body, authorization ? { authorization } : {});
+        expect(answer.status, `${method} ${path} with ${authorization ?? "no token"}`).toBe(401);
+        expect(answer.body).toMatchObject({ statusCode: 401, error: "Unauthorized" });
+      }
+    }
+    // A valid token is accepted, so the 401s above are about the tokens.
+    expect((await mallory.request("GET", "/api/tasks")).status).toBe(200);
+    expect(await tableCounts(backend)).toEqual(before);
+  });
+});

@@ -1,0 +1,173 @@
+// The outbox relay against both databases with a scripted publisher: per-user order through failures, the lock, waking and stopping.
+import { randomUUID } from "node:crypto";
+import { buildEvent, eventSource } from "@event-platform/events";
+import type { FastifyBaseLogger } from "fastify";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Database, openDatabase } from "../src/database";
+import { appendToOutbox, type OutboxRecord } from "../src/outbox";
+import { type EventPublisher, OutboxRelay, RELAY_LOCK_KEY, type RelaySettings } from "../src/outbox-relay";
+import { Cleanup, DATABASE_KINDS, type DatabaseKind, testStore, waitFor } from "./harness";
+
+const silent: FastifyBaseLogger = {
+  level: "silent",
+  fatal: () => {},
+  error: () => {},
+  warn: () => {},
+  info: () => {},
+  debug: () => {},
+  trace: () => {},
+  silent: () => {},
+  child: () => silent,
+};
+
+const FAST: RelaySettings = {
+  batchSize: 100,
+  pollIntervalMs: 50,
+  backoff: { initialMs: 10, maxMs: 40 },
+  retentionHours: 24,
+};
+
+/** A publisher that records what it published and fails the events it is told to, a number of times each. */
+class ScriptedPublisher implements EventPublisher {
+  readonly attempts: string[] = [];
+  readonly published: string[] = [];
+  private readonly failures = new Map<string, number>();
+
+  failNext(subject: string, times: number): void {
+    this.failures.set(subject, times);
+  }
+
+  async publish(record: OutboxRecord): Promise<void> {
+    const subject = record.event.subject ?? "";
+    this.attempts.push(subject);
+    const left = this.failures.get(subject) ?? 0;
+    if (left > 0) {
+      this.failures.set(subject, left - 1);
+      throw new Error(`scripted failure of ${subject}`);
+    }
+    this.published.push(subject);
+  }
+}
+
+/** Stores one event per label, in order, each in its own committed transaction; the label is the event's subject. */
+async function store(database: Database, user: string, labels: string[]): Promise<void> {
+  for (const label of labels) {
+    const event = buildEvent(
+      "com.taskmanager.ui.task_list_changed",
+      { user_id: user, task_id: randomUUID(), change: "deleted", task_snapshot: null },
+      { source: eventSource("backend"), subject: label },
+    );
+    await database.db.transaction().execute((trx) => appendToOutbox(trx, [event]));
+  }
+}
+
+async function publishCounts(database: Database): Promise<number[]> {
+  const rows = await database.db.selectFrom("outbox").select("publish_count").orderBy("id").execute();
+  return rows.map((r) => r.publish_count);
+}
+
+async function openTestDatabase(kind: DatabaseKind, cleanup: Cleanup) {
+  const testDb = cleanup.add(await testStore(kind, `backend_relay_${kind}`));
+  const url = testDb.env.DATABASE_URL;
+  const database = await openDatabase({ url, poolSize: 4, dataDir: testDb.env.DATA_DIR ?? "" }, silent);
+  cleanup.add({ stop: () => database.close() });
+  return { database, url };
+}
+
+const openPostgres = (cleanup: Cleanup) => openTestDatabase("postgres", cleanup);
+
+function startTestRelay(
+  cleanup: Cleanup,
+  database: Database,
+  publisher: EventPublisher,
+  settings: Partial<RelaySettings> = {},
+) {
+  const relay = new OutboxRelay(database, publisher, { ...FAST, ...settings }, silent);
+  relay.start();
+  cleanup.add({ stop: () => relay.stop(Date.now()) });
+  return relay;
+}
+
+describe.each(DATABASE_KINDS)("outbox relay on %s", (kind) => {
+  const cleanup = new Cleanup();
+  const perTest = new Cleanup();
+  let database: Database;
+
+  // One database for the file (a PGlite data folder takes seconds to create); each test starts from an empty outbox.
+  beforeAll(async () => {
+    ({ database } = await openTestDatabase(kind, cleanup));
+  });
+  afterEach(async () => {
+    await perTest.run();
+    await database.db.deleteFrom("outbox").execute();
+  });
+  afterAll(() => cleanup.run());
+
+  const startRelay = (publisher: EventPublisher, settings: Partial<RelaySettings> = {}) =>
+    startTestRelay(perTest, database, publisher, settings);
+
+  it("stops a user at its first failure and retries from there, while other users go on", async () => {
+    const publisher = new ScriptedPublisher();
+    publisher.failNext("a2", 3);
+    await store(database, "user-a", ["a1", "a2", "a3"]);
+    await store(database, "user-b", ["b1", "b2"]);
+    const relay = startRelay(publisher);
+
+    await waitFor(() => publisher.published.length === 5, "all five published");
+    const attemptsOf = (prefix: string) => publisher.attempts.filter((s) => s.startsWith(prefix));
+    // a3 is never tried before a2 went through: nothing of a user overtakes its failed event.
+    expect(attemptsOf("a")).toEqual(["a1", "a2", "a2", "a2", "a2", "a3"]);
+    expect(attemptsOf("b")).toEqual(["b1", "b2"]);
+    expect(publisher.published.filter((s) => s.startsWith("a"))).toEqual(["a1", "a2", "a3"]);
+    // b's events did not wait for a's retries.
+    expect(publisher.published.indexOf("b2")).toBeLessThan(publisher.published.indexOf("a2"));
+    expect(await publishCounts(database)).toEqual([1, 1, 1, 1, 1]);
+    expect(relay.consecutiveFailures).toBe(0);
+  });
+
+  it("publishes right after a wake, without waiting for the poll interval", async () => {
+    const publisher = new ScriptedPublisher();
+    const relay = startRelay(publisher, { pollIntervalMs: 3_600_000 });
+    await waitFor(() => relay.isLeader, "the relay's first pass");
+    await store(database, "user-w", ["w1"]);
+    relay.wake();
+    await waitFor(() => publisher.published.includes("w1"), "published after the wake", 2_000);
+  });
+
+  it("stops at once while backing off, and flushes what it can on the way out", async () => {
+    const publisher = new ScriptedPublisher();
+    publisher.failNext("s1", 1);
+    const relay = startRelay(publisher, { backoff: { initialMs: 600_000, maxMs: 600_000 } });
+    await store(database, "user-s", ["s1", "s2"]);
+    relay.wake();
+    await waitFor(() => relay.consecutiveFailures === 1, "a failed pass, then a ten-minute backoff");
+    const started = Date.now();
+    await relay.stop(Date.now() + 5_000);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(publisher.published).toEqual(["s1", "s2"]);
+    expect(await publishCounts(database)).toEqual([1, 1]);
+  });
+});
+
+describe("outbox relay lock on postgres", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("publishes nothing while another session holds the lock, and takes over when it is freed", async () => {
+    const { database, url } = await openPostgres(cleanup);
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    cleanup.add({ stop: () => holder.end() });
+    await holder.query("SELECT pg_advisory_lock($1::bigint)", [RELAY_LOCK_KEY]);
+    await store(database, "user-l", ["l1"]);
+    const publisher = new ScriptedPublisher();
+    const relay = startTestRelay(cleanup, database, publisher);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(relay.isLeader).toBe(false);
+    expect(publisher.attempts).toEqual([]);
+    await holder.query("SELECT pg_advisory_unlock($1::bigint)", [RELAY_LOCK_KEY]);
+    await waitFor(() => publisher.published.includes("l1"), "published once the lock was free");
+    expect(relay.isLeader).toBe(true);
+  });
+});
