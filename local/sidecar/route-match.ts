@@ -1,5 +1,6 @@
 // Route rules' `match`: CEL over the CloudEvent bound to `event`, as daprd evaluates it with cel-go (pkg/expr), here by @bufbuild/cel.
 import { type CelInput, type CelResult, CelScalar, celEnv, celError, isCelError, parse, plan } from "@bufbuild/cel";
+import { undefinedNames } from "../cel";
 
 /** A route rule's `match`, compiled; `matches` throws a `RouteMatchError` when daprd's route lookup fails on it. */
 export interface RouteMatch {
@@ -15,44 +16,6 @@ export class RouteMatchError extends Error {
 // daprd's environment: CEL's standard library without extensions, and `event` of type dyn (pkg/expr declares every free
 // identifier as dyn; only `event` is ever bound, so any other one fails when evaluated, here as there).
 const ENV = celEnv({ variables: { event: CelScalar.DYN } });
-
-type CelExpr = ReturnType<typeof parse>["expr"];
-
-/** Calls the planner evaluates itself (logic, the conditional, indexing) instead of looking them up in ENV. */
-const PLANNER_CALLS = new Set(["_&&_", "_||_", "_?_:_", "_[_]", "_[?_]", "_?._", "@not_strictly_false"]);
-
-/**
- * The functions `expr` calls that ENV lacks. cel-go's checker rejects them when daprd loads the rule; @bufbuild/cel does
- * not export its checker and would only fail each event, so they are looked up here to fail the load instead.
- */
-function undeclaredCalls(expr: CelExpr | undefined): string[] {
-  const kind = expr?.exprKind;
-  const under = (children: (CelExpr | undefined)[]) => children.flatMap(undeclaredCalls);
-  switch (kind?.case) {
-    case "selectExpr":
-      return under([kind.value.operand]);
-    case "callExpr": {
-      const { function: name, target, args } = kind.value;
-      const known = PLANNER_CALLS.has(name) || ENV.funcs.find(name) !== undefined;
-      return [...(known ? [] : [name]), ...under([target, ...args])];
-    }
-    case "listExpr":
-      return under(kind.value.elements);
-    case "structExpr":
-      return under(
-        kind.value.entries.flatMap(({ keyKind, value }) => [
-          keyKind.case === "mapKey" ? keyKind.value : undefined,
-          value,
-        ]),
-      );
-    case "comprehensionExpr": {
-      const { iterRange, accuInit, loopCondition, loopStep, result } = kind.value;
-      return under([iterRange, accuInit, loopCondition, loopStep, result]);
-    }
-    default:
-      return [];
-  }
-}
 
 /**
  * The event as daprd hands it to CEL: Go's encoding/json decodes it into map[string]any, so objects are maps and every
@@ -75,7 +38,8 @@ export function compileRouteMatch(expression: string): RouteMatch {
   let program: (bindings: { event: CelInput }) => CelResult;
   try {
     const parsed = parse(expression);
-    const undeclared = [...new Set(undeclaredCalls(parsed.expr))];
+    // cel-go's checker rejects unknown functions when daprd loads the rule; @bufbuild/cel would only fail each event.
+    const undeclared = undefinedNames(ENV, parsed.expr, new Set(["event"])).functions;
     if (undeclared.length > 0) {
       throw new Error(
         `undeclared reference to ${undeclared.map((name) => `'${name}'`).join(", ")} (route rules have CEL's standard functions only)`,

@@ -14,6 +14,7 @@ import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { parseAllDocuments } from "yaml";
+import { undefinedNames } from "../../local/cel";
 
 // ajv-formats is CommonJS with a default export; under Node's ESM interop it arrives as the module object.
 const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
@@ -266,62 +267,7 @@ function crdViolations(version: CrdVersion, object: JsonObject): string[] {
 
 const CEL_ENV = celEnv({ variables: { self: CelScalar.DYN } });
 
-type CelExpr = ReturnType<typeof parse>["expr"];
 type CelProgram = (self: unknown) => CelResult;
-
-/** Calls @bufbuild/cel's planner evaluates itself (logic, the conditional, indexing) instead of looking them up in CEL_ENV. */
-const PLANNER_CALLS = new Set([
-  "_&&_",
-  "_||_",
-  "_?_:_",
-  "_[_]",
-  "_[?_]",
-  "_?._",
-  "@not_strictly_false",
-  "__not_strictly_false__",
-]);
-
-/**
- * Functions and variables `expr` uses that CEL_ENV does not define. @bufbuild/cel does not export its type checker and
- * only reports these when evaluating, so without this a rule using one of Kubernetes' own CEL libraries (`isSorted()`,
- * `quantity()`...) or a transition rule (`oldSelf`) would fail every object instead of being listed as unchecked.
- */
-function undefinedNames(expr: CelExpr | undefined, bound: ReadonlySet<string>): string[] {
-  const kind = expr?.exprKind;
-  const under = (children: (CelExpr | undefined)[], scope = bound) => children.flatMap((e) => undefinedNames(e, scope));
-  switch (kind?.case) {
-    case "identExpr":
-      return bound.has(kind.value.name) ? [] : [kind.value.name];
-    case "selectExpr":
-      return under([kind.value.operand]);
-    case "callExpr": {
-      const { function: name, target, args } = kind.value;
-      const known = PLANNER_CALLS.has(name) || CEL_ENV.funcs.find(name) !== undefined;
-      return [...(known ? [] : [`${name}()`]), ...under([target, ...args])];
-    }
-    case "listExpr":
-      return under(kind.value.elements);
-    case "structExpr":
-      return under(
-        kind.value.entries.flatMap(({ keyKind, value }) => [
-          keyKind.case === "mapKey" ? keyKind.value : undefined,
-          value,
-        ]),
-      );
-    case "comprehensionExpr": {
-      const { iterRange, accuInit, accuVar, iterVar, iterVar2, loopCondition, loopStep, result } = kind.value;
-      const withAccumulator = new Set([...bound, accuVar]);
-      const inLoop = new Set([...withAccumulator, iterVar, iterVar2]);
-      return [
-        ...under([iterRange, accuInit]),
-        ...under([loopCondition, loopStep], inLoop),
-        ...under([result], withAccumulator),
-      ];
-    }
-    default:
-      return [];
-  }
-}
 
 /** JSON as the API server hands it to CEL: objects are maps, integral numbers int (bigint), others double; absent stays absent. */
 function toCelInput(value: unknown): CelInput {
@@ -345,7 +291,10 @@ function compileCel(source: string): CelProgram | undefined {
   let compiled: CelProgram | undefined;
   try {
     const parsed = parse(source);
-    if (undefinedNames(parsed.expr, new Set(["self"])).length === 0) {
+    // A rule using one of Kubernetes' own CEL libraries (`isSorted()`, `quantity()`...) or a transition rule (`oldSelf`)
+    // would fail every object: it is listed as unchecked instead.
+    const missing = undefinedNames(CEL_ENV, parsed.expr, new Set(["self"]));
+    if (missing.functions.length === 0 && missing.variables.length === 0) {
       const program = plan(CEL_ENV, parsed);
       compiled = (self) => {
         try {
