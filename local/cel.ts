@@ -35,32 +35,37 @@ export function undefinedNames(env: CelEnv, expr: CelExpr | undefined, bound: Re
     switch (kind?.case) {
       case "identExpr":
         if (!scope.has(kind.value.name)) variables.add(kind.value.name);
-        return;
+        break;
       case "selectExpr":
-        return under([kind.value.operand]);
+        under([kind.value.operand]);
+        break;
       case "callExpr": {
         const { function: name, target, args } = kind.value;
         if (!PLANNER_CALLS.has(name) && env.funcs.find(name) === undefined) functions.add(name);
-        return under([target, ...args]);
+        under([target, ...args]);
+        break;
       }
       case "listExpr":
-        return under(kind.value.elements);
+        under(kind.value.elements);
+        break;
       case "structExpr":
-        return under(
+        under(
           kind.value.entries.flatMap(({ keyKind, value }) => [
             keyKind.case === "mapKey" ? keyKind.value : undefined,
             value,
           ]),
         );
+        break;
       case "comprehensionExpr": {
         const { iterRange, accuInit, accuVar, iterVar, iterVar2, loopCondition, loopStep, result } = kind.value;
         const withAccumulator = new Set([...scope, accuVar]);
         under([iterRange, accuInit]);
         under([loopCondition, loopStep], new Set([...withAccumulator, iterVar, iterVar2]));
-        return under([result], withAccumulator);
+        under([result], withAccumulator);
+        break;
       }
       default:
-        return;
+        break;
     }
   };
   visit(expr, bound);
