@@ -56,6 +56,19 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`DROP TABLE tasks`.execute(db);
     },
   },
+  "0002_tasks_monthly_anchor_day": {
+    async up(db: Kysely<unknown>) {
+      await sql`ALTER TABLE tasks ADD COLUMN monthly_anchor_day smallint CHECK (monthly_anchor_day BETWEEN 1 AND 31)`.execute(
+        db,
+      );
+      await sql`UPDATE tasks SET monthly_anchor_day = extract(day FROM due_date AT TIME ZONE 'UTC') WHERE due_date IS NOT NULL`.execute(
+        db,
+      );
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`ALTER TABLE tasks DROP COLUMN monthly_anchor_day`.execute(db);
+    },
+  },
 };
 
 const inCode: MigrationProvider = { getMigrations: async () => MIGRATIONS };

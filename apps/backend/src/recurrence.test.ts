@@ -1,6 +1,6 @@
 // Unit tests of the next due date: days, weeks and calendar months, month ends and leap years, in UTC.
 import { describe, expect, it } from "vitest";
-import { nextDueDate } from "./recurrence";
+import { monthlyAnchorDay, nextDueDate } from "./recurrence";
 
 const next = (iso: string, recurrence: "daily" | "weekly" | "monthly") =>
   nextDueDate(new Date(iso), recurrence).toISOString();
@@ -52,5 +52,28 @@ describe("nextDueDate", () => {
     const due = new Date("2025-01-31T09:00:00.000Z");
     nextDueDate(due, "monthly");
     expect(due.toISOString()).toBe("2025-01-31T09:00:00.000Z");
+  });
+});
+
+describe("a monthly series", () => {
+  it("returns to its day after a shorter month: Jan 31, Feb 29, Mar 31, Apr 30, May 31", () => {
+    const anchor = monthlyAnchorDay(new Date("2024-01-31T09:00:00.000Z")) ?? 0;
+    const dates: string[] = [];
+    let due = new Date("2024-01-31T09:00:00.000Z");
+    for (let i = 0; i < 4; i++) {
+      due = nextDueDate(due, "monthly", anchor);
+      dates.push(due.toISOString());
+    }
+    expect(anchor).toBe(31);
+    expect(dates).toEqual([
+      "2024-02-29T09:00:00.000Z",
+      "2024-03-31T09:00:00.000Z",
+      "2024-04-30T09:00:00.000Z",
+      "2024-05-31T09:00:00.000Z",
+    ]);
+  });
+
+  it("has no anchor day without a due date", () => {
+    expect(monthlyAnchorDay(null)).toBeNull();
   });
 });

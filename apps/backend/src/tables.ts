@@ -17,6 +17,11 @@ export interface TasksTable {
   parent_task_id: string | null;
   /** The reminder currently scheduled for this task, so that a change or completion can cancel it by id. */
   reminder_id: string | null;
+  /**
+   * The day of the month a monthly task falls on, taken from the due date the user last set: a task due on the
+   * 31st recurs on the 31st where a month has one, not on the 28th for ever after February.
+   */
+  monthly_anchor_day: number | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -6,7 +6,7 @@ import type { CreateTaskBody, ListTasksQuery, UpdateTaskBody } from "./api-schem
 import { detectChanges } from "./changes";
 import { ConflictError, InvalidInputError, TaskNotFoundError } from "./errors";
 import { appendToOutbox } from "./outbox";
-import { nextDueDate } from "./recurrence";
+import { monthlyAnchorDay, nextDueDate } from "./recurrence";
 import { planReminder } from "./reminders";
 import type { NewTaskRow, Tables, TaskRow } from "./tables";
 import { completedEvents, createdEvents, deletedEvents, type EventContext, updatedEvents } from "./task-events";
@@ -65,6 +65,7 @@ export class TaskService {
         priority: input.priority ?? "medium",
         tags: input.tags ?? [],
         due_date: toDate(input.due_date),
+        monthly_anchor_day: monthlyAnchorDay(toDate(input.due_date)),
         reminder_offset_minutes: input.reminder_offset_minutes ?? null,
         recurrence: input.recurrence ?? null,
         completed: false,
@@ -106,7 +107,9 @@ export class TaskService {
       }
       const columns: Partial<TaskRow> = {
         ...withoutUndefined({ ...patch, due_date: undefined }),
-        ...(patch.due_date === undefined ? {} : { due_date: toDate(patch.due_date) }),
+        ...(patch.due_date === undefined
+          ? {}
+          : { due_date: toDate(patch.due_date), monthly_anchor_day: monthlyAnchorDay(toDate(patch.due_date)) }),
       };
       const before = toSnapshot(current);
       const proposed = toSnapshot({ ...current, ...columns });
@@ -180,7 +183,9 @@ export class TaskService {
       const completed = await this.lockTask(trx, owner.user_id, taskId);
       if (!completed.completed) throw new ConflictError(`Task ${taskId} is not completed`);
       if (completed.recurrence === null) throw new ConflictError(`Task ${taskId} is not recurring`);
-      const dueDate = completed.due_date && nextDueDate(completed.due_date, completed.recurrence);
+      const dueDate =
+        completed.due_date &&
+        nextDueDate(completed.due_date, completed.recurrence, completed.monthly_anchor_day ?? undefined);
       // Timestamps stay within the years RFC 3339 (and so the event contract) can write.
       if (dueDate && dueDate.getUTCFullYear() > 9999) {
         throw new ConflictError(`Task ${taskId} has no next occurrence before the year 10000`);

@@ -183,7 +183,17 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
     const weekly = await nextOf({ title: "Review", recurrence: "weekly", due_date: "2030-02-26T09:00:00Z" });
     expect((await weekly.call()).body.due_date).toBe("2030-03-05T09:00:00.000Z");
     const leap = await nextOf({ title: "Rent", recurrence: "monthly", due_date: "2032-01-31T09:00:00Z" });
-    expect((await leap.call()).body.due_date).toBe("2032-02-29T09:00:00.000Z");
+    const february = (await leap.call()).body;
+    expect(february.due_date).toBe("2032-02-29T09:00:00.000Z");
+    // The series keeps its day: after February's 29th comes March's 31st.
+    await api.request("POST", `/api/tasks/${february.id}/complete`);
+    const march = await internal.request<TaskSnapshot>(
+      "POST",
+      `/internal/tasks/${february.id}/next-occurrence`,
+      { event_id: randomUUID() },
+      { "dapr-caller-app-id": "recurring" },
+    );
+    expect(march.body.due_date).toBe("2032-03-31T09:00:00.000Z");
     const undated = await nextOf({ title: "Someday", recurrence: "monthly" });
     expect((await undated.call()).body).toMatchObject({ due_date: null, recurrence: "monthly" });
   });
