@@ -97,6 +97,17 @@ describe("loadConfig", () => {
     });
   });
 
+  it("refuses JWT_SECRET and JWT_JWKS_URL together rather than ignoring one", () => {
+    expect(
+      problemsOf({
+        JWT_SECRET: "a-shared-secret-of-at-least-32-characters",
+        JWT_JWKS_URL: "https://id.example.com/.well-known/jwks.json",
+        JWT_ISSUER: "https://id.example.com/",
+        JWT_AUDIENCE: "tasks",
+      }),
+    ).toEqual(["JWT_SECRET and JWT_JWKS_URL are both set; set only one (HS256 secret, or the JWKS)"]);
+  });
+
   it("rejects a backoff whose cap is below its start", () => {
     expect(problemsOf({ JWT_SECRET: SECRET, OUTBOX_BACKOFF_INITIAL_MS: "500", OUTBOX_BACKOFF_MAX_MS: "100" })).toEqual([
       "OUTBOX_BACKOFF_MAX_MS must be at least OUTBOX_BACKOFF_INITIAL_MS (500) (got 100)",

@@ -147,6 +147,9 @@ function allowedValues(name: string): string[] {
 function crossFieldProblems(e: Environment): string[] {
   const problems: string[] = [];
   if (e.JWT_JWKS_URL) {
+    // Both set is ambiguous: the tokens one of them signs would be refused with no hint why.
+    if (e.JWT_SECRET)
+      problems.push("JWT_SECRET and JWT_JWKS_URL are both set; set only one (HS256 secret, or the JWKS)");
     if (!e.JWT_ISSUER) problems.push("JWT_ISSUER is required with JWT_JWKS_URL (got unset)");
     if (!e.JWT_AUDIENCE) problems.push("JWT_AUDIENCE is required with JWT_JWKS_URL (got unset)");
   } else if (!e.JWT_SECRET) {
