@@ -250,7 +250,7 @@ describe("shape errors", () => {
 
   it("rejects a storage of neither allowed shape", () => {
     expect(problemsOf("dev", { kafka: { strimzi: { storage: { type: "persistent-claim" } } } })).toEqual([
-      'event-platform:kafka.strimzi.storage: {"type":"persistent-claim"} does not match any allowed shape',
+      'event-platform:kafka.strimzi.storage: {"type":"persistent-claim"} is not allowed; allowed: {type: "ephemeral"} or {type: "persistent-claim", size, storageClass?}',
     ]);
   });
 

@@ -138,18 +138,32 @@ function valueAt(raw: unknown, error: ErrorObject): unknown {
     .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], raw);
 }
 
+interface BranchSchema {
+  const?: unknown;
+  properties?: Record<string, BranchSchema>;
+  required?: string[];
+}
+
+const isLiteral = (schema: BranchSchema) => schema.const !== undefined;
+
+/** A union member as a user would write it: a literal, or an object's keys (`?` when optional, values when fixed). */
+function shapeOf(schema: BranchSchema): string {
+  if (isLiteral(schema)) return String(schema.const);
+  const fields = Object.entries(schema.properties ?? {}).map(([name, field]) => {
+    if (isLiteral(field)) return `${name}: ${JSON.stringify(field.const)}`;
+    return schema.required?.includes(name) ? name : `${name}?`;
+  });
+  return `{${fields.join(", ")}}`;
+}
+
 function describe(error: ErrorObject, raw: unknown): string | undefined {
   const key = keyOf(error);
   if (error.keyword === "additionalProperties") return `${key} is not a known setting`;
   const value = JSON.stringify(valueAt(raw, error));
   if (error.keyword === "const") return undefined; // reported once by the enclosing anyOf
   if (error.keyword === "anyOf") {
-    const options = (error.parentSchema?.anyOf as { const?: unknown }[] | undefined)
-      ?.map((s) => s.const)
-      .filter((c) => c !== undefined);
-    return options?.length
-      ? `${key}: ${value} is not allowed; allowed: ${options.join(", ")}`
-      : `${key}: ${value} does not match any allowed shape`;
+    const branches = (error.parentSchema?.anyOf ?? []) as BranchSchema[];
+    return `${key}: ${value} is not allowed; allowed: ${branches.map(shapeOf).join(branches.every(isLiteral) ? ", " : " or ")}`;
   }
   return `${key}: ${value} is not allowed; it ${error.message}`;
 }
@@ -158,7 +172,7 @@ function describe(error: ErrorObject, raw: unknown): string | undefined {
 function checkShape(raw: Record<string, unknown>): string[] {
   if (validateOverrides(raw)) return [];
   const errors = validateOverrides.errors ?? [];
-  // Inside a failed anyOf only the anyOf itself is reported, unless a branch has the right shape.
+  // Inside a failed anyOf only the anyOf itself is reported: it lists every shape the key allows.
   const anyOfPaths = errors.filter((e) => e.keyword === "anyOf").map((e) => e.schemaPath);
   const problems = errors
     .filter((e) => e.keyword === "anyOf" || !anyOfPaths.some((p) => e.schemaPath.startsWith(`${p}/`)))
