@@ -99,33 +99,32 @@ export class StrimziKafka extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const labels = { "strimzi.io/kind": "Kafka", "strimzi.io/cluster": settings.clusterName };
-    const certSecret = new k8s.core.v1.Secret(
-      `${name}-cluster-ca-cert`,
-      {
-        metadata: {
-          name: clusterCaCertSecretName(settings),
-          namespace: settings.namespace,
-          labels,
-          annotations: { "strimzi.io/ca-cert-generation": "0" },
+    // Where Strimzi looks for a user-provided CA: its secret names, labels, and generation 0 of the cert and the key.
+    const strimziSecret = (
+      suffix: string,
+      secretName: string,
+      part: "cert" | "key",
+      data: Record<string, pulumi.Output<string>>,
+    ) =>
+      new k8s.core.v1.Secret(
+        `${name}-${suffix}`,
+        {
+          metadata: {
+            name: secretName,
+            namespace: settings.namespace,
+            labels: { "strimzi.io/kind": "Kafka", "strimzi.io/cluster": settings.clusterName },
+            annotations: { [`strimzi.io/ca-${part}-generation`]: "0" },
+          },
+          stringData: data,
         },
-        stringData: { "ca.crt": cert.certPem },
-      },
-      { parent: this },
-    );
-    const keySecret = new k8s.core.v1.Secret(
-      `${name}-cluster-ca`,
-      {
-        metadata: {
-          name: clusterCaKeySecretName(settings),
-          namespace: settings.namespace,
-          labels,
-          annotations: { "strimzi.io/ca-key-generation": "0" },
-        },
-        stringData: { "ca.key": key.privateKeyPemPkcs8 },
-      },
-      { parent: this },
-    );
+        { parent: this },
+      );
+    const certSecret = strimziSecret("cluster-ca-cert", clusterCaCertSecretName(settings), "cert", {
+      "ca.crt": cert.certPem,
+    });
+    const keySecret = strimziSecret("cluster-ca", clusterCaKeySecretName(settings), "key", {
+      "ca.key": key.privateKeyPemPkcs8,
+    });
     return { certPem: cert.certPem, resources: [certSecret, keySecret] };
   }
 }

@@ -1,7 +1,7 @@
 // Creates the catalog's topics on a Kafka cluster with their partitions and configs, for the local runtime and tests.
 
 import { type TopicSpec, topicConfig } from "@event-platform/events";
-import { Admin, ConfigResourceTypes } from "@platformatic/kafka";
+import { Admin, ConfigResourceTypes, type GenericError, MultipleErrors } from "@platformatic/kafka";
 
 export interface EnsureTopicsOptions {
   /** Replication factor; 1 on a single local broker. */
@@ -16,8 +16,8 @@ export function brokerTopicName(topic: TopicSpec, namePrefix = ""): string {
 }
 
 function isAlreadyExists(error: unknown): boolean {
-  const text = JSON.stringify(error, Object.getOwnPropertyNames(error ?? {})) ?? String(error);
-  return /TOPIC_ALREADY_EXISTS|already exists/i.test(text);
+  // The client reports a CreateTopics failure as a ResponseError holding one ProtocolError per topic.
+  return error instanceof MultipleErrors && error.findBy<GenericError>("apiId", "TOPIC_ALREADY_EXISTS") !== null;
 }
 
 /** Creates each topic that does not exist yet, with the catalog's partitions, retention and cleanup policy. */

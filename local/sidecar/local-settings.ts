@@ -1,5 +1,6 @@
 // The settings the platform's own Dapr resources (specs/dapr.ts) take on one machine: the local plain broker and short retries.
 import type { DaprSettings } from "../../specs/dapr";
+import { dev } from "../../stacks/dev";
 
 /** Local settings for the platform's resources: the local broker is plain, and retries are short. */
 export function localDaprSettings(brokers: string): DaprSettings {
@@ -7,7 +8,7 @@ export function localDaprSettings(brokers: string): DaprSettings {
   return {
     namespace: "default",
     controlPlaneNamespace: "dapr-system",
-    pubsub: { brokers, auth: { type: "none" }, protocolVersion: "4.0.0", initialOffset: "oldest" },
+    pubsub: { brokers, auth: { type: "none" }, protocolVersion: dev.kafka.protocolVersion, initialOffset: "oldest" },
     inboundRetry: retry,
     outboundRetry: retry,
     tracingSamplingRate: "0",

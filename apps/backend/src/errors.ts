@@ -1,10 +1,8 @@
 // The errors the service functions throw, each with the HTTP status REST answers with and MCP reports.
 
-/** One bad input value: the JSON Pointer of the field (such as `/body/title`) and what is wrong with it. */
-export interface Violation {
-  path: string;
-  message: string;
-}
+import type { Violation } from "@event-platform/events";
+
+export type { Violation };
 
 export class ServiceError extends Error {
   constructor(
