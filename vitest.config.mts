@@ -1,4 +1,4 @@
-// Test projects: fast unit tests, platform tests on the planned program, and integration tests on a real Kafka broker and PostgreSQL started by the global setups.
+// Test projects (`npm test` first runs test/prepare.ts, which fetches what they need into the cache): fast unit tests, platform tests on the planned program, and integration tests on a real Kafka broker and PostgreSQL started by the global setups.
 import { defineConfig } from "vitest/config";
 
 /** Tests of the whole Pulumi program: they share the standard plans that their global setup computes once. */
@@ -12,13 +12,14 @@ export default defineConfig({
           name: "unit",
           include: ["**/*.test.ts"],
           exclude: ["**/node_modules/**", "**/*.int.test.ts", ...PLATFORM_TESTS],
+          globalSetup: ["test/setup/upstream.ts"],
         },
       },
       {
         test: {
           name: "platform",
           include: PLATFORM_TESTS,
-          globalSetup: ["test/setup/plans.ts"],
+          globalSetup: ["test/setup/upstream.ts", "test/setup/plans.ts"],
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },

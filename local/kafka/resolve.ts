@@ -1,9 +1,10 @@
-// Resolves the Apache Kafka broker's jars from Maven Central with Maven, into a git-ignored cache reused across runs.
+// Resolves the Apache Kafka broker's jars from Maven Central with Maven, into the user's cache (local/cache.ts), reused by every clone.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
+import { cachePath } from "../cache";
 
 const run = promisify(execFile);
 
@@ -16,9 +17,6 @@ const SCALA_VERSION = "2.13";
 // Kafka logs through SLF4J 1.7; this binding routes it to the log4j-core that the broker already depends on.
 const LOG4J_VERSION = "2.25.4";
 const DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
-
-/** The repository's `.cache` folder (git-ignored). */
-export const CACHE_DIR = path.resolve(__dirname, "../../.cache");
 
 export interface ResolvedKafka {
   version: string;
@@ -48,13 +46,13 @@ function pom(version: string): string {
 
 /**
  * Returns the folder of the broker's jars for `version`, resolving them with Maven on first use. The Maven
- * repository lives in the cache too, so nothing outside the project is written.
+ * repository lives in the cache too (`<cache>/m2`), so the user's own `~/.m2` is never written.
  */
 export async function resolveKafka(
   version = KAFKA_VERSION,
   log: (line: string) => void = () => {},
 ): Promise<ResolvedKafka> {
-  const home = path.join(CACHE_DIR, "kafka", version);
+  const home = cachePath("kafka", version);
   const libDir = path.join(home, "libs");
   const marker = path.join(libDir, ".resolved");
   if (existsSync(marker) && (await readFile(marker, "utf8")).trim() === version) {
@@ -70,7 +68,7 @@ export async function resolveKafka(
   const args = [
     "-B",
     "-q",
-    `-Dmaven.repo.local=${path.join(CACHE_DIR, "m2")}`,
+    `-Dmaven.repo.local=${cachePath("m2")}`,
     "-f",
     path.join(home, "pom.xml"),
     `${DEPENDENCY_PLUGIN}:copy-dependencies`,
@@ -86,7 +84,9 @@ export async function resolveKafka(
         "Maven (mvn) is needed to resolve the local Kafka broker: install Maven and Java 17 (apt-get install -y maven openjdk-17-jre-headless), or set KAFKA_BROKERS to use an existing cluster.",
       );
     }
-    throw new Error(`Maven could not resolve Apache Kafka ${version}:\n${e.stdout ?? ""}${e.stderr ?? ""}`);
+    throw new Error(
+      `Maven could not resolve Apache Kafka ${version} from Maven Central (set KAFKA_BROKERS=host:port to use an existing broker instead):\n${e.stdout ?? ""}${e.stderr ?? ""}`,
+    );
   }
   await writeFile(path.join(staging, ".resolved"), `${version}\n`);
   await rm(libDir, { recursive: true, force: true });

@@ -6,10 +6,12 @@ import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { CRD_DIR, crdVersions, uncheckedSchemaFeatures, validateManifest, validateManifests } from "./k8s-schemas";
+import { upstreamPaths } from "./upstream";
 
 type Manifest = Record<string, unknown>;
 
-const EXAMPLES_DIR = path.resolve(__dirname, "../../../shared/examples/strimzi-1.2.0");
+/** Strimzi's own example manifests, from the upstream cache (test/support/upstream.ts). */
+const EXAMPLES_DIR = upstreamPaths.strimziExamples;
 
 function readManifests(file: string): Manifest[] {
   return parseAllDocuments(readFileSync(file, "utf8"))
@@ -477,6 +479,6 @@ spec:
     const module = await freshModule(path.join(tmpdir(), "no-such-crd-dir"));
     expect(() =>
       module.validateManifest({ apiVersion: "dapr.io/v1alpha1", kind: "Component", metadata: { name: "c" } }),
-    ).toThrow(/No CRDs at .*no-such-crd-dir: run scripts\/fetch-crds.sh/);
+    ).toThrow(/No CRDs at .*no-such-crd-dir: npm test fetches them first/);
   });
 });

@@ -15,22 +15,18 @@ import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { parseAllDocuments } from "yaml";
 import { undefinedNames } from "../../local/cel";
+import { upstreamPaths } from "./upstream";
 
 // ajv-formats is CommonJS with a default export; under Node's ESM interop it arrives as the module object.
 const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 
-/** Folder holding one sub-folder of upstream CRD YAML files per product version (`strimzi-1.2.0/`, `dapr-1.18.3/`). */
-export const CRD_DIR = resolveCrdDir();
-
-function resolveCrdDir(): string {
-  const fromEnv = process.env.CRD_DIR;
-  if (fromEnv) return path.resolve(REPO_ROOT, fromEnv);
-  // The shared reference copy is preferred; `.cache/crds` is where scripts/fetch-crds.sh downloads the same pinned files.
-  const shared = path.resolve(REPO_ROOT, "../shared/crds");
-  return existsSync(shared) ? shared : path.join(REPO_ROOT, ".cache", "crds");
-}
+/**
+ * Folder holding one sub-folder of upstream CRD YAML files per product version (`strimzi-1.2.0/`, `dapr-1.18.3/`):
+ * `$CRD_DIR` when set, else the cached upstream CRDs (test/support/upstream.ts, fetched by `npm test` first).
+ */
+export const CRD_DIR = process.env.CRD_DIR ? path.resolve(REPO_ROOT, process.env.CRD_DIR) : upstreamPaths.crds;
 
 type JsonObject = { [key: string]: unknown };
 
@@ -99,7 +95,9 @@ let catalog: CrdCatalog | undefined;
 function loadCrds(): CrdCatalog {
   if (catalog) return catalog;
   if (!existsSync(CRD_DIR)) {
-    throw new Error(`No CRDs at ${CRD_DIR}: run scripts/fetch-crds.sh, or set CRD_DIR to a folder of CRD folders.`);
+    throw new Error(
+      `No CRDs at ${CRD_DIR}: npm test fetches them first (or run npx tsx test/prepare.ts), or set CRD_DIR to a folder of CRD folders.`,
+    );
   }
   const loaded: CrdCatalog = { folders: [], versions: new Map(), unchecked: [] };
   const folders = readdirSync(CRD_DIR, { withFileTypes: true })

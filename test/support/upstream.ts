@@ -1,0 +1,330 @@
+// The pinned upstream files the tests judge the platform with (Strimzi's and Dapr's Helm charts, CRDs and examples): fetched once into the cache, from ../shared when it is there, else from upstream.
+import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { promisify } from "node:util";
+import { cachePath } from "../../local/cache";
+
+const REPO_ROOT = path.resolve(__dirname, "../..");
+
+/**
+ * The folder that holds the upstream files, laid out like the project's `shared/` reference folder:
+ * `charts/<chart>-<version>/`, `crds/<product>-<version>/`, `examples/<product>-<version>/`.
+ */
+export const UPSTREAM_DIR = cachePath("upstream");
+
+/** Environment variable naming a folder laid out like `shared/` to copy the upstream files from. */
+export const SHARED_ENV = "EVENT_PLATFORM_SHARED";
+
+export const STRIMZI_VERSION = "1.2.0";
+export const DAPR_VERSION = "1.18.3";
+
+/** The CRDs the platform renders objects of: the validator and the cluster tests load these. */
+const STRIMZI_CRDS = [
+  "040-Crd-kafka.yaml",
+  "043-Crd-kafkatopic.yaml",
+  "044-Crd-kafkauser.yaml",
+  "045-Crd-kafkanodepool.yaml",
+];
+const DAPR_CRDS = ["components.yaml", "configuration.yaml", "resiliency.yaml", "subscription.yaml"];
+
+/** Where one product's files land inside {@link UPSTREAM_DIR}. */
+export const upstreamPaths = {
+  strimziChart: path.join(UPSTREAM_DIR, "charts", `strimzi-kafka-operator-${STRIMZI_VERSION}`),
+  strimziExamples: path.join(UPSTREAM_DIR, "examples", `strimzi-${STRIMZI_VERSION}`),
+  daprChart: path.join(UPSTREAM_DIR, "charts", `dapr-${DAPR_VERSION}`),
+  /** One sub-folder per product version (`strimzi-1.2.0/`, `dapr-1.18.3/`), each with the CRDs the platform uses. */
+  crds: path.join(UPSTREAM_DIR, "crds"),
+} as const;
+
+/** One product's pinned files, and the two places they can come from. */
+interface UpstreamProduct {
+  /** Such as "Strimzi 1.2.0". */
+  title: string;
+  /** What the tests take from it, for the log line and the error message. */
+  contents: string;
+  /** A file whose presence marks the product as complete in the cache (written last). */
+  marker: string;
+  /** Copies the files from a folder laid out like `shared/`; returns false when that folder lacks them. */
+  fromShared(shared: string, stage: string): Promise<boolean>;
+  /** Where the pinned upstream copy comes from, for the log line and the error message. */
+  upstream: string;
+  fetchUpstream(stage: string): Promise<void>;
+}
+
+/** A product could not be fetched from anywhere: the message says what was tried and how to provide the files. */
+export class UpstreamUnavailableError extends Error {
+  override name = "UpstreamUnavailableError";
+}
+
+/** Copies the chart's CRDs that the platform uses into `crds/<folder>/`. */
+async function copyCrds(chart: string, folder: string, files: readonly string[]): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  for (const file of files) await cp(path.join(chart, "crds", file), path.join(folder, file));
+}
+
+/** Lays out a product in `stage` (a fresh folder shaped like UPSTREAM_DIR) from an unpacked chart and examples. */
+async function layOut(
+  stage: string,
+  parts: { chart: string; chartDir: string; crdDir: string; crds: readonly string[] },
+) {
+  const chartDest = path.join(stage, "charts", path.basename(parts.chartDir));
+  await cp(parts.chart, chartDest, { recursive: true });
+  await copyCrds(chartDest, path.join(stage, "crds", path.basename(parts.crdDir)), parts.crds);
+}
+
+const STRIMZI_TAG_ARCHIVE = `https://github.com/strimzi/strimzi-kafka-operator/archive/refs/tags/${STRIMZI_VERSION}.tar.gz`;
+/** The example manifests the tests use, by their path under `packaging/examples/` of Strimzi's source. */
+const STRIMZI_EXAMPLES = [
+  "kafka/kafka-single-node.yaml",
+  "kafka/kafka-ephemeral.yaml",
+  "kafka/kafka-persistent.yaml",
+  "topic/kafka-topic.yaml",
+  "user/kafka-user.yaml",
+];
+
+const strimzi: UpstreamProduct = {
+  title: `Strimzi ${STRIMZI_VERSION}`,
+  contents: "Helm chart, CRDs and example manifests",
+  marker: path.join("examples", `strimzi-${STRIMZI_VERSION}`, ".complete"),
+  async fromShared(shared, stage) {
+    const chart = path.join(shared, "charts", `strimzi-kafka-operator-${STRIMZI_VERSION}`);
+    const examples = path.join(shared, "examples", `strimzi-${STRIMZI_VERSION}`);
+    if (!existsSync(chart) || !existsSync(examples)) return false;
+    await layOut(stage, {
+      chart,
+      chartDir: upstreamPaths.strimziChart,
+      crdDir: path.join(upstreamPaths.crds, `strimzi-${STRIMZI_VERSION}`),
+      crds: STRIMZI_CRDS,
+    });
+    await cp(examples, path.join(stage, "examples", path.basename(examples)), { recursive: true });
+    return true;
+  },
+  // The source as tagged: the chart under packaging/helm-charts/helm3 (its crds/ included), examples under packaging/.
+  upstream: STRIMZI_TAG_ARCHIVE,
+  async fetchUpstream(stage) {
+    const unpacked = path.join(stage, ".source");
+    await mkdir(unpacked, { recursive: true });
+    await downloadTarGz(STRIMZI_TAG_ARCHIVE, unpacked, [
+      "*/packaging/helm-charts/helm3/strimzi-kafka-operator/*",
+      ...STRIMZI_EXAMPLES.map((file) => `*/packaging/examples/${file}`),
+    ]);
+    const source = path.join(unpacked, `strimzi-kafka-operator-${STRIMZI_VERSION}`, "packaging");
+    const chart = path.join(source, "helm-charts", "helm3", "strimzi-kafka-operator");
+    await layOut(stage, {
+      chart,
+      chartDir: upstreamPaths.strimziChart,
+      crdDir: path.join(upstreamPaths.crds, `strimzi-${STRIMZI_VERSION}`),
+      crds: STRIMZI_CRDS,
+    });
+    const examples = path.join(stage, "examples", `strimzi-${STRIMZI_VERSION}`);
+    await mkdir(examples, { recursive: true });
+    for (const file of STRIMZI_EXAMPLES)
+      await cp(path.join(source, "examples", file), path.join(examples, path.basename(file)));
+    // shared/ carries the chart's default values beside the examples; keep the same layout.
+    await cp(path.join(chart, "values.yaml"), path.join(examples, "helm-values.yaml"));
+    await rm(unpacked, { recursive: true, force: true });
+  },
+};
+
+const DAPR_MODULE = `github.com/dapr/dapr@v${DAPR_VERSION}`;
+
+const dapr: UpstreamProduct = {
+  title: `Dapr ${DAPR_VERSION}`,
+  contents: "Helm chart and CRDs",
+  marker: path.join("crds", `dapr-${DAPR_VERSION}`, ".complete"),
+  async fromShared(shared, stage) {
+    const chart = path.join(shared, "charts", `dapr-${DAPR_VERSION}`);
+    if (!existsSync(chart)) return false;
+    await layOut(stage, {
+      chart,
+      chartDir: upstreamPaths.daprChart,
+      crdDir: path.join(upstreamPaths.crds, `dapr-${DAPR_VERSION}`),
+      crds: DAPR_CRDS,
+    });
+    return true;
+  },
+  // Dapr's chart is part of its Go module (charts/dapr), so the Go module proxy serves it, checksum-verified.
+  upstream: `the Go module proxy (${DAPR_MODULE}, charts/dapr)`,
+  async fetchUpstream(stage) {
+    const dir = await goModDownload(DAPR_MODULE);
+    await layOut(stage, {
+      chart: path.join(dir, "charts", "dapr"),
+      chartDir: upstreamPaths.daprChart,
+      crdDir: path.join(upstreamPaths.crds, `dapr-${DAPR_VERSION}`),
+      crds: DAPR_CRDS,
+    });
+    // The module's chart folder carries a Go embed file that is no part of the chart.
+    const embed = path.join(stage, "charts", `dapr-${DAPR_VERSION}`, "embed.go");
+    await chmod(path.dirname(embed), 0o755);
+    await rm(embed, { force: true });
+  },
+};
+
+/** Every upstream product the tests use. */
+export const UPSTREAM_PRODUCTS: readonly UpstreamProduct[] = [strimzi, dapr];
+
+/** How long a download may take to start answering before it counts as unreachable. */
+const CONNECT_TIMEOUT_MS = 20_000;
+
+/** Streams a `.tar.gz` from `url` through `tar`, unpacking only the members matching `patterns` (shell globs). */
+async function downloadTarGz(url: string, dest: string, patterns: readonly string[]): Promise<void> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)),
+    CONNECT_TIMEOUT_MS,
+  );
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: controller.signal });
+  } catch (error) {
+    throw new Error(describeFetchError(error));
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+  const tar = spawn("tar", ["-xzf", "-", "-C", dest, "--wildcards", ...patterns], {
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  let stderr = "";
+  tar.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number>((resolve, reject) => {
+    tar.on("error", reject);
+    tar.on("close", (code) => resolve(code ?? 1));
+  });
+  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), tar.stdin);
+  const code = await exited;
+  if (code !== 0) throw new Error(`tar exited with ${code}: ${stderr.trim()}`);
+}
+
+/** fetch() rejects with "fetch failed" and the reason in `cause` (such as `getaddrinfo ENOTFOUND github.com`). */
+function describeFetchError(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  const reason = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  return reason;
+}
+
+/** `go mod download -json module@version`: the module's unpacked, checksum-verified folder in Go's module cache. */
+async function goModDownload(moduleAtVersion: string): Promise<string> {
+  try {
+    const { stdout } = await promisify(execFile)("go", ["mod", "download", "-json", moduleAtVersion], {
+      cwd: UPSTREAM_DIR,
+      env: { ...process.env, GOFLAGS: "-mod=mod", GOWORK: "off" },
+      maxBuffer: 4 * 1024 * 1024,
+    });
+    const dir = (JSON.parse(stdout) as { Dir?: string }).Dir;
+    if (!dir) throw new Error(`go mod download gave no folder for ${moduleAtVersion}`);
+    return dir;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
+    if (e.code === "ENOENT") throw new Error("Go is not installed (https://go.dev/doc/install)");
+    // With -json, go reports the module's error in the JSON it prints.
+    const reported = e.stdout ? ((JSON.parse(e.stdout) as { Error?: string }).Error ?? "") : "";
+    throw new Error(reported || (e.stderr ?? String(error)).trim());
+  }
+}
+
+/** The folder laid out like `shared/` to copy from: `$EVENT_PLATFORM_SHARED`, else `../shared` beside the repository. */
+export function sharedSource(env: NodeJS.ProcessEnv = process.env): { dir: string; fromEnv: boolean } | undefined {
+  if (env[SHARED_ENV]) return { dir: path.resolve(env[SHARED_ENV]), fromEnv: true };
+  const beside = path.resolve(REPO_ROOT, "../shared");
+  return existsSync(beside) ? { dir: beside, fromEnv: false } : undefined;
+}
+
+export interface EnsureResult {
+  title: string;
+  /** Where the files came from this time: "cache", a shared folder, or the upstream source. */
+  source: string;
+  fetched: boolean;
+}
+
+/**
+ * Makes one product's files present in {@link UPSTREAM_DIR}: a cache hit does nothing; otherwise copies them from
+ * `$EVENT_PLATFORM_SHARED` or `../shared`, else fetches the pinned upstream copy, logging one line saying what and
+ * from where. Files are staged and moved into place, so an interrupted run never leaves a product looking complete.
+ * Throws {@link UpstreamUnavailableError} naming the product, what was tried, and how to provide the files.
+ */
+async function ensureProduct(product: UpstreamProduct, log: (line: string) => void): Promise<EnsureResult> {
+  if (existsSync(path.join(UPSTREAM_DIR, product.marker)))
+    return { title: product.title, source: "cache", fetched: false };
+  await mkdir(UPSTREAM_DIR, { recursive: true });
+  const stage = path.join(UPSTREAM_DIR, `.stage-${process.pid}-${product.title.replace(/\W+/g, "-")}`);
+  await rm(stage, { recursive: true, force: true });
+  await mkdir(stage, { recursive: true });
+  try {
+    const shared = sharedSource();
+    let source: string | undefined;
+    if (shared) {
+      log(`${product.title} (${product.contents}): copying from ${shared.dir} into ${UPSTREAM_DIR}`);
+      if (await product.fromShared(shared.dir, stage)) source = shared.dir;
+      else if (shared.fromEnv) {
+        throw new UpstreamUnavailableError(
+          `${product.title}'s ${product.contents} are not in ${SHARED_ENV}=${shared.dir} (expected charts/ and examples/ laid out like shared/).`,
+        );
+      }
+    }
+    if (!source) {
+      log(`${product.title} (${product.contents}): fetching from ${product.upstream} into ${UPSTREAM_DIR}`);
+      try {
+        await product.fetchUpstream(stage);
+      } catch (error) {
+        throw new UpstreamUnavailableError(
+          `${product.title}'s ${product.contents} could not be fetched from ${product.upstream}: ${(error as Error).message}. ` +
+            `Provide them by setting ${SHARED_ENV} to a folder laid out like the project's shared/ folder (charts/, crds/, examples/), ` +
+            "or put that folder beside the repository as ../shared.",
+        );
+      }
+      source = product.upstream;
+    }
+    await moveIntoPlace(stage, product);
+    return { title: product.title, source, fetched: true };
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+}
+
+/** Adds the owner's write bit everywhere below `dir`: Go's module cache and a read-only shared/ copy have none. */
+async function makeWritable(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { recursive: true })) {
+    const file = path.join(dir, entry);
+    await chmod(file, (await stat(file)).mode | 0o200);
+  }
+  await chmod(dir, (await stat(dir)).mode | 0o200);
+}
+
+/** Moves each top-level folder of the staged product into UPSTREAM_DIR, then writes its marker. */
+async function moveIntoPlace(stage: string, product: UpstreamProduct): Promise<void> {
+  await makeWritable(stage);
+  for (const kind of ["charts", "crds", "examples"]) {
+    const from = path.join(stage, kind);
+    if (!existsSync(from)) continue;
+    for (const entry of await readdir(from)) {
+      const target = path.join(UPSTREAM_DIR, kind, entry);
+      await mkdir(path.dirname(target), { recursive: true });
+      await rm(target, { recursive: true, force: true });
+      await rename(path.join(from, entry), target);
+    }
+  }
+  await mkdir(path.dirname(path.join(UPSTREAM_DIR, product.marker)), { recursive: true });
+  await writeFile(path.join(UPSTREAM_DIR, product.marker), `${product.title}\n`);
+}
+
+/**
+ * Makes every upstream product present in the cache (see {@link ensureProduct}), all at once. Throws one
+ * {@link UpstreamUnavailableError} whose message lists every product that could not be had.
+ */
+export async function ensureUpstream(log: (line: string) => void = () => {}): Promise<EnsureResult[]> {
+  const settled = await Promise.allSettled(UPSTREAM_PRODUCTS.map((product) => ensureProduct(product, log)));
+  const failures = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as Error] : []));
+  if (failures.length > 0) {
+    const unexpected = failures.find((error) => !(error instanceof UpstreamUnavailableError));
+    if (unexpected) throw unexpected;
+    throw new UpstreamUnavailableError(failures.map((error) => error.message).join("\n"));
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<EnsureResult>).value);
+}
