@@ -15,63 +15,61 @@ interface Need {
   ensure(log: (line: string) => void): Promise<boolean>;
 }
 
-const NEEDS: Need[] = [
-  {
-    title: "upstream Strimzi and Dapr charts, CRDs and examples",
-    ensure: async (log) => (await ensureUpstream(log)).some((result) => result.fetched),
-  },
-  {
-    title: "Apache Kafka jars",
-    async ensure(log) {
-      if (process.env.KAFKA_BROKERS) return false;
-      return !(await resolveKafka(undefined, log)).cached;
+/**
+ * What the tests need, in phases run one after another; the needs of one phase run at once. The upstream files come
+ * first: they fail fastest (a missing ../shared, an unreachable host), so a run that cannot start says so in seconds,
+ * before minutes of Maven resolution or Go builds begin.
+ */
+const PHASES: Need[][] = [
+  [
+    {
+      title: "upstream Strimzi and Dapr charts, CRDs and examples",
+      ensure: async (log) => (await ensureUpstream(log)).some((result) => result.fetched),
     },
-  },
-  {
-    title: "actionlint",
-    async ensure(log) {
-      const { stderr } = await promisify(execFile)(path.join(ROOT, "scripts/actionlint.sh"), ["--install"]).catch(
-        (error: { stderr?: string; message: string }) => {
-          throw new Error(`actionlint could not be built: ${(error.stderr || error.message).trim()}`);
-        },
-      );
-      // Only the script's own lines: what it builds and from where (not Go's per-module download lines).
-      for (const line of stderr.split("\n").filter((l) => l.startsWith("actionlint.sh:"))) log(line);
-      return stderr.includes("building");
+  ],
+  [
+    {
+      title: "Apache Kafka jars",
+      async ensure(log) {
+        if (process.env.KAFKA_BROKERS) return false;
+        return !(await resolveKafka(undefined, log)).cached;
+      },
     },
-  },
+    {
+      title: "actionlint",
+      async ensure(log) {
+        const { stderr } = await promisify(execFile)(path.join(ROOT, "scripts/actionlint.sh"), ["--install"]).catch(
+          (error: { stderr?: string; message: string }) => {
+            throw new Error(`actionlint could not be built: ${(error.stderr || error.message).trim()}`);
+          },
+        );
+        // Only the script's own lines: what it builds and from where (not Go's per-module download lines).
+        for (const line of stderr.split("\n").filter((l) => l.startsWith("actionlint.sh:"))) log(line);
+        return stderr.includes("building");
+      },
+    },
+  ],
 ];
-
-/** After the first failure, how long to wait for other failures to report before stopping. */
-const FAILURE_GRACE_MS = 2_000;
 
 async function main(): Promise<void> {
   const started = Date.now();
   const log = (line: string) => console.log(`[prepare] ${line}`);
-  const failures: string[] = [];
-  const stop = () => {
-    console.error(`\nnpm test cannot start: what the tests need could not be had.\n\n${failures.join("\n\n")}\n`);
-    // Stops at once: builds still running are abandoned (each stages its output, so nothing half-done looks complete).
-    process.exit(1);
-  };
-  const fetched = await Promise.all(
-    NEEDS.map((need) =>
-      need.ensure(log).then(
-        (now) => (now ? [need.title] : []),
-        (error: Error) => {
-          failures.push(error.message);
-          if (failures.length === 1) setTimeout(stop, FAILURE_GRACE_MS);
-          return [];
-        },
-      ),
-    ),
-  );
-  if (failures.length > 0) return;
-  const titles = fetched.flat();
+  const fetched: string[] = [];
+  for (const phase of PHASES) {
+    const settled = await Promise.allSettled(phase.map((need) => need.ensure(log)));
+    const failures = settled.flatMap((s) => (s.status === "rejected" ? [(s.reason as Error).message] : []));
+    if (failures.length > 0) {
+      console.error(`\nnpm test cannot start: what the tests need could not be had.\n\n${failures.join("\n\n")}\n`);
+      process.exit(1);
+    }
+    phase.forEach((need, i) => {
+      if ((settled[i] as PromiseFulfilledResult<boolean>).value) fetched.push(need.title);
+    });
+  }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   log(
-    titles.length > 0
-      ? `fetched or built ${titles.join(", ")} into ${cacheRoot()} in ${seconds} s`
+    fetched.length > 0
+      ? `fetched or built ${fetched.join(", ")} into ${cacheRoot()} in ${seconds} s`
       : `nothing to fetch: everything is in ${cacheRoot()}`,
   );
 }
