@@ -60,11 +60,13 @@ describe("upstream files", () => {
     expect(first.map((r) => [r.title, r.source, r.fetched])).toEqual([
       ["Strimzi 1.2.0", UPSTREAM_DIR, true],
       ["Dapr 1.18.3", UPSTREAM_DIR, true],
+      ["The mission's event contract", UPSTREAM_DIR, true],
     ]);
     // One line per product, saying what and from where.
-    expect(lines).toEqual([
-      expect.stringMatching(/^Strimzi 1\.2\.0 \(Helm chart, CRDs and example manifests\): copying from .* into /),
-      expect.stringMatching(/^Dapr 1\.18\.3 \(Helm chart and CRDs\): copying from .* into /),
+    expect(lines.sort()).toEqual([
+      expect.stringMatching(/^Dapr 1\.18\.3 \(Helm chart and CRDs\): copied from .* into /),
+      expect.stringMatching(/^Strimzi 1\.2\.0 \(Helm chart, CRDs and example manifests\): copied from .* into /),
+      expect.stringMatching(/^The mission's event contract \(JSON Schemas .*\): copied from .* into /),
     ]);
     for (const file of [
       "charts/strimzi-kafka-operator-1.2.0/values.yaml",
@@ -73,6 +75,7 @@ describe("upstream files", () => {
       "crds/strimzi-1.2.0/043-Crd-kafkatopic.yaml",
       "crds/dapr-1.18.3/subscription.yaml",
       "examples/strimzi-1.2.0/kafka-single-node.yaml",
+      "contract/task-event.schema.json",
     ]) {
       expect(existsSync(path.join(upstream.UPSTREAM_DIR, file)), file).toBe(true);
     }
@@ -80,6 +83,7 @@ describe("upstream files", () => {
     lines.length = 0;
     const second = await upstream.ensureUpstream((line) => lines.push(line));
     expect(second.map((r) => [r.source, r.fetched])).toEqual([
+      ["cache", false],
       ["cache", false],
       ["cache", false],
     ]);
@@ -95,6 +99,7 @@ describe("upstream files", () => {
       "Strimzi 1.2.0's Helm chart, CRDs and example manifests are not in EVENT_PLATFORM_SHARED=",
     );
     expect(message).toContain("Dapr 1.18.3's Helm chart and CRDs are not in EVENT_PLATFORM_SHARED=");
+    expect(message).toContain("The mission's event contract's JSON Schemas");
     // Nothing half-done is left looking complete.
     expect(existsSync(path.join(upstream.UPSTREAM_DIR, "charts"))).toBe(false);
   });

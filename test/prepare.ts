@@ -23,7 +23,7 @@ interface Need {
 const PHASES: Need[][] = [
   [
     {
-      title: "upstream Strimzi and Dapr charts, CRDs and examples",
+      title: "upstream Strimzi and Dapr charts, CRDs and examples, and the event contract",
       ensure: async (log) => (await ensureUpstream(log)).some((result) => result.fetched),
     },
   ],

@@ -1,4 +1,4 @@
-// The pinned upstream files the tests judge the platform with (Strimzi's and Dapr's Helm charts, CRDs and examples): fetched once into the cache, from ../shared when it is there, else from upstream.
+// The pinned upstream files the tests judge the platform with (Strimzi's and Dapr's Helm charts, CRDs and examples, the mission's event contract): fetched once into the cache, from ../shared when it is there, else from upstream.
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -12,7 +12,7 @@ const REPO_ROOT = path.resolve(__dirname, "../..");
 
 /**
  * The folder that holds the upstream files, laid out like the project's `shared/` reference folder:
- * `charts/<chart>-<version>/`, `crds/<product>-<version>/`, `examples/<product>-<version>/`.
+ * `charts/<chart>-<version>/`, `crds/<product>-<version>/`, `examples/<product>-<version>/`, `contract/`.
  */
 export const UPSTREAM_DIR = cachePath("upstream");
 
@@ -38,6 +38,8 @@ export const upstreamPaths = {
   daprChart: path.join(UPSTREAM_DIR, "charts", `dapr-${DAPR_VERSION}`),
   /** One sub-folder per product version (`strimzi-1.2.0/`, `dapr-1.18.3/`), each with the CRDs the platform uses. */
   crds: path.join(UPSTREAM_DIR, "crds"),
+  /** The mission's published event schemas (JSON Schema draft-07): `task-event.schema.json`, ... */
+  contract: path.join(UPSTREAM_DIR, "contract"),
 } as const;
 
 /** One product's pinned files, and the two places they can come from. */
@@ -50,9 +52,8 @@ interface UpstreamProduct {
   marker: string;
   /** Copies the files from a folder laid out like `shared/`; returns false when that folder lacks them. */
   fromShared(shared: string, stage: string): Promise<boolean>;
-  /** Where the pinned upstream copy comes from, for the log line and the error message. */
-  upstream: string;
-  fetchUpstream(stage: string): Promise<void>;
+  /** Where the pinned upstream copy comes from, for the log line and the error message; none when only shared/ has it. */
+  upstream?: { source: string; fetch(stage: string): Promise<void> };
 }
 
 /** A product could not be fetched from anywhere: the message says what was tried and how to provide the files. */
@@ -104,31 +105,33 @@ const strimzi: UpstreamProduct = {
     return true;
   },
   // The source as tagged: the chart under packaging/helm-charts/helm3 (its crds/ included), examples under packaging/.
-  upstream: STRIMZI_TAG_ARCHIVE,
-  async fetchUpstream(stage) {
-    const unpacked = path.join(stage, ".source");
-    await mkdir(unpacked, { recursive: true });
-    await downloadTarGz(STRIMZI_TAG_ARCHIVE, unpacked, [
-      "*/packaging/helm-charts/helm3/strimzi-kafka-operator/*",
-      ...STRIMZI_EXAMPLES.map((file) => `*/packaging/examples/${file}`),
-    ]);
-    const source = path.join(unpacked, `strimzi-kafka-operator-${STRIMZI_VERSION}`, "packaging");
-    const chart = path.join(source, "helm-charts", "helm3", "strimzi-kafka-operator");
-    await layOut(stage, {
-      chart,
-      chartDir: upstreamPaths.strimziChart,
-      crdDir: path.join(upstreamPaths.crds, `strimzi-${STRIMZI_VERSION}`),
-      crds: STRIMZI_CRDS,
-    });
-    const examples = path.join(stage, "examples", `strimzi-${STRIMZI_VERSION}`);
-    await mkdir(examples, { recursive: true });
-    for (const file of STRIMZI_EXAMPLES)
-      await cp(path.join(source, "examples", file), path.join(examples, path.basename(file)));
-    // shared/ carries the chart's default values beside the examples; keep the same layout.
-    await cp(path.join(chart, "values.yaml"), path.join(examples, "helm-values.yaml"));
-    await rm(unpacked, { recursive: true, force: true });
-  },
+  upstream: { source: STRIMZI_TAG_ARCHIVE, fetch: fetchStrimzi },
 };
+
+async function fetchStrimzi(stage: string): Promise<void> {
+  const unpacked = path.join(stage, ".source");
+  await mkdir(unpacked, { recursive: true });
+  await downloadTarGz(STRIMZI_TAG_ARCHIVE, unpacked, [
+    "*/packaging/helm-charts/helm3/strimzi-kafka-operator/*",
+    ...STRIMZI_EXAMPLES.map((file) => `*/packaging/examples/${file}`),
+  ]);
+  const source = path.join(unpacked, `strimzi-kafka-operator-${STRIMZI_VERSION}`, "packaging");
+  const chart = path.join(source, "helm-charts", "helm3", "strimzi-kafka-operator");
+  await layOut(stage, {
+    chart,
+    chartDir: upstreamPaths.strimziChart,
+    crdDir: path.join(upstreamPaths.crds, `strimzi-${STRIMZI_VERSION}`),
+    crds: STRIMZI_CRDS,
+  });
+  const examples = path.join(stage, "examples", `strimzi-${STRIMZI_VERSION}`);
+  await mkdir(examples, { recursive: true });
+  for (const file of STRIMZI_EXAMPLES) {
+    await cp(path.join(source, "examples", file), path.join(examples, path.basename(file)));
+  }
+  // shared/ carries the chart's default values beside the examples; keep the same layout.
+  await cp(path.join(chart, "values.yaml"), path.join(examples, "helm-values.yaml"));
+  await rm(unpacked, { recursive: true, force: true });
+}
 
 const DAPR_MODULE = `github.com/dapr/dapr@v${DAPR_VERSION}`;
 
@@ -148,24 +151,42 @@ const dapr: UpstreamProduct = {
     return true;
   },
   // Dapr's chart is part of its Go module (charts/dapr), so the Go module proxy serves it, checksum-verified.
-  upstream: `the Go module proxy (${DAPR_MODULE}, charts/dapr)`,
-  async fetchUpstream(stage) {
-    const dir = await goModDownload(DAPR_MODULE);
-    await layOut(stage, {
-      chart: path.join(dir, "charts", "dapr"),
-      chartDir: upstreamPaths.daprChart,
-      crdDir: path.join(upstreamPaths.crds, `dapr-${DAPR_VERSION}`),
-      crds: DAPR_CRDS,
-    });
-    // The module's chart folder carries a Go embed file that is no part of the chart.
-    const embed = path.join(stage, "charts", `dapr-${DAPR_VERSION}`, "embed.go");
-    await chmod(path.dirname(embed), 0o755);
-    await rm(embed, { force: true });
+  upstream: { source: `the Go module proxy (${DAPR_MODULE}, charts/dapr)`, fetch: fetchDapr },
+};
+
+async function fetchDapr(stage: string): Promise<void> {
+  const dir = await goModDownload(DAPR_MODULE);
+  await layOut(stage, {
+    chart: path.join(dir, "charts", "dapr"),
+    chartDir: upstreamPaths.daprChart,
+    crdDir: path.join(upstreamPaths.crds, `dapr-${DAPR_VERSION}`),
+    crds: DAPR_CRDS,
+  });
+  // The module's chart folder carries a Go embed file that is no part of the chart.
+  const embed = path.join(stage, "charts", `dapr-${DAPR_VERSION}`, "embed.go");
+  await chmod(path.dirname(embed), 0o755);
+  await rm(embed, { force: true });
+}
+
+/** The mission's published event schemas: the wire contract the events we emit must validate against. */
+const CONTRACT_FILES = ["task-event.schema.json", "reminder-event.schema.json", "task-update-event.schema.json"];
+
+const contract: UpstreamProduct = {
+  title: "The mission's event contract",
+  contents: "JSON Schemas of task, reminder and task-update events",
+  marker: path.join("contract", ".complete"),
+  async fromShared(shared, stage) {
+    const dir = path.join(shared, "contract");
+    if (!CONTRACT_FILES.every((file) => existsSync(path.join(dir, file)))) return false;
+    await mkdir(path.join(stage, "contract"), { recursive: true });
+    for (const file of CONTRACT_FILES) await cp(path.join(dir, file), path.join(stage, "contract", file));
+    return true;
   },
+  // Published with the mission's design only: there is no other pinned source to fetch it from.
 };
 
 /** Every upstream product the tests use. */
-export const UPSTREAM_PRODUCTS: readonly UpstreamProduct[] = [strimzi, dapr];
+export const UPSTREAM_PRODUCTS: readonly UpstreamProduct[] = [strimzi, dapr, contract];
 
 /** How long a download may take to start answering before it counts as unreachable. */
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -250,42 +271,53 @@ export interface EnsureResult {
  * Throws {@link UpstreamUnavailableError} naming the product, what was tried, and how to provide the files.
  */
 async function ensureProduct(product: UpstreamProduct, log: (line: string) => void): Promise<EnsureResult> {
-  if (existsSync(path.join(UPSTREAM_DIR, product.marker)))
+  if (existsSync(path.join(UPSTREAM_DIR, product.marker))) {
     return { title: product.title, source: "cache", fetched: false };
+  }
   await mkdir(UPSTREAM_DIR, { recursive: true });
   const stage = path.join(UPSTREAM_DIR, `.stage-${process.pid}-${product.title.replace(/\W+/g, "-")}`);
   await rm(stage, { recursive: true, force: true });
   await mkdir(stage, { recursive: true });
   try {
-    const shared = sharedSource();
-    let source: string | undefined;
-    if (shared) {
-      log(`${product.title} (${product.contents}): copying from ${shared.dir} into ${UPSTREAM_DIR}`);
-      if (await product.fromShared(shared.dir, stage)) source = shared.dir;
-      else if (shared.fromEnv) {
-        throw new UpstreamUnavailableError(
-          `${product.title}'s ${product.contents} are not in ${SHARED_ENV}=${shared.dir} (expected charts/ and examples/ laid out like shared/).`,
-        );
-      }
-    }
-    if (!source) {
-      log(`${product.title} (${product.contents}): fetching from ${product.upstream} into ${UPSTREAM_DIR}`);
-      try {
-        await product.fetchUpstream(stage);
-      } catch (error) {
-        throw new UpstreamUnavailableError(
-          `${product.title}'s ${product.contents} could not be fetched from ${product.upstream}: ${(error as Error).message}. ` +
-            `Provide them by setting ${SHARED_ENV} to a folder laid out like the project's shared/ folder (charts/, crds/, examples/), ` +
-            "or put that folder beside the repository as ../shared.",
-        );
-      }
-      source = product.upstream;
-    }
+    const source = await obtain(product, stage, log);
     await moveIntoPlace(stage, product);
     return { title: product.title, source, fetched: true };
   } finally {
     await rm(stage, { recursive: true, force: true });
   }
+}
+
+/** Lays out the product's files in `stage`, from shared/ or upstream; returns where they came from. */
+async function obtain(product: UpstreamProduct, stage: string, log: (line: string) => void): Promise<string> {
+  const what = `${product.title} (${product.contents})`;
+  const shared = sharedSource();
+  if (shared && (await product.fromShared(shared.dir, stage))) {
+    log(`${what}: copied from ${shared.dir} into ${UPSTREAM_DIR}`);
+    return shared.dir;
+  }
+  const provide =
+    `Provide them by setting ${SHARED_ENV} to a folder laid out like the project's shared/ folder ` +
+    "(charts/, crds/, examples/, contract/), or put that folder beside the repository as ../shared.";
+  // A folder named on purpose that lacks the files is a mistake to report, not a reason to go elsewhere.
+  if (shared?.fromEnv) {
+    throw new UpstreamUnavailableError(
+      `${product.title}'s ${product.contents} are not in ${SHARED_ENV}=${shared.dir}. ${provide}`,
+    );
+  }
+  if (!product.upstream) {
+    throw new UpstreamUnavailableError(
+      `${product.title}'s ${product.contents} are published only in shared/, and no shared/ folder was found. ${provide}`,
+    );
+  }
+  log(`${what}: fetching from ${product.upstream.source} into ${UPSTREAM_DIR}`);
+  try {
+    await product.upstream.fetch(stage);
+  } catch (error) {
+    throw new UpstreamUnavailableError(
+      `${product.title}'s ${product.contents} could not be fetched from ${product.upstream.source}: ${(error as Error).message}. ${provide}`,
+    );
+  }
+  return product.upstream.source;
 }
 
 /** Adds the owner's write bit everywhere below `dir`: Go's module cache and a read-only shared/ copy have none. */
@@ -300,7 +332,7 @@ async function makeWritable(dir: string): Promise<void> {
 /** Moves each top-level folder of the staged product into UPSTREAM_DIR, then writes its marker. */
 async function moveIntoPlace(stage: string, product: UpstreamProduct): Promise<void> {
   await makeWritable(stage);
-  for (const kind of ["charts", "crds", "examples"]) {
+  for (const kind of ["charts", "crds", "examples", "contract"]) {
     const from = path.join(stage, kind);
     if (!existsSync(from)) continue;
     for (const entry of await readdir(from)) {
