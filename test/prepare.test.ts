@@ -125,9 +125,10 @@ describe("npm test's prepare step", () => {
       );
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(
-        /^\nnpm test cannot start: what the tests need could not be had\.\n\nStrimzi 1\.2\.0/,
+        /^\nnpm test cannot start: what the tests need could not be had\.\n\n- Strimzi 1\.2\.0/,
       );
-      expect(result.stderr).toContain(`are not in EVENT_PLATFORM_SHARED=${shared}`);
+      expect(result.stderr).toContain(`are not in EVENT_PLATFORM_SHARED=${shared}.\n`);
+      expect(result.stderr).toContain("Provide them by setting EVENT_PLATFORM_SHARED to a folder laid out like");
     } finally {
       rmSync(cache, { recursive: true, force: true });
       rmSync(shared, { recursive: true, force: true });

@@ -295,18 +295,15 @@ async function obtain(product: UpstreamProduct, stage: string, log: (line: strin
     log(`${what}: copied from ${shared.dir} into ${UPSTREAM_DIR}`);
     return shared.dir;
   }
-  const provide =
-    `Provide them by setting ${SHARED_ENV} to a folder laid out like the project's shared/ folder ` +
-    "(charts/, crds/, examples/, contract/), or put that folder beside the repository as ../shared.";
   // A folder named on purpose that lacks the files is a mistake to report, not a reason to go elsewhere.
   if (shared?.fromEnv) {
     throw new UpstreamUnavailableError(
-      `${product.title}'s ${product.contents} are not in ${SHARED_ENV}=${shared.dir}. ${provide}`,
+      `${product.title}'s ${product.contents} are not in ${SHARED_ENV}=${shared.dir}.`,
     );
   }
   if (!product.upstream) {
     throw new UpstreamUnavailableError(
-      `${product.title}'s ${product.contents} are published only in shared/, and no shared/ folder was found. ${provide}`,
+      `${product.title}'s ${product.contents} are published only in shared/, and no shared/ folder was found.`,
     );
   }
   log(`${what}: fetching from ${product.upstream.source} into ${UPSTREAM_DIR}`);
@@ -314,7 +311,7 @@ async function obtain(product: UpstreamProduct, stage: string, log: (line: strin
     await product.upstream.fetch(stage);
   } catch (error) {
     throw new UpstreamUnavailableError(
-      `${product.title}'s ${product.contents} could not be fetched from ${product.upstream.source}: ${(error as Error).message}. ${provide}`,
+      `${product.title}'s ${product.contents} could not be fetched from ${product.upstream.source}: ${(error as Error).message}.`,
     );
   }
   return product.upstream.source;
@@ -356,7 +353,10 @@ export async function ensureUpstream(log: (line: string) => void = () => {}): Pr
   if (failures.length > 0) {
     const unexpected = failures.find((error) => !(error instanceof UpstreamUnavailableError));
     if (unexpected) throw unexpected;
-    throw new UpstreamUnavailableError(failures.map((error) => error.message).join("\n"));
+    const provide =
+      `Provide them by setting ${SHARED_ENV} to a folder laid out like the project's shared/ folder ` +
+      "(charts/, crds/, examples/, contract/), or by putting that folder beside the repository as ../shared.";
+    throw new UpstreamUnavailableError([...failures.map((error) => `- ${error.message}`), provide].join("\n"));
   }
   return settled.map((s) => (s as PromiseFulfilledResult<EnsureResult>).value);
 }
