@@ -63,6 +63,8 @@ async function workloads(kind: "deployments" | "statefulsets", namespace: string
 }
 
 const PLANS: readonly StandardPlanName[] = ["dev", "prod", "redpanda", "external"];
+/** The plans whose Kafka is a Strimzi cluster in the same Kubernetes cluster. */
+const STRIMZI_PLANS: readonly StandardPlanName[] = ["dev", "prod"];
 
 describe.each(PLANS)("the %s plan on a real API server", (name) => {
   let plan: Plan;
@@ -150,26 +152,31 @@ describe.each(PLANS)("the %s plan on a real API server", (name) => {
     expect(configuration.spec.mtls?.enabled).toBe(true);
   });
 
-  it.runIf(name === "dev" || name === "prod")(
-    "runs the Strimzi operator watching the namespace of the plan's Kafka cluster",
-    async () => {
-      const kafka = plan.manifests.find((m) => m.kind === "Kafka") as KubeObject | undefined;
-      const kafkaNamespace = kafka?.metadata.namespace;
-      expect(kafkaNamespace).toBeTruthy();
-      const strimzi = release("strimzi-kafka-operator");
-      expect(strimzi?.installed).toBe(true);
-      const operator = await getObject<Workload>(
-        "deployment",
-        "strimzi-cluster-operator",
-        strimzi?.release.namespace ?? "",
-      );
-      const env = operator.spec.template.spec.containers.flatMap((c) => c.env ?? []);
-      const watched = env.find((e) => e.name === "STRIMZI_NAMESPACE");
-      // The chart sets a list (`value`) when told namespaces to watch, else the operator's own namespace (fieldRef).
-      const namespaces =
-        watched?.value?.split(",") ??
-        (watched?.valueFrom?.fieldRef?.fieldPath === "metadata.namespace" ? [operator.metadata.namespace] : []);
-      expect(namespaces).toContain(kafkaNamespace);
-    },
-  );
+  if (!STRIMZI_PLANS.includes(name)) {
+    it("installs no Strimzi operator (Kafka is not in the cluster)", () => {
+      expect(release("strimzi-kafka-operator")).toBeUndefined();
+      expect(plan.manifests.filter((m) => String(m.apiVersion).startsWith("kafka.strimzi.io/"))).toEqual([]);
+    });
+    return;
+  }
+
+  it("runs the Strimzi operator watching the namespace of the plan's Kafka cluster", async () => {
+    const kafka = plan.manifests.find((m) => m.kind === "Kafka") as KubeObject | undefined;
+    const kafkaNamespace = kafka?.metadata.namespace;
+    expect(kafkaNamespace).toBeTruthy();
+    const strimzi = release("strimzi-kafka-operator");
+    expect(strimzi?.installed).toBe(true);
+    const operator = await getObject<Workload>(
+      "deployment",
+      "strimzi-cluster-operator",
+      strimzi?.release.namespace ?? "",
+    );
+    const env = operator.spec.template.spec.containers.flatMap((c) => c.env ?? []);
+    const watched = env.find((e) => e.name === "STRIMZI_NAMESPACE");
+    // The chart sets a list (`value`) when told namespaces to watch, else the operator's own namespace (fieldRef).
+    const namespaces =
+      watched?.value?.split(",") ??
+      (watched?.valueFrom?.fieldRef?.fieldPath === "metadata.namespace" ? [operator.metadata.namespace] : []);
+    expect(namespaces).toContain(kafkaNamespace);
+  });
 });
