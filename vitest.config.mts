@@ -1,4 +1,4 @@
-// Test projects (`npm test` first runs test/prepare.ts, which fetches what they need into the cache): fast unit tests, platform tests on the planned program, and integration tests on a real Kafka broker and PostgreSQL started by the global setups.
+// Test projects (`npm test` first runs test/prepare.ts, which fetches and builds what they need into the cache): fast unit tests, platform tests on the planned program, cluster tests that apply it to a real Kubernetes API server, and integration tests on a real Kafka broker and PostgreSQL started by the global setups.
 import { defineConfig } from "vitest/config";
 
 /** Tests of the whole Pulumi program: they share the standard plans that their global setup computes once. */
@@ -11,7 +11,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["**/*.test.ts"],
-          exclude: ["**/node_modules/**", "**/*.int.test.ts", ...PLATFORM_TESTS],
+          exclude: ["**/node_modules/**", "**/*.int.test.ts", "**/*.cluster.test.ts", ...PLATFORM_TESTS],
           globalSetup: ["test/setup/upstream.ts"],
         },
       },
@@ -22,6 +22,16 @@ export default defineConfig({
           globalSetup: ["test/setup/upstream.ts", "test/setup/plans.ts"],
           testTimeout: 60_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: "cluster",
+          include: ["test/cluster/**/*.cluster.test.ts"],
+          // One API server for the run (test/setup/cluster.ts), started after the standard plans are computed.
+          globalSetup: ["test/setup/upstream.ts", "test/setup/plans.ts", "test/setup/cluster.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
         },
       },
       {

@@ -2,7 +2,6 @@
 import { DEAD_LETTER_TOPIC, TOPIC_LIST } from "@event-platform/events";
 import { beforeAll, describe, expect, it } from "vitest";
 import { APP_LIST } from "../specs/apps";
-import { validateManifests } from "../test/support/k8s-schemas";
 import { type Plan, plan } from "../test/support/plan";
 import { standardPlan } from "../test/support/standard-plans";
 
@@ -42,11 +41,9 @@ describe("every plan", () => {
     }
   });
 
-  it("renders Kubernetes objects that validate against the upstream CRDs and Kubernetes schemas", () => {
-    for (const [name, p] of Object.entries(plans())) {
-      expect(p.manifests.length, name).toBeGreaterThan(20);
-      expect(validateManifests(p.manifests), name).toEqual([]);
-    }
+  // Whether the server accepts every object is judged by a real API server: test/cluster/plans.cluster.test.ts.
+  it("renders the Kubernetes objects", () => {
+    for (const [name, p] of Object.entries(plans())) expect(p.manifests.length, name).toBeGreaterThan(20);
   });
 
   it("never puts a secret in a resource input unmasked", () => {

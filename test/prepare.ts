@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { cacheRoot } from "../local/cache";
+import { CLUSTER_BUILDS } from "../local/cluster/build";
 import { resolveKafka } from "../local/kafka/resolve";
 import { ensureUpstream } from "./support/upstream";
 
@@ -48,6 +49,8 @@ const PHASES: Need[][] = [
         return stderr.includes("building");
       },
     },
+    // etcd, kube-apiserver with kubectl, and Helm for the cluster tests, built from the Go module proxy (minutes, once).
+    ...CLUSTER_BUILDS,
   ],
 ];
 

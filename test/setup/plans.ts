@@ -1,4 +1,4 @@
-// Vitest global setup: plans the standard stacks once (they take seconds each), for every platform test file of the run.
+// Vitest global setup: plans the standard stacks once per run (they take seconds each), for every platform and cluster test file.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,8 +12,21 @@ declare module "vitest" {
   }
 }
 
-export default async function setup(project: TestProject): Promise<() => void> {
-  const dir = mkdtempSync(path.join(tmpdir(), "standard-plans-"));
+interface SharedPlans {
+  files: Promise<Record<StandardPlanName, string>>;
+  dir: string;
+  /** Projects whose teardown has not run yet. */
+  users: number;
+}
+
+/**
+ * The platform and cluster projects both list this setup, and vitest runs each project's global setups in the same
+ * process: the first computes the plans, the others reuse its files, and the last teardown removes them.
+ */
+const SHARED = Symbol.for("event-platform.standardPlans");
+type WithShared = typeof globalThis & { [SHARED]?: SharedPlans };
+
+async function planAll(dir: string): Promise<Record<StandardPlanName, string>> {
   const started = Date.now();
   const entries = await Promise.all(
     Object.entries(STANDARD_PLANS).map(async ([name, { stack, ...options }]) => {
@@ -26,6 +39,22 @@ export default async function setup(project: TestProject): Promise<() => void> {
   console.log(
     `[plans] ${entries.map(([name]) => name).join(", ")} planned in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
-  project.provide("standardPlans", Object.fromEntries(entries) as Record<StandardPlanName, string>);
-  return () => rmSync(dir, { recursive: true, force: true });
+  return Object.fromEntries(entries) as Record<StandardPlanName, string>;
+}
+
+export default async function setup(project: TestProject): Promise<() => void> {
+  const global = globalThis as WithShared;
+  if (!global[SHARED]) {
+    const dir = mkdtempSync(path.join(tmpdir(), "standard-plans-"));
+    global[SHARED] = { dir, files: planAll(dir), users: 0 };
+  }
+  const shared = global[SHARED];
+  shared.users += 1;
+  project.provide("standardPlans", await shared.files);
+  return () => {
+    shared.users -= 1;
+    if (shared.users > 0) return;
+    rmSync(shared.dir, { recursive: true, force: true });
+    delete global[SHARED];
+  };
 }

@@ -22,7 +22,7 @@ export const SHARED_ENV = "EVENT_PLATFORM_SHARED";
 export const STRIMZI_VERSION = "1.2.0";
 export const DAPR_VERSION = "1.18.3";
 
-/** The CRDs the platform renders objects of: the validator and the cluster tests load these. */
+/** The CRDs the platform renders objects of, laid out like shared/crds/ (the cluster tests apply every CRD of the charts' own crds/ folders). */
 const STRIMZI_CRDS = [
   "040-Crd-kafka.yaml",
   "043-Crd-kafkatopic.yaml",
