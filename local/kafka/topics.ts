@@ -16,7 +16,7 @@ export function brokerTopicName(topic: TopicSpec, namePrefix = ""): string {
 }
 
 function isAlreadyExists(error: unknown): boolean {
-  // The client reports a CreateTopics failure as a ResponseError holding one ProtocolError per topic.
+  // The client reports a CreateTopics failure as MultipleErrors around a ResponseError holding one ProtocolError per topic.
   return error instanceof MultipleErrors && error.findBy<GenericError>("apiId", "TOPIC_ALREADY_EXISTS") !== null;
 }
 
