@@ -39,7 +39,7 @@ function isObject(value: unknown): value is JsonObject {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Core kinds: kubernetes-models ships ajv validators generated from the Kubernetes OpenAPI spec (1.27 for 4.5.x).
+// Core kinds: kubernetes-models ships ajv validators generated from the Kubernetes OpenAPI spec (1.36 for 5.x).
 
 interface Validatable {
   validate(): void;
