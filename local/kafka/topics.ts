@@ -1,5 +1,6 @@
 // Creates the catalog's topics on a Kafka cluster with their partitions and configs, for the local runtime and tests.
 
+import { setTimeout as sleep } from "node:timers/promises";
 import { type TopicSpec, topicConfig } from "@event-platform/events";
 import { Admin, ConfigResourceTypes, type GenericError, MultipleErrors } from "@platformatic/kafka";
 
@@ -16,7 +17,7 @@ export function brokerTopicName(topic: TopicSpec, namePrefix = ""): string {
 }
 
 function isAlreadyExists(error: unknown): boolean {
-  // The client reports a CreateTopics failure as a ResponseError holding one ProtocolError per topic.
+  // The client reports a CreateTopics failure as MultipleErrors around a ResponseError holding one ProtocolError per topic.
   return error instanceof MultipleErrors && error.findBy<GenericError>("apiId", "TOPIC_ALREADY_EXISTS") !== null;
 }
 
@@ -43,9 +44,29 @@ export async function ensureTopics(
       }
       names.push(name);
     }
+    await untilListed(admin, names);
     return names;
   } finally {
     await admin.close();
+  }
+}
+
+/**
+ * Waits until the broker's metadata lists every topic. CreateTopics answers once the controller has the topics, a
+ * moment before the broker serves their metadata; a client that looks them up in between finds them missing.
+ */
+async function untilListed(admin: Admin, names: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.metadata({ topics: [...names], forceUpdate: true });
+      if (names.every((name) => (metadata.topics.get(name)?.partitionsCount ?? 0) > 0)) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`Topics not listed by the broker within ${timeoutMs} ms: ${names.join(", ")}`);
+    await sleep(100);
   }
 }
 

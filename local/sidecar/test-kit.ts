@@ -265,7 +265,8 @@ export async function stableGroupSize(bootstrap: string, group: string): Promise
   const admin = new Admin({ clientId: "sidecar-test-admin", bootstrapBrokers: [bootstrap] });
   try {
     const described = (await admin.describeGroups({ groups: [group] })).get(group);
-    return described?.state === "STABLE" ? described.members.size : 0;
+    // The state as the broker names it ("Stable"); the client no longer upper-cases it.
+    return described?.state === "Stable" ? described.members.size : 0;
   } finally {
     await admin.close();
   }

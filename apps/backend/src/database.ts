@@ -1,10 +1,9 @@
 // Opens the backend's database: PostgreSQL when DATABASE_URL is set, else embedded PostgreSQL (PGlite) in DATA_DIR; both migrated alike.
-import { mkdir } from "node:fs/promises";
-import { resolve } from "node:path";
+import { mkdir, readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { PGlite, types } from "@electric-sql/pglite";
 import type { FastifyBaseLogger } from "fastify";
-import { Kysely, PostgresDialect, sql } from "kysely";
-import { PGliteDialect } from "kysely-pglite-dialect";
+import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { BackendConfig } from "./config";
 import { migrateToLatest } from "./migrations";
@@ -72,9 +71,13 @@ async function openPglite(dataDir: string, log: FastifyBaseLogger): Promise<Data
   const path = resolve(dataDir);
   await mkdir(path, { recursive: true });
   // int8 as a string, as node-postgres returns it, so that both databases give the same row types.
-  const pglite = await PGlite.create(path, { parsers: { [types.INT8]: (value: string) => value } });
+  const pglite = await PGlite.create(path, { parsers: { [types.INT8]: (value: string) => value } }).catch(
+    async (error: unknown) => {
+      throw await pgliteOpenError(path, error);
+    },
+  );
   log.info({ dataDir: path }, "using embedded PostgreSQL (PGlite)");
-  const db = new Kysely<Tables>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<Tables>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,
     kind: "pglite",
@@ -84,4 +87,23 @@ async function openPglite(dataDir: string, log: FastifyBaseLogger): Promise<Data
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * PGlite opens only a data directory of the PostgreSQL major it runs and otherwise fails with a bare "failed to
+ * initialize"; the error names the directory's major, so a folder left by an earlier PGlite is recognised as such.
+ */
+async function pgliteOpenError(path: string, error: unknown): Promise<Error> {
+  const cause = error instanceof Error ? error : new Error(String(error));
+  const major = await readFile(join(path, "PG_VERSION"), "utf8").then(
+    (text) => text.trim(),
+    () => undefined,
+  );
+  if (major === undefined) return cause;
+  return new Error(
+    `Embedded PostgreSQL (PGlite) could not open DATA_DIR ${path}, a PostgreSQL ${major} data directory (PGlite opens ` +
+      "only data directories of the PostgreSQL major it runs: move a folder left by an earlier version with pg_dump " +
+      `and psql, or remove it to start empty): ${cause.message}`,
+    { cause },
+  );
 }
