@@ -2,6 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../specs/apps";
+import { podTemplate } from "../specs/pods";
 import type { ContainerResources } from "../stacks/profile";
 
 export interface SecretEnv {
@@ -54,10 +55,10 @@ export class AppService extends pulumi.ComponentResource {
         spec: {
           replicas: args.replicas,
           selector: { matchLabels: labels },
-          template: {
-            metadata: { labels, annotations: args.sidecarAnnotations },
+          template: podTemplate({
+            labels,
+            annotations: args.sidecarAnnotations,
             spec: {
-              automountServiceAccountToken: false,
               securityContext: {
                 runAsNonRoot: true,
                 runAsUser: 10001,
@@ -90,7 +91,7 @@ export class AppService extends pulumi.ComponentResource {
               ],
               volumes: [{ name: "tmp", emptyDir: {} }],
             },
-          },
+          }),
         },
       },
       { parent: this },

@@ -2,6 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { podTemplate } from "../specs/pods";
 
 /** The Secret (key `url`) that every app with a database reads `DATABASE_URL` from. */
 export const DATABASE_URL_SECRET = "database-url";
@@ -52,8 +53,8 @@ export class Postgres extends pulumi.ComponentResource {
             serviceName: "postgres",
             replicas: 1,
             selector: { matchLabels: labels },
-            template: {
-              metadata: { labels },
+            template: podTemplate({
+              labels,
               spec: {
                 securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999 },
                 containers: [
@@ -74,7 +75,7 @@ export class Postgres extends pulumi.ComponentResource {
                   },
                 ],
               },
-            },
+            }),
             volumeClaimTemplates: [
               {
                 metadata: { name: "data" },

@@ -95,6 +95,25 @@ describe("every plan", () => {
     }
   });
 
+  it("disables daprd's built-in Kubernetes secret store in every pod template with a sidecar and no service-account token", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const templates = [...manifestsOf(p, "Deployment"), ...manifestsOf(p, "StatefulSet")].map(
+        (m) =>
+          spec(m).template as {
+            metadata: { annotations?: Record<string, string> };
+            spec: { automountServiceAccountToken?: boolean };
+          },
+      );
+      expect(templates.length, name).toBeGreaterThanOrEqual(APP_LIST.length);
+      const sidecars = templates.filter((t) => t.metadata.annotations?.["dapr.io/enabled"] === "true");
+      expect(sidecars, name).toHaveLength(APP_LIST.length);
+      for (const template of templates) expect(template.spec.automountServiceAccountToken, name).toBe(false);
+      for (const template of sidecars) {
+        expect(template.metadata.annotations?.["dapr.io/disable-builtin-k8s-secret-store"], name).toBe("true");
+      }
+    }
+  });
+
   it("hardens every app container: non-root, read-only root, no privilege escalation, probes, limits", () => {
     for (const p of Object.values(plans())) {
       for (const deployment of manifestsOf(p, "Deployment")) {

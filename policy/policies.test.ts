@@ -341,6 +341,21 @@ describe("dapr-sidecar-annotations", () => {
       'Deployment "backend": spec.template.metadata.annotations["dapr.io/enabled"] is false; set it to "true" so Dapr injects its sidecar.',
     ]);
   });
+
+  it("reports a sidecar pod without a service-account token whose built-in Kubernetes secret store is still on", async () => {
+    const backend = named(prod, TYPES.deployment, "backend");
+    expect(backend.inputs.spec).toMatchObject({ template: { spec: { automountServiceAccountToken: false } } });
+    const storeOn = edited(backend, [
+      ["spec", "template", "metadata", "annotations", "dapr.io/disable-builtin-k8s-secret-store"],
+      undefined,
+    ]);
+    expect(await check(daprSidecarAnnotations, prod, storeOn)).toEqual([
+      'Deployment "backend": spec.template.metadata.annotations["dapr.io/disable-builtin-k8s-secret-store"] is not set while spec.template.spec.automountServiceAccountToken is false; set it to "true" (build the template with specs/pods.ts podTemplate): without a service-account token daprd cannot start its built-in Kubernetes secret store, exits, and the pod crash-loops.',
+    ]);
+    // With the token mounted the built-in store can start, so the annotation is not needed.
+    const withToken = edited(storeOn, [["spec", "template", "spec", "automountServiceAccountToken"], true]);
+    expect(await check(daprSidecarAnnotations, prod, withToken)).toEqual([]);
+  });
 });
 
 describe("deployment-hardening", () => {

@@ -10,6 +10,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { STRIMZI_KAFKA_VERSIONS } from "../infra/config";
+import { DAPR_ENABLED, DISABLE_BUILTIN_K8S_SECRET_STORE } from "../specs/pods";
 
 /** Type tokens of the resources the policies look at. */
 export const TYPES = {
@@ -156,8 +157,10 @@ const DAPR_ANNOTATIONS: { key: string; valid: (value: unknown) => boolean; expec
 
 export const daprSidecarAnnotations: ResourceValidationPolicy = {
   name: "dapr-sidecar-annotations",
-  description: "Every Deployment has the Dapr sidecar annotations (enabled, app-id, app-port) on its pod template.",
+  description:
+    "Every Deployment has the Dapr sidecar annotations (enabled, app-id, app-port) on its pod template, and disables daprd's built-in Kubernetes secret store when the pod has no service-account token.",
   validateResource: ofType(TYPES.deployment, (props, args, reportViolation) => {
+    const deployment = label("Deployment", args);
     const annotations = objectAt(props, "spec", "template", "metadata", "annotations") ?? {};
     const misplaced = objectAt(props, "metadata", "annotations") ?? {};
     for (const { key, valid, expected } of DAPR_ANNOTATIONS) {
@@ -165,7 +168,14 @@ export const daprSidecarAnnotations: ResourceValidationPolicy = {
       const where =
         key in misplaced ? " (it is on the Deployment's own metadata, where Dapr does not look: move it)" : "";
       reportViolation(
-        `${label("Deployment", args)}: spec.template.metadata.annotations["${key}"] is ${shown(annotations[key])}${where}; set it to ${expected}.`,
+        `${deployment}: spec.template.metadata.annotations["${key}"] is ${shown(annotations[key])}${where}; set it to ${expected}.`,
+      );
+    }
+    const tokenless = objectAt(props, "spec", "template", "spec")?.automountServiceAccountToken === false;
+    const storeDisabled = annotations[DISABLE_BUILTIN_K8S_SECRET_STORE];
+    if (annotations[DAPR_ENABLED] === "true" && tokenless && storeDisabled !== "true") {
+      reportViolation(
+        `${deployment}: spec.template.metadata.annotations["${DISABLE_BUILTIN_K8S_SECRET_STORE}"] is ${shown(storeDisabled)} while spec.template.spec.automountServiceAccountToken is false; set it to "true" (build the template with specs/pods.ts podTemplate): without a service-account token daprd cannot start its built-in Kubernetes secret store, exits, and the pod crash-loops.`,
       );
     }
   }),

@@ -9,6 +9,7 @@ import {
   PUBSUB,
   type PubsubName,
 } from "./apps";
+import { DAPR_ENABLED } from "./pods";
 
 /** A reference to one key of a Kubernetes Secret, read by the sidecar through the Kubernetes secret store. */
 export interface SecretKeyRef {
@@ -202,7 +203,7 @@ export function configuration(settings: DaprSettings): KubernetesObject {
 /** The annotations that have Dapr inject its sidecar into an app's pods; they belong on the pod template. */
 export function sidecarAnnotations(app: AppSpec, settings: Pick<DaprSettings, "logLevel">): Record<string, string> {
   return {
-    "dapr.io/enabled": "true",
+    [DAPR_ENABLED]: "true",
     "dapr.io/app-id": app.id,
     "dapr.io/app-port": String(app.port),
     "dapr.io/app-protocol": "http",
