@@ -2,7 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { dev } from "../stacks/dev";
 import { prod } from "../stacks/prod";
-import { ConfigError, type PlatformSecrets, resolveConfig, STRIMZI_KAFKA_VERSIONS } from "./config";
+import {
+  ConfigError,
+  maxMinInsyncReplicas,
+  type PlatformSecrets,
+  resolveConfig,
+  STRIMZI_KAFKA_VERSIONS,
+} from "./config";
 
 // Only the presence of a secret matters to resolveConfig; a fake Output stands in for the real one.
 const databaseUrl = {} as NonNullable<PlatformSecrets["databaseUrl"]>;
@@ -285,7 +291,7 @@ describe("rule errors", () => {
 
   it("rejects replication 1 in prod, where min.insync.replicas 2 then exceeds it too", () => {
     expect(problemsOf("prod", { kafka: { replicationFactor: 1 } }, PROD_SECRETS)).toEqual([
-      "event-platform:kafka.minInsyncReplicas: 2 exceeds event-platform:kafka.replicationFactor (1)",
+      "event-platform:kafka.minInsyncReplicas: 2 is not allowed with event-platform:kafka.replicationFactor 1; allowed: 1 (it cannot exceed the replication factor)",
       "event-platform:kafka.replicationFactor: 1 is too low for prod; allowed: 3 or more",
     ]);
   });
@@ -309,11 +315,28 @@ describe("rule errors", () => {
 
   it("rejects min.insync.replicas above the replication factor", () => {
     expect(problemsOf("dev", { kafka: { minInsyncReplicas: 2 } })).toEqual([
-      "event-platform:kafka.minInsyncReplicas: 2 exceeds event-platform:kafka.replicationFactor (1)",
+      "event-platform:kafka.minInsyncReplicas: 2 is not allowed with event-platform:kafka.replicationFactor 1; allowed: 1 (it cannot exceed the replication factor)",
     ]);
     expect(problemsOf("prod", { kafka: { minInsyncReplicas: 4 } }, PROD_SECRETS)).toEqual([
-      "event-platform:kafka.minInsyncReplicas: 4 exceeds event-platform:kafka.replicationFactor (3)",
+      "event-platform:kafka.minInsyncReplicas: 4 is not allowed with event-platform:kafka.replicationFactor 3; allowed: 1 to 2 (at most the replication factor - 1: with acks=all, a value equal to the replication factor stops every write while one broker restarts)",
     ]);
+  });
+
+  it("rejects min.insync.replicas equal to a replication factor above 1: every broker restart would stop all writes", () => {
+    expect(problemsOf("prod", { kafka: { minInsyncReplicas: 3 } }, PROD_SECRETS)).toEqual([
+      "event-platform:kafka.minInsyncReplicas: 3 is not allowed with event-platform:kafka.replicationFactor 3; allowed: 1 to 2 (at most the replication factor - 1: with acks=all, a value equal to the replication factor stops every write while one broker restarts)",
+    ]);
+    expect(problemsOf("dev", { kafka: { strimzi: { nodes: 2 }, replicationFactor: 2, minInsyncReplicas: 2 } })).toEqual(
+      [
+        "event-platform:kafka.minInsyncReplicas: 2 is not allowed with event-platform:kafka.replicationFactor 2; allowed: 1 (at most the replication factor - 1: with acks=all, a value equal to the replication factor stops every write while one broker restarts)",
+      ],
+    );
+    // One replica (dev) can only ever have one in sync.
+    expect(resolveConfig("dev", {}).kafka).toMatchObject({ replicationFactor: 1, minInsyncReplicas: 1 });
+    const five = resolveConfig("dev", { kafka: { strimzi: { nodes: 5 }, replicationFactor: 5, minInsyncReplicas: 4 } });
+    expect(five.kafka.minInsyncReplicas).toBe(4);
+    expect(maxMinInsyncReplicas(1)).toBe(1);
+    expect(maxMinInsyncReplicas(3)).toBe(2);
   });
 
   it("requires bootstrap servers, a username and the password secret for Redpanda Cloud, all at once", () => {
@@ -371,7 +394,7 @@ describe("rule errors", () => {
         kafka: { replicationFactor: 4, minInsyncReplicas: 5, strimzi: { authentication: "none" } },
       }),
     ).toEqual([
-      "event-platform:kafka.minInsyncReplicas: 5 exceeds event-platform:kafka.replicationFactor (4)",
+      "event-platform:kafka.minInsyncReplicas: 5 is not allowed with event-platform:kafka.replicationFactor 4; allowed: 1 to 3 (at most the replication factor - 1: with acks=all, a value equal to the replication factor stops every write while one broker restarts)",
       "event-platform:kafka.replicationFactor: 4 exceeds the broker count event-platform:kafka.strimzi.nodes (3)",
       "event-platform:databaseUrl is required when event-platform:postgres.mode is external: pulumi config set --secret databaseUrl <postgres://...>",
       'event-platform:kafka.strimzi.authentication: "none" is not allowed in prod; allowed: scram-sha-512',

@@ -196,13 +196,28 @@ function merge<T>(base: T, override: unknown): T {
 
 const k = (key: string) => `${CONFIG_NAMESPACE}:${key}`;
 
+/**
+ * The highest `min.insync.replicas` that keeps a topic of `replicationFactor` replicas writable while one replica is
+ * down: `replicationFactor - 1` above 1, else 1. Dapr produces with acks=all (Sarama `WaitForAll`), so a write needs
+ * `min.insync.replicas` replicas in sync; equal to the replication factor, every broker restart (rolling update, node
+ * drain) stops all writes (FACTS.md, "Kafka availability").
+ */
+export function maxMinInsyncReplicas(replicationFactor: number): number {
+  return Math.max(1, replicationFactor - 1);
+}
+
 /** Rules that span keys or depend on the environment. */
 function checkRules(p: PlatformProfile, secretsSet: { kafkaPassword: boolean; databaseUrl: boolean }): string[] {
   const problems: string[] = [];
   const { kafka } = p;
-  if (kafka.minInsyncReplicas > kafka.replicationFactor) {
+  const maxInsync = maxMinInsyncReplicas(kafka.replicationFactor);
+  if (kafka.minInsyncReplicas > maxInsync) {
+    const allowed =
+      kafka.replicationFactor === 1
+        ? "1 (it cannot exceed the replication factor)"
+        : `${maxInsync === 1 ? "1" : `1 to ${maxInsync}`} (at most the replication factor - 1: with acks=all, a value equal to the replication factor stops every write while one broker restarts)`;
     problems.push(
-      `${k("kafka.minInsyncReplicas")}: ${kafka.minInsyncReplicas} exceeds ${k("kafka.replicationFactor")} (${kafka.replicationFactor})`,
+      `${k("kafka.minInsyncReplicas")}: ${kafka.minInsyncReplicas} is not allowed with ${k("kafka.replicationFactor")} ${kafka.replicationFactor}; allowed: ${allowed}`,
     );
   }
   if (kafka.mode === "strimzi" && kafka.replicationFactor > kafka.strimzi.nodes) {

@@ -320,6 +320,11 @@ describe("invalid config", () => {
       "config:\n  event-platform:profile: prod\n  event-platform:databaseUrl:\n    secure: v1:x\n  event-platform:kafka:\n    replicationFactor: 1\n    minInsyncReplicas: 1\n",
       "event-platform:kafka.replicationFactor: 1 is too low for prod; allowed: 3 or more",
     ],
+    [
+      "prod with min.insync.replicas 3 of 3",
+      "config:\n  event-platform:profile: prod\n  event-platform:databaseUrl:\n    secure: v1:x\n  event-platform:kafka:\n    minInsyncReplicas: 3\n",
+      "event-platform:kafka.minInsyncReplicas: 3 is not allowed with event-platform:kafka.replicationFactor 3; allowed: 1 to 2",
+    ],
   ])(
     "%s: exits non-zero with the config error naming the key, and nothing else",
     async (_, config, message) => {

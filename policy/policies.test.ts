@@ -34,6 +34,7 @@ import {
   deploymentHardening,
   enforcementLevelFor,
   kafkaProviderTlsSasl,
+  kafkaTopicAvailability,
   kafkaTopicReplication,
   POLICIES,
   strimziKafkaVersion,
@@ -276,6 +277,49 @@ describe("kafka-topic-replication", () => {
       'KafkaTopic "task-events": spec.replicas is 2; set it to 3 or more (stack config kafka.replicationFactor) so the topic survives the loss of a broker.',
       'KafkaTopic "task-events": spec.config["min.insync.replicas"] is not set; set it to 2 or more (stack config kafka.minInsyncReplicas) so every acknowledged write is on at least two brokers.',
     ]);
+  });
+});
+
+describe("kafka-topic-availability", () => {
+  it("passes every plan's topics and Kafka cluster: min.insync.replicas 2 of 3 in prod, 1 of 1 in dev", async () => {
+    for (const stack of [dev, prod, redpanda, external]) {
+      const subjects = [TYPES.kafkaTopic, TYPES.providerTopic, TYPES.kafka].flatMap((type) => byType(stack, type));
+      expect(subjects.length, stack.name).toBeGreaterThanOrEqual(TOPIC_LIST.length);
+      for (const r of subjects) expect(await check(kafkaTopicAvailability, stack, r), r.name).toEqual([]);
+    }
+  });
+
+  it("reports min.insync.replicas equal to the replication factor on a KafkaTopic and on the Kafka cluster's defaults", async () => {
+    const topic = edited(named(prod, TYPES.kafkaTopic, "task-events"), [
+      ["spec", "config", "min.insync.replicas"],
+      "3",
+    ]);
+    expect(await check(kafkaTopicAvailability, prod, topic)).toEqual([
+      'KafkaTopic "task-events": spec.config["min.insync.replicas"] is 3 with spec.replicas 3; set it to 2 or less (stack config kafka.minInsyncReplicas): with acks=all a write needs that many replicas in sync, so a value above 2 stops every write while one broker restarts.',
+    ]);
+    const kafka = edited(named(prod, TYPES.kafka, "events"), [["spec", "kafka", "config", "min.insync.replicas"], 3]);
+    expect(await check(kafkaTopicAvailability, prod, kafka)).toEqual([
+      'Kafka "events": spec.kafka.config["min.insync.replicas"] is 3 with spec.kafka.config["default.replication.factor"] 3; set it to 2 or less (stack config kafka.minInsyncReplicas): with acks=all a write needs that many replicas in sync, so a value above 2 stops every write while one broker restarts.',
+    ]);
+  });
+
+  it("reports it on a @pulumi/kafka topic of an external cluster", async () => {
+    const topic = edited(
+      named(external, TYPES.providerTopic, "event-platform-topics-reminders"),
+      [["replicationFactor"], 3],
+      [["config", "min.insync.replicas"], "3"],
+    );
+    expect(await check(kafkaTopicAvailability, external, topic)).toEqual([
+      'Kafka topic "reminders": config["min.insync.replicas"] is 3 with replicationFactor 3; set it to 2 or less (stack config kafka.minInsyncReplicas): with acks=all a write needs that many replicas in sync, so a value above 2 stops every write while one broker restarts.',
+    ]);
+    // One replica can only have one in sync: nothing to report there.
+    expect(
+      await check(
+        kafkaTopicAvailability,
+        external,
+        edited(topic, [["replicationFactor"], 1], [["config", "min.insync.replicas"], "1"]),
+      ),
+    ).toEqual([]);
   });
 });
 

@@ -9,7 +9,7 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { STRIMZI_KAFKA_VERSIONS } from "../infra/config";
+import { maxMinInsyncReplicas, STRIMZI_KAFKA_VERSIONS } from "../infra/config";
 import { DAPR_ENABLED, DISABLE_BUILTIN_K8S_SECRET_STORE } from "../specs/pods";
 
 /** Type tokens of the resources the policies look at. */
@@ -63,13 +63,15 @@ function label(kind: string, args: { props: Props; name: string }): string {
   return `${kind} "${typeof name === "string" ? name : args.name}"`;
 }
 
-/** A validation that runs only on resources of `type`, like the SDK's `validateResourceOfType`, by type token. */
+/** A validation that runs only on resources of `type` (or of one of `types`), like the SDK's `validateResourceOfType`, by type token. */
 function ofType(
-  type: string,
+  type: string | readonly string[],
   validate: (props: Props, args: ResourceValidationArgs, reportViolation: ReportViolation) => void,
 ): ResourceValidation {
+  const types: readonly string[] = typeof type === "string" ? [type] : type;
   return (args, reportViolation) => {
-    if (args.type !== type) args.notApplicable(`Policy only applies to resources of type '${type}'`);
+    if (!types.includes(args.type))
+      args.notApplicable(`Policy only applies to resources of type '${types.join("', '")}'`);
     validate(args.props, args, reportViolation);
   };
 }
@@ -94,6 +96,54 @@ export const kafkaTopicReplication: ResourceValidationPolicy = {
         `${topic}: spec.config["min.insync.replicas"] is ${shown(minInsync)}; set it to ${MIN_INSYNC_REPLICAS} or more (stack config kafka.minInsyncReplicas) so every acknowledged write is on at least two brokers.`,
       );
     }
+  }),
+};
+
+/** Where a resource keeps its replication factor and `min.insync.replicas`, by type: the paths a message names. */
+const AVAILABILITY_FIELDS: Record<string, { kind: string; replicas: string[]; minInsync: string[] }> = {
+  [TYPES.kafkaTopic]: {
+    kind: "KafkaTopic",
+    replicas: ["spec", "replicas"],
+    minInsync: ["spec", "config", "min.insync.replicas"],
+  },
+  [TYPES.providerTopic]: {
+    kind: "Kafka topic",
+    replicas: ["replicationFactor"],
+    minInsync: ["config", "min.insync.replicas"],
+  },
+  [TYPES.kafka]: {
+    kind: "Kafka",
+    replicas: ["spec", "kafka", "config", "default.replication.factor"],
+    minInsync: ["spec", "kafka", "config", "min.insync.replicas"],
+  },
+};
+
+/** A path as a message shows it: `spec.config["min.insync.replicas"]`. */
+function fieldPath(path: readonly string[]): string {
+  return path.map((part, i) => (/^[A-Za-z]+$/.test(part) ? `${i > 0 ? "." : ""}${part}` : `["${part}"]`)).join("");
+}
+
+function valueAtPath(props: Props, path: readonly string[]): unknown {
+  return objectAt(props, ...path.slice(0, -1))?.[path[path.length - 1] ?? ""];
+}
+
+export const kafkaTopicAvailability: ResourceValidationPolicy = {
+  name: "kafka-topic-availability",
+  description:
+    "With replication above 1, min.insync.replicas is at most the replication factor - 1 (Strimzi KafkaTopics, the Strimzi Kafka's defaults, @pulumi/kafka Topics), so writes go on while one broker restarts.",
+  validateResource: ofType(Object.keys(AVAILABILITY_FIELDS), (props, args, reportViolation) => {
+    const fields = AVAILABILITY_FIELDS[args.type];
+    if (!fields) return;
+    const replicas = Number(valueAtPath(props, fields.replicas));
+    const minInsync = valueAtPath(props, fields.minInsync);
+    if (!Number.isInteger(replicas) || replicas <= 1 || !isSet(minInsync)) return;
+    const max = maxMinInsyncReplicas(replicas);
+    if (Number(minInsync) <= max) return;
+    const subject =
+      args.type === TYPES.providerTopic ? `Kafka topic "${shown(props.name ?? args.name)}"` : label(fields.kind, args);
+    reportViolation(
+      `${subject}: ${fieldPath(fields.minInsync)} is ${shown(minInsync)} with ${fieldPath(fields.replicas)} ${replicas}; set it to ${max} or less (stack config kafka.minInsyncReplicas): with acks=all a write needs that many replicas in sync, so a value above ${max} stops every write while one broker restarts.`,
+    );
   }),
 };
 
@@ -306,6 +356,7 @@ export const deadLetterTopicCreated: StackValidationPolicy = {
 /** Every policy of the pack, in the order the README lists them. */
 export const POLICIES: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   kafkaTopicReplication,
+  kafkaTopicAvailability,
   strimziKafkaVersion,
   kafkaProviderTlsSasl,
   daprSidecarAnnotations,
