@@ -27,7 +27,7 @@ export interface EventPlatformArgs {
 interface KafkaWiring {
   bootstrapServers: string;
   credentials?: KafkaCredentials;
-  /** What the apps wait for: the Ready Kafka cluster and its topics, or the provider's topics. */
+  /** What the apps wait for: the Ready Kafka cluster, its topics and the sidecars' Ready KafkaUser, or the provider's topics. */
   ready: pulumi.Resource[];
 }
 
@@ -194,7 +194,8 @@ export class EventPlatform extends pulumi.ComponentResource {
               },
             }
           : {}),
-        ready: [cluster.ready, ...cluster.topics],
+        // The sidecars' SCRAM credential must be in Kafka before they start, or their first connections fail.
+        ready: [cluster.ready, ...cluster.topics, ...(cluster.sidecarUser ? [cluster.sidecarUser] : [])],
       };
     }
     const sasl = kafka.username

@@ -41,6 +41,11 @@ export class StrimziKafka extends pulumi.ComponentResource {
   readonly topics: k8s.apiextensions.CustomResource[];
   /** Set when the cluster authenticates clients (SCRAM over TLS). */
   readonly sidecarCredentials?: SidecarCredentials;
+  /**
+   * The sidecars' `KafkaUser`, when the cluster authenticates clients; it carries `pulumi.com/waitFor: condition=Ready`,
+   * so what depends on it starts only once its SCRAM credential and ACLs are in Kafka.
+   */
+  readonly sidecarUser?: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: StrimziKafkaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-platform:kafka:StrimziKafka", name, {}, opts);
@@ -71,7 +76,7 @@ export class StrimziKafka extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      customResource(name, sidecarUser(settings, `${SIDECAR_USER}-password`), {
+      this.sidecarUser = customResource(name, sidecarUser(settings, `${SIDECAR_USER}-password`), {
         ...afterOperator,
         dependsOn: [args.operatorRelease, passwordSecret, this.ready],
       });

@@ -236,6 +236,26 @@ describe("Strimzi mode", () => {
     });
   });
 
+  it("prod: every app waits for the sidecars' KafkaUser to be Ready and for their credentials Secret in the apps' namespace", () => {
+    const [user] = byType(prod, "kubernetes:kafka.strimzi.io/v1:KafkaUser");
+    expect(user?.inputs.metadata).toMatchObject({
+      name: "dapr-sidecars",
+      annotations: { "pulumi.com/waitFor": "condition=Ready" },
+    });
+    const credentials = byType(prod, "kubernetes:core/v1:Secret").find(
+      (r) => r.inputs.metadata?.name === "kafka-credentials",
+    );
+    expect(credentials?.inputs.metadata?.namespace).toBe("event-platform");
+    const services = byType(prod, "event-platform:apps:AppService");
+    expect(services).toHaveLength(APP_LIST.length);
+    for (const service of services) {
+      expect(service.dependsOn, service.name).toContainEqual({ type: user?.type, name: user?.name });
+      expect(service.dependsOn, service.name).toContainEqual({ type: credentials?.type, name: credentials?.name });
+    }
+    // dev's plain listener has no user to wait for.
+    expect(byType(dev, "kubernetes:kafka.strimzi.io/v1:KafkaUser")).toEqual([]);
+  });
+
   it("prod: HA Dapr, two replicas per app and a disruption budget each", () => {
     const [dapr] = byType(prod, "kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "dapr");
     expect(dapr?.inputs).toMatchObject({ version: "1.18.3", values: { global: { ha: { enabled: true } } } });

@@ -625,12 +625,18 @@ describe("Strimzi sidecar user", () => {
       name: "dapr-sidecars",
       namespace: "kafka",
       labels: { "strimzi.io/cluster": "events" },
+      annotations: { "pulumi.com/waitFor": "condition=Ready" },
     });
     expect(spec.authentication).toEqual({
       type: "scram-sha-512",
       password: { valueFrom: { secretKeyRef: { name: "dapr-sidecars-password", key: "password" } } },
     });
     expect(spec.authorization.type).toBe("simple");
+  });
+
+  it("makes Pulumi wait until the User Operator has put the credential and ACLs in Kafka (Ready), like the cluster", () => {
+    expect(user.metadata.annotations).toEqual(kafka(prod.kafka.strimzi, prod.kafka).metadata.annotations);
+    expect(user.metadata.annotations).toEqual({ "pulumi.com/waitFor": "condition=Ready" });
   });
 
   it("may read, write and describe exactly the catalog topics", () => {

@@ -18,6 +18,13 @@ export interface StrimziTopicSettings {
 
 const clusterLabel = (s: StrimziSettings) => ({ "strimzi.io/cluster": s.clusterName });
 
+/**
+ * Has Pulumi wait until the operator reports the resource Ready before it creates what depends on it (the
+ * `pulumi.com/waitFor` annotation of pulumi-kubernetes 4.18 and later; Pulumi does not wait for custom resources
+ * otherwise).
+ */
+export const WAIT_FOR_READY = { "pulumi.com/waitFor": "condition=Ready" } as const;
+
 /** Where clients connect: the plain listener in dev, SCRAM over TLS otherwise. */
 export function bootstrapAddress(s: StrimziSettings): string {
   const port = s.authentication === "none" ? PLAIN_PORT : SCRAM_TLS_PORT;
@@ -84,8 +91,7 @@ export function kafka(s: StrimziSettings, topics: StrimziTopicSettings): Kuberne
     metadata: {
       name: s.clusterName,
       namespace: s.namespace,
-      // Pulumi waits until the operator reports the cluster Ready before it creates what depends on it.
-      annotations: { "pulumi.com/waitFor": "condition=Ready" },
+      annotations: { ...WAIT_FOR_READY },
     },
     spec: {
       kafka: {
@@ -140,7 +146,8 @@ function consumerGroups(apps: readonly AppSpec[]): { name: string; patternType: 
 
 /**
  * The sidecars' KafkaUser: SCRAM-SHA-512 with the password from `passwordSecret` (key `password`), allowed only the
- * catalog's topics (read, write, describe) and the apps' consumer groups.
+ * catalog's topics (read, write, describe) and the apps' consumer groups. The User Operator reports it Ready once the
+ * SCRAM credential and the ACLs are in Kafka (and its own Secret exists); Pulumi waits for that before the apps start.
  */
 export function sidecarUser(s: StrimziSettings, passwordSecret: string, apps = APP_LIST): KubernetesObject {
   const topicAcls = TOPIC_LIST.map((topic) => ({
@@ -156,7 +163,12 @@ export function sidecarUser(s: StrimziSettings, passwordSecret: string, apps = A
   return {
     apiVersion: API_VERSION,
     kind: "KafkaUser",
-    metadata: { name: SIDECAR_USER, namespace: s.namespace, labels: clusterLabel(s) },
+    metadata: {
+      name: SIDECAR_USER,
+      namespace: s.namespace,
+      labels: clusterLabel(s),
+      annotations: { ...WAIT_FOR_READY },
+    },
     spec: {
       authentication: {
         type: "scram-sha-512",
