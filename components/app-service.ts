@@ -2,7 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../specs/apps";
-import { podTemplate } from "../specs/pods";
+import { healthProbes, podTemplate } from "../specs/pods";
 import type { ContainerResources } from "../stacks/profile";
 
 export interface SecretEnv {
@@ -42,12 +42,6 @@ export class AppService extends pulumi.ComponentResource {
       );
     }
     const labels = { "app.kubernetes.io/name": args.app.id, "app.kubernetes.io/part-of": "event-platform" };
-    const probe = (path: string, periodSeconds: number) => ({
-      httpGet: { path, port: "http" },
-      periodSeconds,
-      timeoutSeconds: 2,
-      failureThreshold: 3,
-    });
     new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
@@ -79,8 +73,11 @@ export class AppService extends pulumi.ComponentResource {
                     })),
                   ],
                   resources: args.resources,
-                  livenessProbe: probe("/healthz", 10),
-                  readinessProbe: probe("/readyz", 5),
+                  // Alive is /healthz, also while the app migrates before it listens; ready is /readyz (its dependencies).
+                  ...healthProbes(
+                    { httpGet: { path: "/healthz", port: "http" } },
+                    { httpGet: { path: "/readyz", port: "http" } },
+                  ),
                   securityContext: {
                     allowPrivilegeEscalation: false,
                     readOnlyRootFilesystem: true,

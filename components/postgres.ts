@@ -2,13 +2,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { podTemplate } from "../specs/pods";
+import { healthProbes, type ProbeHandler, podTemplate } from "../specs/pods";
 
 /** The Secret (key `url`) that every app with a database reads `DATABASE_URL` from. */
 export const DATABASE_URL_SECRET = "database-url";
 const PORT = 5432;
 const DATABASE = "events";
 const USER = "events";
+/** Whether the server accepts connections to the apps' database (through its Unix socket, inside the pod). */
+const pgIsReady: ProbeHandler = { exec: { command: ["pg_isready", "-U", USER, "-d", DATABASE] } };
 
 export type PostgresArgs =
   | { mode: "in-cluster"; namespace: pulumi.Input<string>; image: string; storageSize: string }
@@ -65,8 +67,7 @@ export class Postgres extends pulumi.ComponentResource {
                     envFrom: [{ secretRef: { name: "postgres-credentials" } }],
                     env: [{ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }],
                     volumeMounts: [{ name: "data", mountPath: "/var/lib/postgresql/data" }],
-                    readinessProbe: { exec: { command: ["pg_isready", "-U", USER, "-d", DATABASE] }, periodSeconds: 5 },
-                    livenessProbe: { exec: { command: ["pg_isready", "-U", USER, "-d", DATABASE] }, periodSeconds: 20 },
+                    ...healthProbes(pgIsReady, pgIsReady),
                     resources: {
                       requests: { cpu: "100m", memory: "256Mi" },
                       limits: { cpu: "1", memory: "512Mi" },

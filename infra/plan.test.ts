@@ -124,10 +124,38 @@ describe("every plan", () => {
             allowPrivilegeEscalation: false,
             readOnlyRootFilesystem: true,
           });
+          expect(container.startupProbe).toMatchObject({ httpGet: { path: "/healthz" } });
           expect(container.livenessProbe).toMatchObject({ httpGet: { path: "/healthz" } });
           expect(container.readinessProbe).toMatchObject({ httpGet: { path: "/readyz" } });
           expect(container.resources).toHaveProperty("limits.memory");
           expect(container.resources).toHaveProperty("requests.cpu");
+        }
+      }
+    }
+  });
+
+  it("gives every container a startup probe allowing about 5 minutes, after which liveness takes over", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const templates = [...manifestsOf(p, "Deployment"), ...manifestsOf(p, "StatefulSet")];
+      for (const workload of templates) {
+        const pod = (spec(workload).template as { spec: { containers: Record<string, Record<string, number>>[] } })
+          .spec;
+        for (const container of pod.containers) {
+          const { startupProbe, livenessProbe } = container;
+          const at = `${name} ${String(container.name)}`;
+          expect(startupProbe, at).toBeDefined();
+          const budget = Number(startupProbe?.periodSeconds) * Number(startupProbe?.failureThreshold);
+          expect(budget, at).toBeGreaterThanOrEqual(300);
+          expect(budget, at).toBeLessThanOrEqual(600);
+          // The startup probe asks what the liveness probe asks: is the process alive.
+          const { periodSeconds: _p, failureThreshold: _f, timeoutSeconds: _t, ...startupCheck } = startupProbe ?? {};
+          const {
+            periodSeconds: _lp,
+            failureThreshold: _lf,
+            timeoutSeconds: _lt,
+            ...livenessCheck
+          } = livenessProbe ?? {};
+          expect(startupCheck, at).toEqual(livenessCheck);
         }
       }
     }

@@ -422,6 +422,7 @@ describe("deployment-hardening", () => {
     const weak = edited(
       named(prod, TYPES.deployment, "gateway"),
       [[...CONTAINER, "resources", "limits"], undefined],
+      [[...CONTAINER, "startupProbe"], undefined],
       [[...CONTAINER, "livenessProbe"], undefined],
       [[...CONTAINER, "readinessProbe"], undefined],
       [["spec", "template", "spec", "securityContext", "runAsNonRoot"], undefined],
@@ -430,6 +431,7 @@ describe("deployment-hardening", () => {
     );
     expect(await check(deploymentHardening, prod, weak)).toEqual([
       'Deployment "gateway": container "gateway" sets no resources.limits.cpu, resources.limits.memory; set cpu and memory requests and limits (stack config apps.resources) so the scheduler reserves what it needs and a leak cannot starve the node.',
+      'Deployment "gateway": container "gateway" has no startupProbe; add one (such as GET /healthz, failureThreshold × periodSeconds of a few minutes) so a slow start, such as a migration before the app listens, is not killed by the livenessProbe: Kubernetes starts liveness probing only once the startup probe has succeeded.',
       'Deployment "gateway": container "gateway" has no livenessProbe; add one (such as GET /healthz) so Kubernetes restarts it when it hangs.',
       'Deployment "gateway": container "gateway" has no readinessProbe; add one (such as GET /readyz) so it receives traffic only once its dependencies are reachable.',
       'Deployment "gateway": container "gateway" may run as root; set runAsNonRoot: true in spec.template.spec.securityContext or in the container\'s securityContext.',

@@ -236,7 +236,7 @@ const RESOURCE_FIELDS = ["requests.cpu", "requests.memory", "limits.cpu", "limit
 export const deploymentHardening: ResourceValidationPolicy = {
   name: "deployment-hardening",
   description:
-    "Every Deployment container has resource requests and limits, liveness and readiness probes, runs as non-root and cannot escalate privileges.",
+    "Every Deployment container has resource requests and limits, startup, liveness and readiness probes, runs as non-root and cannot escalate privileges.",
   validateResource: ofType(TYPES.deployment, (props, args, reportViolation) => {
     const pod = objectAt(props, "spec", "template", "spec");
     const deployment = label("Deployment", args);
@@ -255,6 +255,11 @@ export const deploymentHardening: ResourceValidationPolicy = {
       if (missing.length > 0) {
         reportViolation(
           `${subject} sets no ${missing.map((f) => `resources.${f}`).join(", ")}; set cpu and memory requests and limits (stack config apps.resources) so the scheduler reserves what it needs and a leak cannot starve the node.`,
+        );
+      }
+      if (probes && !container.startupProbe) {
+        reportViolation(
+          `${subject} has no startupProbe; add one (such as GET /healthz, failureThreshold × periodSeconds of a few minutes) so a slow start, such as a migration before the app listens, is not killed by the livenessProbe: Kubernetes starts liveness probing only once the startup probe has succeeded.`,
         );
       }
       if (probes && !container.livenessProbe) {

@@ -2,7 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { APPS } from "./apps";
 import { sidecarAnnotations } from "./dapr";
-import { DISABLE_BUILTIN_K8S_SECRET_STORE, type PodTemplateArgs, podTemplate } from "./pods";
+import {
+  DISABLE_BUILTIN_K8S_SECRET_STORE,
+  healthProbes,
+  type PodTemplateArgs,
+  podTemplate,
+  STARTUP_SECONDS,
+} from "./pods";
 
 const LABELS = { "app.kubernetes.io/name": "backend" };
 const CONTAINER = { name: "backend", image: "ghcr.io/event-platform/backend:0.1.0" };
@@ -36,5 +42,27 @@ describe("pod templates", () => {
     expect(podTemplate(args({ "dapr.io/enabled": "false" })).metadata.annotations).toEqual({
       "dapr.io/enabled": "false",
     });
+  });
+});
+
+describe("health probes", () => {
+  const alive = { httpGet: { path: "/healthz", port: "http" } };
+  const ready = { httpGet: { path: "/readyz", port: "http" } };
+  const probes = healthProbes(alive, ready);
+
+  it("give a slow start (a migration before the app listens) 5 minutes before liveness probing begins", () => {
+    expect(STARTUP_SECONDS).toBe(300);
+    expect(probes.startupProbe).toEqual({ ...alive, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 60 });
+    expect(probes.startupProbe.periodSeconds * probes.startupProbe.failureThreshold).toBe(STARTUP_SECONDS);
+  });
+
+  it("then restart a hung process after 30 s and take an unready one out of service", () => {
+    expect(probes.livenessProbe).toEqual({ ...alive, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
+    expect(probes.readinessProbe).toEqual({ ...ready, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 });
+  });
+
+  it("probe with a command as well", () => {
+    const command = { exec: { command: ["pg_isready"] } };
+    expect(healthProbes(command, command).startupProbe).toMatchObject(command);
   });
 });

@@ -16,13 +16,42 @@ export interface EnvVar {
   valueFrom?: { secretKeyRef: { name: string; key: string } };
 }
 
-/** A probe as Kubernetes takes it: an HTTP GET on a named port, or a command. */
-export interface Probe {
-  httpGet?: { path: string; port: string | number };
-  exec?: { command: string[] };
-  periodSeconds: number;
-  timeoutSeconds?: number;
-  failureThreshold?: number;
+/** What a probe runs: an HTTP GET on a (named) port, or a command. */
+export type ProbeHandler = { httpGet: { path: string; port: string | number } } | { exec: { command: string[] } };
+
+/** A probe as Kubernetes takes it (`core/v1` Probe). */
+export type Probe = ProbeHandler & { periodSeconds: number; timeoutSeconds: number; failureThreshold: number };
+
+/** The three probes of a long-running container. */
+export interface HealthProbes {
+  startupProbe: Probe;
+  livenessProbe: Probe;
+  readinessProbe: Probe;
+}
+
+/**
+ * How long a container may take to start before the kubelet restarts it: 60 startup probes 5 s apart, 5 minutes
+ * (the backend migrates its database before it listens; PostgreSQL runs initdb on its first start).
+ */
+export const STARTUP_SECONDS = 300;
+const STARTUP_PERIOD_SECONDS = 5;
+
+/**
+ * Startup, liveness and readiness probes. Kubernetes runs no liveness or readiness probe until the startup probe has
+ * succeeded, so `alive` is probed every 5 s for up to {@link STARTUP_SECONDS}, then every 10 s with 3 failures (30 s)
+ * allowed; `ready` every 5 s. Each probe times out after 2 s.
+ */
+export function healthProbes(alive: ProbeHandler, ready: ProbeHandler): HealthProbes {
+  return {
+    startupProbe: {
+      ...alive,
+      periodSeconds: STARTUP_PERIOD_SECONDS,
+      timeoutSeconds: 2,
+      failureThreshold: STARTUP_SECONDS / STARTUP_PERIOD_SECONDS,
+    },
+    livenessProbe: { ...alive, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+    readinessProbe: { ...ready, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
+  };
 }
 
 /** The fields of a container the program sets (Kubernetes `core/v1` Container). */
