@@ -6,6 +6,7 @@ import {
   ConfigError,
   maxMinInsyncReplicas,
   type PlatformSecrets,
+  quantityValue,
   resolveConfig,
   STRIMZI_KAFKA_VERSIONS,
 } from "./config";
@@ -399,6 +400,56 @@ describe("rule errors", () => {
       "event-platform:databaseUrl is required when event-platform:postgres.mode is external: pulumi config set --secret databaseUrl <postgres://...>",
       'event-platform:kafka.strimzi.authentication: "none" is not allowed in prod; allowed: scram-sha-512',
     ]);
+  });
+});
+
+describe("Dapr sidecar resources", () => {
+  it("default to small requests and limits in dev and Dapr's production starting point in prod", () => {
+    expect(resolveConfig("dev", {}).dapr.sidecarResources).toEqual({
+      requests: { cpu: "50m", memory: "64Mi" },
+      limits: { cpu: "300m", memory: "256Mi" },
+    });
+    expect(resolveConfig("prod", {}, PROD_SECRETS).dapr.sidecarResources).toEqual({
+      requests: { cpu: "100m", memory: "250Mi" },
+      limits: { cpu: "300m", memory: "1000Mi" },
+    });
+  });
+
+  it("take a stack's own values", () => {
+    const sidecarResources = { requests: { cpu: "0.2", memory: "300Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+    expect(resolveConfig("dev", { dapr: { sidecarResources } }).dapr.sidecarResources).toEqual(sidecarResources);
+  });
+
+  it("reject a value that is not a Kubernetes quantity, and a missing limit", () => {
+    expect(
+      problemsOf("dev", {
+        dapr: { sidecarResources: { requests: { cpu: "100 millicores", memory: "64Mi" }, limits: { cpu: "1" } } },
+      }),
+    ).toEqual([
+      'event-platform:dapr.sidecarResources.requests.cpu: "100 millicores" is not allowed; it must match pattern "^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"',
+      'event-platform:dapr.sidecarResources.limits: {"cpu":"1"} is not allowed; it must have required property \'memory\'',
+    ]);
+  });
+
+  it("reject requests above limits, for the sidecar and for the apps, naming both keys", () => {
+    expect(
+      problemsOf("dev", {
+        dapr: { sidecarResources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "0.5", memory: "1Gi" } } },
+        apps: { resources: { requests: { cpu: "2", memory: "128Mi" }, limits: { cpu: "1500m", memory: "128Mi" } } },
+      }),
+    ).toEqual([
+      'event-platform:apps.resources.requests.cpu: "2" is not allowed above event-platform:apps.resources.limits.cpu ("1500m"); allowed: at most the limit (Kubernetes refuses a pod whose request exceeds its limit)',
+      'event-platform:dapr.sidecarResources.requests.memory: "2Gi" is not allowed above event-platform:dapr.sidecarResources.limits.memory ("1Gi"); allowed: at most the limit (Kubernetes refuses a pod whose request exceeds its limit)',
+    ]);
+  });
+
+  it("compare quantities by value across suffixes", () => {
+    expect(quantityValue("250m")).toBe(0.25);
+    expect(quantityValue("1.5")).toBe(1.5);
+    expect(quantityValue("1Gi")).toBe(1024 ** 3);
+    expect(quantityValue("1000Mi")).toBeLessThan(quantityValue("1G") * 1.05);
+    expect(quantityValue("1000Mi")).toBeGreaterThan(quantityValue("1G"));
+    expect(() => quantityValue("1 Gi")).toThrow('Not a Kubernetes quantity: "1 Gi"');
   });
 });
 

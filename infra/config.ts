@@ -3,14 +3,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { Ajv, type ErrorObject } from "ajv";
 import Type from "typebox";
 import { PROFILES } from "../stacks/index";
-import type { Environment, PlatformProfile } from "../stacks/profile";
+import type { ContainerResources, Environment, PlatformProfile } from "../stacks/profile";
 
 export const CONFIG_NAMESPACE = "event-platform";
 
 /** Kafka versions Strimzi 1.2.0 can run. */
 export const STRIMZI_KAFKA_VERSIONS = ["4.2.0", "4.2.1", "4.3.0", "4.3.1"] as const;
 
-const Quantity = Type.String({ pattern: "^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$" });
+/** A Kubernetes quantity with the suffixes the program uses; group 2 is the suffix. */
+const QUANTITY_PATTERN = "^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$";
+const Quantity = Type.String({ pattern: QUANTITY_PATTERN });
 const GoDuration = Type.String({ pattern: "^([0-9]+(ms|s|m|h))+$" });
 const Resources = Type.Object(
   {
@@ -72,6 +74,7 @@ const StackOverrides = Type.Partial(
         otlpEndpoint: Type.String(),
         inboundRetry: Retry,
         outboundRetry: Retry,
+        sidecarResources: Resources,
       }),
       open,
     ),
@@ -206,10 +209,50 @@ export function maxMinInsyncReplicas(replicationFactor: number): number {
   return Math.max(1, replicationFactor - 1);
 }
 
+const QUANTITY_SUFFIXES: Record<string, number> = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+};
+
+/**
+ * A Kubernetes quantity as the schema's `Quantity` pattern allows it (`250m`, `1.5`, `512Mi`, `1G`) in base units
+ * (cores, bytes), following `k8s.io/apimachinery/pkg/api/resource` for those suffixes.
+ */
+export function quantityValue(quantity: string): number {
+  const match = new RegExp(QUANTITY_PATTERN).exec(quantity);
+  if (!match) throw new Error(`Not a Kubernetes quantity: ${JSON.stringify(quantity)}`);
+  const suffix = match[2] ?? "";
+  return Number(quantity.slice(0, quantity.length - suffix.length)) * (QUANTITY_SUFFIXES[suffix] ?? 1);
+}
+
+/** Requests above limits: Kubernetes refuses such a pod (for the sidecar, only when the injector creates it). */
+function checkResources(key: string, resources: ContainerResources): string[] {
+  return (["cpu", "memory"] as const).flatMap((resource) => {
+    const request = resources.requests[resource];
+    const limit = resources.limits[resource];
+    if (quantityValue(request) <= quantityValue(limit)) return [];
+    return [
+      `${k(`${key}.requests.${resource}`)}: ${JSON.stringify(request)} is not allowed above ${k(`${key}.limits.${resource}`)} (${JSON.stringify(limit)}); allowed: at most the limit (Kubernetes refuses a pod whose request exceeds its limit)`,
+    ];
+  });
+}
+
 /** Rules that span keys or depend on the environment. */
 function checkRules(p: PlatformProfile, secretsSet: { kafkaPassword: boolean; databaseUrl: boolean }): string[] {
-  const problems: string[] = [];
   const { kafka } = p;
+  const problems: string[] = [
+    ...checkResources("apps.resources", p.apps.resources),
+    ...checkResources("dapr.sidecarResources", p.dapr.sidecarResources),
+    ...(kafka.mode === "strimzi" ? checkResources("kafka.strimzi.resources", kafka.strimzi.resources) : []),
+  ];
   const maxInsync = maxMinInsyncReplicas(kafka.replicationFactor);
   if (kafka.minInsyncReplicas > maxInsync) {
     const allowed =

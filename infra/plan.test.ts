@@ -2,6 +2,8 @@
 import { DEAD_LETTER_TOPIC, TOPIC_LIST } from "@event-platform/events";
 import { beforeAll, describe, expect, it } from "vitest";
 import { APP_LIST } from "../specs/apps";
+import { dev as devProfile } from "../stacks/dev";
+import { prod as prodProfile } from "../stacks/prod";
 import { validateManifests } from "../test/support/k8s-schemas";
 import { type Plan, plan } from "../test/support/plan";
 import { standardPlan } from "../test/support/standard-plans";
@@ -91,6 +93,27 @@ describe("every plan", () => {
           "dapr.io/config": "event-platform",
         });
         expect((deployment.metadata as { annotations?: unknown }).annotations).toBeUndefined();
+      }
+    }
+  });
+
+  it("sizes every Dapr sidecar from stack config dapr.sidecarResources (the profile's defaults here)", () => {
+    for (const [p, profile] of [
+      [dev, devProfile],
+      [prod, prodProfile],
+      [redpanda, prodProfile],
+      [external, devProfile],
+    ] as const) {
+      const { requests, limits } = profile.dapr.sidecarResources;
+      for (const app of APP_LIST) {
+        const template = (spec(named(p, "Deployment", app.id)).template as { metadata: { annotations: object } })
+          .metadata;
+        expect(template.annotations).toMatchObject({
+          "dapr.io/sidecar-cpu-request": requests.cpu,
+          "dapr.io/sidecar-memory-request": requests.memory,
+          "dapr.io/sidecar-cpu-limit": limits.cpu,
+          "dapr.io/sidecar-memory-limit": limits.memory,
+        });
       }
     }
   });

@@ -409,6 +409,34 @@ describe("deployment-hardening", () => {
     }
   });
 
+  it("reports a Dapr sidecar without requests and limits, or with a value that is not a quantity", async () => {
+    const backend = named(prod, TYPES.deployment, "backend");
+    expect(backend.inputs.spec).toMatchObject({
+      template: {
+        metadata: {
+          annotations: {
+            "dapr.io/sidecar-cpu-request": "100m",
+            "dapr.io/sidecar-memory-request": "250Mi",
+            "dapr.io/sidecar-cpu-limit": "300m",
+            "dapr.io/sidecar-memory-limit": "1000Mi",
+          },
+        },
+      },
+    });
+    const annotations = ["spec", "template", "metadata", "annotations"];
+    const bare = edited(
+      backend,
+      [[...annotations, "dapr.io/sidecar-cpu-limit"], undefined],
+      [[...annotations, "dapr.io/sidecar-memory-limit"], "1 gigabyte"],
+    );
+    expect(await check(deploymentHardening, prod, bare)).toEqual([
+      'Deployment "backend": the Dapr sidecar has no valid spec.template.metadata.annotations["dapr.io/sidecar-cpu-limit"], spec.template.metadata.annotations["dapr.io/sidecar-memory-limit"] (not set, 1 gigabyte); set the sidecar\'s cpu and memory requests and limits as quantity strings (stack config dapr.sidecarResources) so the injected daprd container is scheduled for what it needs and cannot starve the node.',
+    ]);
+    // A Deployment without a sidecar has no sidecar to size.
+    const noSidecar = edited(bare, [[...annotations, "dapr.io/enabled"], "false"]);
+    expect(await check(deploymentHardening, prod, noSidecar)).toEqual([]);
+  });
+
   it("accepts runAsNonRoot on the container instead of the pod", async () => {
     const moved = edited(
       named(prod, TYPES.deployment, "gateway"),

@@ -9,7 +9,8 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { maxMinInsyncReplicas, STRIMZI_KAFKA_VERSIONS } from "../infra/config";
+import { maxMinInsyncReplicas, quantityValue, STRIMZI_KAFKA_VERSIONS } from "../infra/config";
+import { SIDECAR_RESOURCE_ANNOTATIONS } from "../specs/dapr";
 import { DAPR_ENABLED, DISABLE_BUILTIN_K8S_SECRET_STORE } from "../specs/pods";
 
 /** Type tokens of the resources the policies look at. */
@@ -233,13 +234,36 @@ export const daprSidecarAnnotations: ResourceValidationPolicy = {
 
 const RESOURCE_FIELDS = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"];
 
+/** A Kubernetes quantity string of the kind stack config allows (annotation values are strings). */
+function isQuantity(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  try {
+    quantityValue(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const deploymentHardening: ResourceValidationPolicy = {
   name: "deployment-hardening",
   description:
-    "Every Deployment container has resource requests and limits, startup, liveness and readiness probes, runs as non-root and cannot escalate privileges.",
+    "Every Deployment container, and the Dapr sidecar through its annotations, has resource requests and limits; every container has startup, liveness and readiness probes, runs as non-root and cannot escalate privileges.",
   validateResource: ofType(TYPES.deployment, (props, args, reportViolation) => {
     const pod = objectAt(props, "spec", "template", "spec");
     const deployment = label("Deployment", args);
+    const annotations = objectAt(props, "spec", "template", "metadata", "annotations") ?? {};
+    if (annotations[DAPR_ENABLED] === "true") {
+      // The injected daprd container is not in the template: its resources are the pod's annotations.
+      const { requests, limits } = SIDECAR_RESOURCE_ANNOTATIONS;
+      const keys = [requests.cpu, requests.memory, limits.cpu, limits.memory];
+      const unset = keys.filter((key) => !isQuantity(annotations[key]));
+      if (unset.length > 0) {
+        reportViolation(
+          `${deployment}: the Dapr sidecar has no valid ${unset.map((key) => `spec.template.metadata.annotations["${key}"]`).join(", ")} (${unset.map((key) => shown(annotations[key])).join(", ")}); set the sidecar's cpu and memory requests and limits as quantity strings (stack config dapr.sidecarResources) so the injected daprd container is scheduled for what it needs and cannot starve the node.`,
+        );
+      }
+    }
     const podNonRoot = objectAt(pod, "securityContext")?.runAsNonRoot;
     const containers = [
       ...listAt(pod, "containers").map((c) => ({ container: c, kind: "container", probes: true })),

@@ -1,5 +1,6 @@
 // Unit tests of the pod template rules every pod of the program follows (specs/pods.ts).
 import { describe, expect, it } from "vitest";
+import { dev } from "../stacks/dev";
 import { APPS } from "./apps";
 import { sidecarAnnotations } from "./dapr";
 import {
@@ -21,14 +22,14 @@ const args = (annotations?: Record<string, string>): PodTemplateArgs => ({
 describe("pod templates", () => {
   it("never mount a service-account token", () => {
     expect(podTemplate(args()).spec.automountServiceAccountToken).toBe(false);
-    expect(podTemplate(args(sidecarAnnotations(APPS.backend, { logLevel: "info" }))).spec).toMatchObject({
+    expect(podTemplate(args(sidecarAnnotations(APPS.backend, dev.dapr))).spec).toMatchObject({
       automountServiceAccountToken: false,
       containers: [CONTAINER],
     });
   });
 
   it("disable daprd's built-in Kubernetes secret store in a pod with a Dapr sidecar, which has no token to start it", () => {
-    const sidecar = sidecarAnnotations(APPS.backend, { logLevel: "info" });
+    const sidecar = sidecarAnnotations(APPS.backend, dev.dapr);
     const template = podTemplate(args(sidecar));
     expect(DISABLE_BUILTIN_K8S_SECRET_STORE).toBe("dapr.io/disable-builtin-k8s-secret-store");
     expect(template.metadata).toEqual({

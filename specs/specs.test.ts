@@ -15,6 +15,7 @@ import {
   pubsubComponents,
   pubsubMetadata,
   resiliency,
+  SIDECAR_RESOURCE_ANNOTATIONS,
   sidecarAnnotations,
   subscription,
   subscriptions,
@@ -667,8 +668,10 @@ describe("Strimzi sidecar user", () => {
 });
 
 describe("sidecar annotations", () => {
-  it("tell Dapr the app id, port, protocol and configuration, all as strings", () => {
-    expect(sidecarAnnotations(APPS.backend, { logLevel: "info" })).toEqual({
+  const sidecar = (logLevel: PlatformProfile["dapr"]["logLevel"]) => ({ ...dev.dapr, logLevel });
+
+  it("tell Dapr the app id, port, protocol, configuration and the sidecar's resources, all as strings", () => {
+    expect(sidecarAnnotations(APPS.backend, sidecar("info"))).toEqual({
       "dapr.io/enabled": "true",
       "dapr.io/app-id": "backend",
       "dapr.io/app-port": "3000",
@@ -676,11 +679,15 @@ describe("sidecar annotations", () => {
       "dapr.io/config": "event-platform",
       "dapr.io/log-level": "info",
       "dapr.io/enable-api-logging": "false",
+      "dapr.io/sidecar-cpu-request": "50m",
+      "dapr.io/sidecar-memory-request": "64Mi",
+      "dapr.io/sidecar-cpu-limit": "300m",
+      "dapr.io/sidecar-memory-limit": "256Mi",
     });
   });
 
   it.each(APP_LIST.map((app) => [app.id, app] as const))("%s: every value is a string", (_, app) => {
-    const annotations = sidecarAnnotations(app, { logLevel: "warn" });
+    const annotations = sidecarAnnotations(app, sidecar("warn"));
     for (const value of Object.values(annotations)) expect(typeof value).toBe("string");
     expect(annotations["dapr.io/app-id"]).toBe(app.id);
     expect(annotations["dapr.io/app-port"]).toBe(String(app.port));
@@ -689,6 +696,19 @@ describe("sidecar annotations", () => {
   });
 
   it("turns API logging on at debug level", () => {
-    expect(sidecarAnnotations(APPS.gateway, { logLevel: "debug" })["dapr.io/enable-api-logging"]).toBe("true");
+    expect(sidecarAnnotations(APPS.gateway, sidecar("debug"))["dapr.io/enable-api-logging"]).toBe("true");
+  });
+
+  it("take the sidecar's requests and limits from the stack's Dapr settings (prod: Dapr's production starting point)", () => {
+    const annotations = sidecarAnnotations(APPS.gateway, prod.dapr);
+    const { requests, limits } = SIDECAR_RESOURCE_ANNOTATIONS;
+    expect({
+      requests: { cpu: annotations[requests.cpu], memory: annotations[requests.memory] },
+      limits: { cpu: annotations[limits.cpu], memory: annotations[limits.memory] },
+    }).toEqual(prod.dapr.sidecarResources);
+    expect(prod.dapr.sidecarResources).toEqual({
+      requests: { cpu: "100m", memory: "250Mi" },
+      limits: { cpu: "300m", memory: "1000Mi" },
+    });
   });
 });

@@ -33,6 +33,7 @@ export const dev: PlatformProfile = {
     otlpEndpoint: "",
     inboundRetry: { maxRetries: 5, maxInterval: "10s" },
     outboundRetry: { maxRetries: 10, maxInterval: "10s" },
+    sidecarResources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "300m", memory: "256Mi" } },
   },
   postgres: { mode: "in-cluster", image: "postgres:17.6", storageSize: "1Gi" },
   apps: {

@@ -54,6 +54,8 @@ export interface DaprProfile {
   otlpEndpoint: string;
   inboundRetry: { maxRetries: number; maxInterval: string };
   outboundRetry: { maxRetries: number; maxInterval: string };
+  /** Requests and limits of the injected daprd container in every app pod (`dapr.io/sidecar-*` annotations). */
+  sidecarResources: ContainerResources;
 }
 
 export interface PostgresProfile {
