@@ -5,6 +5,9 @@ import type { AppSpec } from "../specs/apps";
 import { healthProbes, podTemplate } from "../specs/pods";
 import type { ContainerResources } from "../stacks/profile";
 
+/** The numeric user (and group) of the apps' images. */
+const APP_UID = 10001;
+
 export interface SecretEnv {
   /** Environment variable name in the container. */
   name: string;
@@ -52,42 +55,30 @@ export class AppService extends pulumi.ComponentResource {
           template: podTemplate({
             labels,
             annotations: args.sidecarAnnotations,
-            spec: {
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: 10001,
-                runAsGroup: 10001,
-                seccompProfile: { type: "RuntimeDefault" },
+            // The user the apps' images run as (apps/*/Dockerfile: USER 10001:10001).
+            runAs: { user: APP_UID, group: APP_UID },
+            containers: [
+              {
+                name: args.app.id,
+                image: args.image,
+                ports: [{ name: "http", containerPort: args.app.port }],
+                env: [
+                  { name: "PORT", value: String(args.app.port) },
+                  ...Object.entries(args.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
+                  ...(args.secretEnv ?? []).map((s) => ({
+                    name: s.name,
+                    valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } },
+                  })),
+                ],
+                resources: args.resources,
+                // Alive is /healthz, also while the app migrates before it listens; ready is /readyz (its dependencies).
+                ...healthProbes(
+                  { httpGet: { path: "/healthz", port: "http" } },
+                  { httpGet: { path: "/readyz", port: "http" } },
+                ),
+                writablePaths: ["/tmp"],
               },
-              containers: [
-                {
-                  name: args.app.id,
-                  image: args.image,
-                  ports: [{ name: "http", containerPort: args.app.port }],
-                  env: [
-                    { name: "PORT", value: String(args.app.port) },
-                    ...Object.entries(args.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
-                    ...(args.secretEnv ?? []).map((s) => ({
-                      name: s.name,
-                      valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } },
-                    })),
-                  ],
-                  resources: args.resources,
-                  // Alive is /healthz, also while the app migrates before it listens; ready is /readyz (its dependencies).
-                  ...healthProbes(
-                    { httpGet: { path: "/healthz", port: "http" } },
-                    { httpGet: { path: "/readyz", port: "http" } },
-                  ),
-                  securityContext: {
-                    allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true,
-                    capabilities: { drop: ["ALL"] },
-                  },
-                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                },
-              ],
-              volumes: [{ name: "tmp", emptyDir: {} }],
-            },
+            ],
           }),
         },
       },

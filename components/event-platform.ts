@@ -7,6 +7,7 @@ import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../infra/config";
 import { APP_LIST, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
 import { sidecarAnnotations } from "../specs/dapr";
+import { podSecurityLabels } from "../specs/pods";
 import { AppService, type SecretEnv } from "./app-service";
 import { DaprControlPlane } from "./dapr-control-plane";
 import { DaprPubsub, type KafkaCredentials } from "./dapr-pubsub";
@@ -149,10 +150,21 @@ export class EventPlatform extends pulumi.ComponentResource {
     });
   }
 
+  /**
+   * A namespace that enforces Pod Security `restricted` (and warns and audits at it). Every pod of the three
+   * namespaces passes it: the apps' and PostgreSQL's templates come from specs/pods.ts, the Dapr chart's with
+   * `global.seccompProfile` (DaprControlPlane) and the Strimzi operator's and Kafka's with the operator's restricted
+   * pod security provider (StrimziOperator), so none of them needs `baseline`.
+   */
   private namespaceOf(resourceName: string, namespace: string): k8s.core.v1.Namespace {
     return new k8s.core.v1.Namespace(
       resourceName,
-      { metadata: { name: namespace, labels: { "app.kubernetes.io/part-of": "event-platform" } } },
+      {
+        metadata: {
+          name: namespace,
+          labels: { "app.kubernetes.io/part-of": "event-platform", ...podSecurityLabels("restricted") },
+        },
+      },
       { parent: this },
     );
   }

@@ -9,6 +9,10 @@ export const DATABASE_URL_SECRET = "database-url";
 const PORT = 5432;
 const DATABASE = "events";
 const USER = "events";
+/** The uid and gid of the `postgres` user in the official image. */
+const POSTGRES_UID = 999;
+/** Where the volume claim is mounted; PGDATA is a directory below it (the mount point itself holds lost+found). */
+const DATA_DIR = "/var/lib/postgresql/data";
 /** Whether the server accepts connections to the apps' database (through its Unix socket, inside the pod). */
 const pgIsReady: ProbeHandler = { exec: { command: ["pg_isready", "-U", USER, "-d", DATABASE] } };
 
@@ -57,25 +61,26 @@ export class Postgres extends pulumi.ComponentResource {
             selector: { matchLabels: labels },
             template: podTemplate({
               labels,
-              spec: {
-                securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999 },
-                containers: [
-                  {
-                    name: "postgres",
-                    image: args.image,
-                    ports: [{ name: "postgres", containerPort: PORT }],
-                    envFrom: [{ secretRef: { name: "postgres-credentials" } }],
-                    env: [{ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }],
-                    volumeMounts: [{ name: "data", mountPath: "/var/lib/postgresql/data" }],
-                    ...healthProbes(pgIsReady, pgIsReady),
-                    resources: {
-                      requests: { cpu: "100m", memory: "256Mi" },
-                      limits: { cpu: "1", memory: "512Mi" },
-                    },
-                    securityContext: { allowPrivilegeEscalation: false },
+              // The postgres user of the official Debian-based image; fsGroup makes the volume claim writable for it.
+              runAs: { user: POSTGRES_UID, group: POSTGRES_UID },
+              fsGroup: POSTGRES_UID,
+              containers: [
+                {
+                  name: "postgres",
+                  image: args.image,
+                  ports: [{ name: "postgres", containerPort: PORT }],
+                  envFrom: [{ secretRef: { name: "postgres-credentials" } }],
+                  env: [{ name: "PGDATA", value: `${DATA_DIR}/pgdata` }],
+                  volumeMounts: [{ name: "data", mountPath: DATA_DIR }],
+                  // The server's socket and lock file, and temporary files of the entrypoint's initdb run.
+                  writablePaths: ["/var/run/postgresql", "/tmp"],
+                  ...healthProbes(pgIsReady, pgIsReady),
+                  resources: {
+                    requests: { cpu: "100m", memory: "256Mi" },
+                    limits: { cpu: "1", memory: "512Mi" },
                   },
-                ],
-              },
+                },
+              ],
             }),
             volumeClaimTemplates: [
               {

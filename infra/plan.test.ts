@@ -137,6 +137,85 @@ describe("every plan", () => {
     }
   });
 
+  it("renders every pod template to pass Pod Security restricted, with a read-only root filesystem", () => {
+    // Pod Security Standards v1.34, `restricted` (and the `baseline` checks it includes) for the fields a template can set.
+    const allowedVolumes = [
+      "configMap",
+      "csi",
+      "downwardAPI",
+      "emptyDir",
+      "ephemeral",
+      "persistentVolumeClaim",
+      "projected",
+      "secret",
+    ];
+    for (const [name, p] of Object.entries(plans())) {
+      const workloads = [...manifestsOf(p, "Deployment"), ...manifestsOf(p, "StatefulSet")];
+      expect(workloads.length, name).toBeGreaterThanOrEqual(APP_LIST.length);
+      for (const workload of workloads) {
+        const at = `${name} ${workload.kind} ${(workload.metadata as { name: string }).name}`;
+        const pod = (spec(workload).template as { spec: Record<string, unknown> }).spec;
+        const podSecurity = pod.securityContext as Record<string, unknown>;
+        expect(podSecurity, at).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        expect(podSecurity.runAsUser, at).toEqual(expect.any(Number));
+        expect(podSecurity.runAsUser, at).not.toBe(0);
+        for (const field of ["hostNetwork", "hostPID", "hostIPC", "hostUsers"]) expect(pod[field], at).toBeUndefined();
+        for (const volume of (pod.volumes ?? []) as Record<string, unknown>[]) {
+          const sources = Object.keys(volume).filter((key) => key !== "name");
+          expect(
+            sources.every((source) => allowedVolumes.includes(source)),
+            `${at} ${sources}`,
+          ).toBe(true);
+        }
+        const containers = [...(pod.containers as Record<string, unknown>[]), ...((pod.initContainers ?? []) as [])];
+        for (const container of containers) {
+          expect(container.securityContext, at).toEqual({
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+          });
+          for (const port of (container.ports ?? []) as Record<string, unknown>[])
+            expect(port.hostPort, at).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it("labels every namespace it creates to enforce, warn and audit Pod Security restricted", () => {
+    const restricted = {
+      "pod-security.kubernetes.io/enforce": "restricted",
+      "pod-security.kubernetes.io/enforce-version": "v1.34",
+      "pod-security.kubernetes.io/warn": "restricted",
+      "pod-security.kubernetes.io/warn-version": "v1.34",
+      "pod-security.kubernetes.io/audit": "restricted",
+      "pod-security.kubernetes.io/audit-version": "v1.34",
+    };
+    for (const [name, p] of Object.entries(plans())) {
+      const namespaces = manifestsOf(p, "Namespace").map((n) => n.metadata as { name: string; labels: object });
+      const expected = ["event-platform", "dapr-system", ...(name === "dev" || name === "prod" ? ["kafka"] : [])];
+      expect(namespaces.map((n) => n.name).sort(), name).toEqual(expected.sort());
+      for (const namespace of namespaces)
+        expect(namespace.labels, `${name} ${namespace.name}`).toMatchObject(restricted);
+    }
+  });
+
+  it("has the charts' pods pass restricted: Dapr with a seccomp profile and its sidecars without capabilities, Strimzi's operands by its restricted provider", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const [dapr] = byType(p, "kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "dapr");
+      expect(dapr?.inputs.values, name).toMatchObject({
+        global: { seccompProfile: "RuntimeDefault" },
+        dapr_sidecar_injector: { sidecarDropALLCapabilities: true },
+      });
+      const strimzi = byType(p, "kubernetes:helm.sh/v3:Release").filter((r) => r.name.includes("strimzi"));
+      for (const release of strimzi) {
+        expect(release.inputs.values, name).toMatchObject({
+          extraEnvs: [{ name: "STRIMZI_POD_SECURITY_PROVIDER_CLASS", value: "restricted" }],
+        });
+      }
+      expect(strimzi.length, name).toBe(name === "dev" || name === "prod" ? 1 : 0);
+    }
+  });
+
   it("hardens every app container: non-root, read-only root, no privilege escalation, probes, limits", () => {
     for (const p of Object.values(plans())) {
       for (const deployment of manifestsOf(p, "Deployment")) {

@@ -403,9 +403,10 @@ describe("dapr-sidecar-annotations", () => {
 });
 
 describe("deployment-hardening", () => {
-  it("passes every app's Deployment", async () => {
+  it("passes every app's Deployment and PostgreSQL's StatefulSet", async () => {
     for (const stack of [dev, prod, redpanda, external]) {
-      for (const d of byType(stack, TYPES.deployment)) expect(await check(deploymentHardening, stack, d)).toEqual([]);
+      const workloads = [...byType(stack, TYPES.deployment), ...byType(stack, TYPES.statefulSet)];
+      for (const d of workloads) expect(await check(deploymentHardening, stack, d), d.name).toEqual([]);
     }
   });
 
@@ -462,11 +463,34 @@ describe("deployment-hardening", () => {
       'Deployment "gateway": container "gateway" has no startupProbe; add one (such as GET /healthz, failureThreshold × periodSeconds of a few minutes) so a slow start, such as a migration before the app listens, is not killed by the livenessProbe: Kubernetes starts liveness probing only once the startup probe has succeeded.',
       'Deployment "gateway": container "gateway" has no livenessProbe; add one (such as GET /healthz) so Kubernetes restarts it when it hangs.',
       'Deployment "gateway": container "gateway" has no readinessProbe; add one (such as GET /readyz) so it receives traffic only once its dependencies are reachable.',
-      'Deployment "gateway": container "gateway" may run as root; set runAsNonRoot: true in spec.template.spec.securityContext or in the container\'s securityContext.',
+      'Deployment "gateway": container "gateway" may run as root; set runAsNonRoot: true and the image\'s numeric non-root runAsUser in spec.template.spec.securityContext or in the container\'s securityContext (Pod Security restricted).',
       'Deployment "gateway": container "gateway": securityContext.allowPrivilegeEscalation is true; set it to false so the process cannot gain more privileges than it started with.',
       'Deployment "gateway": init container "migrate" sets no resources.requests.cpu, resources.requests.memory, resources.limits.cpu, resources.limits.memory; set cpu and memory requests and limits (stack config apps.resources) so the scheduler reserves what it needs and a leak cannot starve the node.',
-      'Deployment "gateway": init container "migrate" may run as root; set runAsNonRoot: true in spec.template.spec.securityContext or in the container\'s securityContext.',
+      'Deployment "gateway": init container "migrate" may run as root; set runAsNonRoot: true and the image\'s numeric non-root runAsUser in spec.template.spec.securityContext or in the container\'s securityContext (Pod Security restricted).',
       'Deployment "gateway": init container "migrate": securityContext.allowPrivilegeEscalation is not set; set it to false so the process cannot gain more privileges than it started with.',
+      'Deployment "gateway": init container "migrate": securityContext.capabilities.drop is not set; set it to ["ALL"] (Pod Security restricted) so the process holds no Linux capability.',
+      'Deployment "gateway": init container "migrate": securityContext.readOnlyRootFilesystem is not set; set it to true, with an emptyDir for each path it writes (such as /tmp), so a compromised process cannot change its image\'s files.',
+    ]);
+  });
+
+  it("passes dev's PostgreSQL StatefulSet, and reports one that may run as root, keeps capabilities, has no seccomp profile and a writable root", async () => {
+    const postgres = named(dev, TYPES.statefulSet, "postgres");
+    expect(await check(deploymentHardening, dev, postgres)).toEqual([]);
+    const weak = edited(
+      postgres,
+      [["spec", "template", "spec", "securityContext"], { runAsNonRoot: true, runAsUser: 0 }],
+      [[...CONTAINER, "securityContext"], { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false }],
+    );
+    expect(await check(deploymentHardening, dev, weak)).toEqual([
+      'StatefulSet "postgres": container "postgres" may run as root; set runAsNonRoot: true and the image\'s numeric non-root runAsUser in spec.template.spec.securityContext or in the container\'s securityContext (Pod Security restricted).',
+      'StatefulSet "postgres": container "postgres": securityContext.capabilities.drop is not set; set it to ["ALL"] (Pod Security restricted) so the process holds no Linux capability.',
+      'StatefulSet "postgres": container "postgres" has seccompProfile.type not set; set seccompProfile: {type: RuntimeDefault} in spec.template.spec.securityContext (Pod Security restricted) so the kernel filters its system calls.',
+      'StatefulSet "postgres": container "postgres": securityContext.readOnlyRootFilesystem is false; set it to true, with an emptyDir for each path it writes (such as /tmp), so a compromised process cannot change its image\'s files.',
+    ]);
+    // Its resources are not stack config: the message names none.
+    const unlimited = edited(postgres, [[...CONTAINER, "resources", "limits"], undefined]);
+    expect(await check(deploymentHardening, dev, unlimited)).toEqual([
+      'StatefulSet "postgres": container "postgres" sets no resources.limits.cpu, resources.limits.memory; set cpu and memory requests and limits so the scheduler reserves what it needs and a leak cannot starve the node.',
     ]);
   });
 });

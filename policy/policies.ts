@@ -20,6 +20,7 @@ export const TYPES = {
   kafkaProvider: "pulumi:providers:kafka",
   providerTopic: "kafka:index/topic:Topic",
   deployment: "kubernetes:apps/v1:Deployment",
+  statefulSet: "kubernetes:apps/v1:StatefulSet",
   daprComponent: "kubernetes:dapr.io/v1alpha1:Component",
   daprSubscription: "kubernetes:dapr.io/v2alpha1:Subscription",
 } as const;
@@ -245,13 +246,19 @@ function isQuantity(value: unknown): boolean {
   }
 }
 
+/** The seccomp profile types Pod Security `restricted` accepts. */
+const SECCOMP_TYPES = ["RuntimeDefault", "Localhost"];
+
 export const deploymentHardening: ResourceValidationPolicy = {
   name: "deployment-hardening",
   description:
-    "Every Deployment container, and the Dapr sidecar through its annotations, has resource requests and limits; every container has startup, liveness and readiness probes, runs as non-root and cannot escalate privileges.",
-  validateResource: ofType(TYPES.deployment, (props, args, reportViolation) => {
+    "Every container of a Deployment or StatefulSet, and the Dapr sidecar through its annotations, has resource requests and limits; every container has startup, liveness and readiness probes and passes Pod Security restricted (non-root, no privilege escalation, all capabilities dropped, a seccomp profile) with a read-only root filesystem.",
+  validateResource: ofType([TYPES.deployment, TYPES.statefulSet], (props, args, reportViolation) => {
     const pod = objectAt(props, "spec", "template", "spec");
-    const deployment = label("Deployment", args);
+    const isDeployment = args.type === TYPES.deployment;
+    const workload = label(isDeployment ? "Deployment" : "StatefulSet", args);
+    // Only the apps' resources are stack config; PostgreSQL's are set in components/postgres.ts.
+    const resourcesKey = isDeployment ? " (stack config apps.resources)" : "";
     const annotations = objectAt(props, "spec", "template", "metadata", "annotations") ?? {};
     if (annotations[DAPR_ENABLED] === "true") {
       // The injected daprd container is not in the template: its resources are the pod's annotations.
@@ -260,25 +267,25 @@ export const deploymentHardening: ResourceValidationPolicy = {
       const unset = keys.filter((key) => !isQuantity(annotations[key]));
       if (unset.length > 0) {
         reportViolation(
-          `${deployment}: the Dapr sidecar has no valid ${unset.map((key) => `spec.template.metadata.annotations["${key}"]`).join(", ")} (${unset.map((key) => shown(annotations[key])).join(", ")}); set the sidecar's cpu and memory requests and limits as quantity strings (stack config dapr.sidecarResources) so the injected daprd container is scheduled for what it needs and cannot starve the node.`,
+          `${workload}: the Dapr sidecar has no valid ${unset.map((key) => `spec.template.metadata.annotations["${key}"]`).join(", ")} (${unset.map((key) => shown(annotations[key])).join(", ")}); set the sidecar's cpu and memory requests and limits as quantity strings (stack config dapr.sidecarResources) so the injected daprd container is scheduled for what it needs and cannot starve the node.`,
         );
       }
     }
-    const podNonRoot = objectAt(pod, "securityContext")?.runAsNonRoot;
+    const podSecurity = objectAt(pod, "securityContext");
     const containers = [
       ...listAt(pod, "containers").map((c) => ({ container: c, kind: "container", probes: true })),
       // Init containers take no probes, but they run with the same privileges and use the same node.
       ...listAt(pod, "initContainers").map((c) => ({ container: c, kind: "init container", probes: false })),
     ];
     for (const { container, kind, probes } of containers) {
-      const subject = `${deployment}: ${kind} "${shown(container.name)}"`;
+      const subject = `${workload}: ${kind} "${shown(container.name)}"`;
       const missing = RESOURCE_FIELDS.filter((field) => {
         const [group = "", resource = ""] = field.split(".");
         return !isSet(objectAt(container, "resources", group)?.[resource]);
       });
       if (missing.length > 0) {
         reportViolation(
-          `${subject} sets no ${missing.map((f) => `resources.${f}`).join(", ")}; set cpu and memory requests and limits (stack config apps.resources) so the scheduler reserves what it needs and a leak cannot starve the node.`,
+          `${subject} sets no ${missing.map((f) => `resources.${f}`).join(", ")}; set cpu and memory requests and limits${resourcesKey} so the scheduler reserves what it needs and a leak cannot starve the node.`,
         );
       }
       if (probes && !container.startupProbe) {
@@ -297,14 +304,32 @@ export const deploymentHardening: ResourceValidationPolicy = {
         );
       }
       const security = objectAt(container, "securityContext");
-      if ((security?.runAsNonRoot ?? podNonRoot) !== true) {
+      const runAsUser = security?.runAsUser ?? podSecurity?.runAsUser;
+      if ((security?.runAsNonRoot ?? podSecurity?.runAsNonRoot) !== true || runAsUser === 0) {
         reportViolation(
-          `${subject} may run as root; set runAsNonRoot: true in spec.template.spec.securityContext or in the container's securityContext.`,
+          `${subject} may run as root; set runAsNonRoot: true and the image's numeric non-root runAsUser in spec.template.spec.securityContext or in the container's securityContext (Pod Security restricted).`,
         );
       }
       if (security?.allowPrivilegeEscalation !== false) {
         reportViolation(
           `${subject}: securityContext.allowPrivilegeEscalation is ${shown(security?.allowPrivilegeEscalation)}; set it to false so the process cannot gain more privileges than it started with.`,
+        );
+      }
+      const drop = objectAt(security, "capabilities")?.drop;
+      if (!Array.isArray(drop) || !drop.includes("ALL")) {
+        reportViolation(
+          `${subject}: securityContext.capabilities.drop is ${shown(drop)}; set it to ["ALL"] (Pod Security restricted) so the process holds no Linux capability.`,
+        );
+      }
+      const seccomp = objectAt(security, "seccompProfile")?.type ?? objectAt(podSecurity, "seccompProfile")?.type;
+      if (!SECCOMP_TYPES.includes(String(seccomp))) {
+        reportViolation(
+          `${subject} has seccompProfile.type ${shown(seccomp)}; set seccompProfile: {type: RuntimeDefault} in spec.template.spec.securityContext (Pod Security restricted) so the kernel filters its system calls.`,
+        );
+      }
+      if (security?.readOnlyRootFilesystem !== true) {
+        reportViolation(
+          `${subject}: securityContext.readOnlyRootFilesystem is ${shown(security?.readOnlyRootFilesystem)}; set it to true, with an emptyDir for each path it writes (such as /tmp), so a compromised process cannot change its image's files.`,
         );
       }
     }

@@ -4,11 +4,15 @@ import { dev } from "../stacks/dev";
 import { APPS } from "./apps";
 import { sidecarAnnotations } from "./dapr";
 import {
+  CONTAINER_SECURITY_CONTEXT,
   DISABLE_BUILTIN_K8S_SECRET_STORE,
   healthProbes,
+  POD_SECURITY_VERSION,
   type PodTemplateArgs,
+  podSecurityLabels,
   podTemplate,
   STARTUP_SECONDS,
+  writableVolumeName,
 } from "./pods";
 
 const LABELS = { "app.kubernetes.io/name": "backend" };
@@ -16,7 +20,8 @@ const CONTAINER = { name: "backend", image: "ghcr.io/event-platform/backend:0.1.
 const args = (annotations?: Record<string, string>): PodTemplateArgs => ({
   labels: LABELS,
   ...(annotations ? { annotations } : {}),
-  spec: { containers: [CONTAINER] },
+  runAs: { user: 10001, group: 10001 },
+  containers: [CONTAINER],
 });
 
 describe("pod templates", () => {
@@ -42,6 +47,75 @@ describe("pod templates", () => {
     expect(podTemplate(args()).metadata).toEqual({ labels: LABELS });
     expect(podTemplate(args({ "dapr.io/enabled": "false" })).metadata.annotations).toEqual({
       "dapr.io/enabled": "false",
+    });
+  });
+
+  it("pass Pod Security restricted: a numeric non-root user, seccomp RuntimeDefault, no capabilities, no escalation", () => {
+    const { spec } = podTemplate(args());
+    expect(spec.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(spec.containers[0]?.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(spec.containers[0]?.securityContext).toBe(CONTAINER_SECURITY_CONTEXT);
+    expect(spec).not.toHaveProperty("volumes");
+  });
+
+  it("give each path a container writes to an emptyDir, beside its own volume mounts, and the volume group", () => {
+    const { spec } = podTemplate({
+      labels: LABELS,
+      runAs: { user: 999, group: 999 },
+      fsGroup: 999,
+      containers: [
+        {
+          name: "postgres",
+          image: "postgres:17.6",
+          volumeMounts: [{ name: "data", mountPath: "/var/lib/postgresql/data" }],
+          writablePaths: ["/var/run/postgresql", "/tmp"],
+        },
+      ],
+    });
+    expect(spec.securityContext).toMatchObject({ runAsUser: 999, runAsGroup: 999, fsGroup: 999 });
+    expect(spec.containers[0]).toEqual({
+      name: "postgres",
+      image: "postgres:17.6",
+      volumeMounts: [
+        { name: "data", mountPath: "/var/lib/postgresql/data" },
+        { name: "writable-var-run-postgresql", mountPath: "/var/run/postgresql" },
+        { name: "writable-tmp", mountPath: "/tmp" },
+      ],
+      securityContext: CONTAINER_SECURITY_CONTEXT,
+    });
+    expect(spec.volumes).toEqual([
+      { name: "writable-var-run-postgresql", emptyDir: {} },
+      { name: "writable-tmp", emptyDir: {} },
+    ]);
+  });
+
+  it("name writable volumes as DNS labels and refuse a relative path", () => {
+    expect(writableVolumeName("/tmp")).toBe("writable-tmp");
+    expect(writableVolumeName("/app/data/Cache_Dir/")).toBe("writable-app-data-cache-dir");
+    expect(writableVolumeName(`/${"x".repeat(80)}`)).toHaveLength(63);
+    expect(() => writableVolumeName("tmp")).toThrow('A writable path must be absolute, got "tmp".');
+  });
+});
+
+describe("Pod Security namespace labels", () => {
+  it("enforce, warn and audit one level, pinned to the verified Kubernetes version", () => {
+    expect(POD_SECURITY_VERSION).toBe("v1.34");
+    expect(podSecurityLabels("restricted")).toEqual({
+      "pod-security.kubernetes.io/enforce": "restricted",
+      "pod-security.kubernetes.io/enforce-version": "v1.34",
+      "pod-security.kubernetes.io/warn": "restricted",
+      "pod-security.kubernetes.io/warn-version": "v1.34",
+      "pod-security.kubernetes.io/audit": "restricted",
+      "pod-security.kubernetes.io/audit-version": "v1.34",
     });
   });
 });

@@ -54,6 +54,12 @@ export function healthProbes(alive: ProbeHandler, ready: ProbeHandler): HealthPr
   };
 }
 
+/** A volume mounted into a container. */
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+}
+
 /** The fields of a container the program sets (Kubernetes `core/v1` Container). */
 export interface Container {
   name: string;
@@ -65,16 +71,38 @@ export interface Container {
   startupProbe?: Probe;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
-  securityContext?: Record<string, unknown>;
-  volumeMounts?: { name: string; mountPath: string }[];
+  securityContext: ContainerSecurityContext;
+  volumeMounts?: VolumeMount[];
+}
+
+/** The container security context of Pod Security `restricted`, with a read-only root filesystem on top. */
+export interface ContainerSecurityContext {
+  allowPrivilegeEscalation: false;
+  readOnlyRootFilesystem: true;
+  capabilities: { drop: ["ALL"] };
+}
+
+/** The pod security context of Pod Security `restricted`: a numeric non-root user, the runtime's seccomp profile. */
+export interface PodSecurityContext {
+  runAsNonRoot: true;
+  runAsUser: number;
+  runAsGroup: number;
+  fsGroup?: number;
+  seccompProfile: { type: "RuntimeDefault" };
+}
+
+/** A volume of the pod: an `emptyDir` for a writable path (the only kind the program declares in a template). */
+export interface Volume {
+  name: string;
+  emptyDir: Record<string, never>;
 }
 
 /** The fields of a pod spec the program sets (Kubernetes `core/v1` PodSpec). */
 export interface PodSpec {
-  automountServiceAccountToken: boolean;
-  securityContext?: Record<string, unknown>;
+  automountServiceAccountToken: false;
+  securityContext: PodSecurityContext;
   containers: Container[];
-  volumes?: ({ name: string; emptyDir: Record<string, never> } | { name: string; [source: string]: unknown })[];
+  volumes?: Volume[];
 }
 
 /** A pod template (`spec.template` of a Deployment or StatefulSet). */
@@ -83,23 +111,108 @@ export interface PodTemplate {
   spec: PodSpec;
 }
 
+/** A container as a component describes it: what it runs, and the paths it must write to. */
+export type ContainerArgs = Omit<Container, "securityContext"> & {
+  /**
+   * Absolute paths the process writes to (such as `/tmp`); each gets an `emptyDir`, since the root filesystem is
+   * read-only. Persistent data comes as a `volumeMounts` entry of a volume claim instead.
+   */
+  writablePaths?: readonly string[];
+};
+
 export interface PodTemplateArgs {
   labels: Record<string, string>;
   /** Pod annotations, such as the Dapr sidecar's; they must be on the pod template, where Dapr reads them. */
   annotations?: Record<string, string>;
-  spec: Omit<PodSpec, "automountServiceAccountToken">;
+  /**
+   * The numeric user and group every container runs as: the image's own non-root user. A number (not just
+   * `runAsNonRoot`) lets the kubelet verify it before it starts a container whose image names its user.
+   */
+  runAs: { user: number; group: number };
+  /** The group that owns mounted volumes, for a container that writes to a persistent volume claim. */
+  fsGroup?: number;
+  containers: ContainerArgs[];
+}
+
+/** The container security context every container of the program gets. */
+export const CONTAINER_SECURITY_CONTEXT: ContainerSecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+};
+
+/** The name of the `emptyDir` volume for a writable path: `/var/run/postgresql` → `writable-var-run-postgresql`. */
+export function writableVolumeName(path: string): string {
+  const slug = path
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+  if (!path.startsWith("/") || slug === "")
+    throw new Error(`A writable path must be absolute, got ${JSON.stringify(path)}.`);
+  return `writable-${slug}`.slice(0, 63).replace(/-$/, "");
 }
 
 /**
- * A pod template without a service-account token: none of the program's pods calls the Kubernetes API (the Dapr
- * operator resolves the components' `secretKeyRef`s, FACTS.md "Dapr on Kubernetes"). A pod with a Dapr sidecar
- * therefore also gets {@link DISABLE_BUILTIN_K8S_SECRET_STORE}, without which daprd exits and the pod crash-loops.
+ * The pod template of every workload the program runs. It passes the Pod Security `restricted` profile
+ * (kubernetes.io/docs/concepts/security/pod-security-standards): a numeric non-root user, seccomp `RuntimeDefault`,
+ * every capability dropped, no privilege escalation; and it keeps the root filesystem read-only, with an `emptyDir`
+ * for each path a container writes to.
+ *
+ * It mounts no service-account token: none of the program's pods calls the Kubernetes API (the Dapr operator
+ * resolves the components' `secretKeyRef`s, FACTS.md "Dapr on Kubernetes"). A pod with a Dapr sidecar therefore also
+ * gets {@link DISABLE_BUILTIN_K8S_SECRET_STORE}, without which daprd exits and the pod crash-loops. The injected
+ * daprd container runs under the same pod security context (the Dapr chart's `sidecarDropALLCapabilities` drops its
+ * capabilities).
  */
 export function podTemplate(args: PodTemplateArgs): PodTemplate {
   const sidecar = args.annotations?.[DAPR_ENABLED] === "true";
   const annotations = sidecar ? { ...args.annotations, [DISABLE_BUILTIN_K8S_SECRET_STORE]: "true" } : args.annotations;
+  const writablePaths = [...new Set(args.containers.flatMap((c) => c.writablePaths ?? []))];
+  const containers = args.containers.map(({ writablePaths: paths = [], volumeMounts = [], ...container }) => {
+    const mounts = [...volumeMounts, ...paths.map((path) => ({ name: writableVolumeName(path), mountPath: path }))];
+    return {
+      ...container,
+      securityContext: CONTAINER_SECURITY_CONTEXT,
+      ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
+    };
+  });
   return {
     metadata: { labels: args.labels, ...(annotations ? { annotations } : {}) },
-    spec: { ...args.spec, automountServiceAccountToken: false },
+    spec: {
+      automountServiceAccountToken: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: args.runAs.user,
+        runAsGroup: args.runAs.group,
+        ...(args.fsGroup !== undefined ? { fsGroup: args.fsGroup } : {}),
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      containers,
+      ...(writablePaths.length > 0
+        ? { volumes: writablePaths.map((path) => ({ name: writableVolumeName(path), emptyDir: {} })) }
+        : {}),
+    },
   };
+}
+
+/** The Pod Security Standards levels the program labels its namespaces with. */
+export type PodSecurityLevel = "restricted" | "baseline";
+
+/**
+ * The Kubernetes version whose Pod Security Standards the namespace labels pin (the `-version` labels), the API
+ * server the platform is verified against; pinning keeps a cluster upgrade from tightening the rules unannounced.
+ */
+export const POD_SECURITY_VERSION = "v1.34";
+
+/**
+ * Pod Security admission labels for a namespace: enforce `level`, and warn and audit at the same level, all pinned
+ * to {@link POD_SECURITY_VERSION}.
+ */
+export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
+  return Object.fromEntries(
+    ["enforce", "warn", "audit"].flatMap((mode) => [
+      [`pod-security.kubernetes.io/${mode}`, level],
+      [`pod-security.kubernetes.io/${mode}-version`, POD_SECURITY_VERSION],
+    ]),
+  );
 }
