@@ -2,7 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../specs/apps";
-import { healthProbes, podTemplate } from "../specs/pods";
+import { healthProbes, podTemplate, workloadLabels } from "../specs/pods";
 import type { ContainerResources } from "../stacks/profile";
 
 /** The numeric user (and group) of the apps' images. */
@@ -44,7 +44,7 @@ export class AppService extends pulumi.ComponentResource {
         `AppService ${args.app.id}: a disruption budget needs 2 or more replicas, got ${args.replicas}; raise apps.replicas or turn apps.disruptionBudget off.`,
       );
     }
-    const labels = { "app.kubernetes.io/name": args.app.id, "app.kubernetes.io/part-of": "event-platform" };
+    const labels = workloadLabels(args.app.id);
     new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {

@@ -7,19 +7,20 @@ import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../infra/config";
 import { APP_LIST, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
 import { sidecarAnnotations } from "../specs/dapr";
+import { type KafkaEndpoint, kafkaClientPeers, portOf, portsOf } from "../specs/network";
 import { podSecurityLabels } from "../specs/pods";
+import { brokerLabels, listenerPort } from "../specs/strimzi";
 import { AppService, type SecretEnv } from "./app-service";
 import { DaprControlPlane } from "./dapr-control-plane";
 import { DaprPubsub, type KafkaCredentials } from "./dapr-pubsub";
-import { DATABASE_URL_SECRET, Postgres } from "./postgres";
+import { NetworkPolicies } from "./network-policies";
+import { DATABASE_URL_SECRET, POSTGRES_PORT, Postgres } from "./postgres";
 import { ProviderTopics } from "./provider-topics";
 import { StrimziKafka } from "./strimzi-kafka";
 import { StrimziOperator } from "./strimzi-operator";
 
 /** The Secret (key `secret`) holding the HS256 key the backend and gateway verify JWTs with. */
 export const JWT_SECRET = "jwt-signing-key";
-/** Apps that authenticate users. */
-const JWT_APPS = new Set(["backend", "gateway"]);
 
 export interface EventPlatformArgs {
   config: PlatformConfig;
@@ -28,6 +29,8 @@ export interface EventPlatformArgs {
 interface KafkaWiring {
   bootstrapServers: string;
   credentials?: KafkaCredentials;
+  /** Where the sidecars reach the brokers, for their egress NetworkPolicy. */
+  endpoint: KafkaEndpoint;
   /** What the apps wait for: the Ready Kafka cluster, its topics and the sidecars' Ready KafkaUser, or the provider's topics. */
   ready: pulumi.Resource[];
 }
@@ -107,8 +110,28 @@ export class EventPlatform extends pulumi.ComponentResource {
       { parent: this, dependsOn: [namespace] },
     );
 
+    const network = new NetworkPolicies(
+      `${name}-network`,
+      {
+        settings: {
+          namespace: config.namespace,
+          daprNamespace: config.dapr.namespace,
+          kafka: kafka.endpoint,
+          postgres:
+            config.postgres.mode === "in-cluster"
+              ? { type: "in-cluster", port: POSTGRES_PORT }
+              : { type: "external", port: config.postgres.port },
+          ingressFrom: config.network.ingressFrom,
+          ...(config.dapr.otlpEndpoint ? { otlpPort: portOf(config.dapr.otlpEndpoint) } : {}),
+        },
+      },
+      { parent: this, dependsOn: [namespace] },
+    );
+
     const appDependencies = [
       ...(controlPlane ? [controlPlane.release] : []),
+      // The pods start under their NetworkPolicies, never open.
+      ...network.policies,
       ...pubsub.resources,
       ...kafka.ready,
       ...postgres.ready,
@@ -117,7 +140,8 @@ export class EventPlatform extends pulumi.ComponentResource {
     this.services = APP_LIST.map((app) => {
       const secretEnv: SecretEnv[] = [
         ...(app.database ? [{ name: "DATABASE_URL", secretName: DATABASE_URL_SECRET, key: "url" }] : []),
-        ...(JWT_APPS.has(app.id) ? [{ name: "JWT_SECRET", secretName: JWT_SECRET, key: "secret" }] : []),
+        // The user-facing apps authenticate users.
+        ...(app.userFacing ? [{ name: "JWT_SECRET", secretName: JWT_SECRET, key: "secret" }] : []),
       ];
       const service = new AppService(
         `${name}-${app.id}`,
@@ -189,6 +213,7 @@ export class EventPlatform extends pulumi.ComponentResource {
         {
           settings: kafka.strimzi,
           topics: { replicationFactor: kafka.replicationFactor, minInsyncReplicas: kafka.minInsyncReplicas },
+          clients: kafkaClientPeers(config.namespace),
           operatorRelease: operator.release,
         },
         { parent: this, dependsOn: [namespace] },
@@ -207,6 +232,12 @@ export class EventPlatform extends pulumi.ComponentResource {
             }
           : {}),
         // The sidecars' SCRAM credential must be in Kafka before they start, or their first connections fail.
+        endpoint: {
+          type: "in-cluster",
+          namespace: kafka.strimzi.namespace,
+          brokerLabels: brokerLabels(kafka.strimzi),
+          port: listenerPort(kafka.strimzi),
+        },
         ready: [cluster.ready, ...cluster.topics, ...(cluster.sidecarUser ? [cluster.sidecarUser] : [])],
       };
     }
@@ -230,6 +261,7 @@ export class EventPlatform extends pulumi.ComponentResource {
     );
     return {
       bootstrapServers: kafka.bootstrapServers.join(","),
+      endpoint: { type: "external", ports: portsOf(kafka.bootstrapServers) },
       ...(sasl ? { credentials: { username: sasl.username, password: sasl.password, mechanism: sasl.mechanism } } : {}),
       ready: topics.topics,
     };

@@ -2,11 +2,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { healthProbes, type ProbeHandler, podTemplate } from "../specs/pods";
+import { healthProbes, POSTGRES_NAME, type ProbeHandler, podTemplate, workloadLabels } from "../specs/pods";
 
 /** The Secret (key `url`) that every app with a database reads `DATABASE_URL` from. */
 export const DATABASE_URL_SECRET = "database-url";
-const PORT = 5432;
+/** The port the in-cluster server listens on (PostgreSQL's default). */
+export const POSTGRES_PORT = 5432;
 const DATABASE = "events";
 const USER = "events";
 /** The uid and gid of the `postgres` user in the official image. */
@@ -27,7 +28,7 @@ export class Postgres extends pulumi.ComponentResource {
 
   constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-platform:data:Postgres", name, {}, opts);
-    const labels = { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/part-of": "event-platform" };
+    const labels = workloadLabels(POSTGRES_NAME);
     let url: pulumi.Input<string>;
     const server: pulumi.Resource[] = [];
     if (args.mode === "external") {
@@ -46,17 +47,21 @@ export class Postgres extends pulumi.ComponentResource {
       const service = new k8s.core.v1.Service(
         `${name}-service`,
         {
-          metadata: { name: "postgres", namespace: args.namespace, labels },
-          spec: { selector: labels, ports: [{ name: "postgres", port: PORT, targetPort: PORT }], clusterIP: "None" },
+          metadata: { name: POSTGRES_NAME, namespace: args.namespace, labels },
+          spec: {
+            selector: labels,
+            ports: [{ name: "postgres", port: POSTGRES_PORT, targetPort: POSTGRES_PORT }],
+            clusterIP: "None",
+          },
         },
         { parent: this },
       );
       const statefulSet = new k8s.apps.v1.StatefulSet(
         `${name}-statefulset`,
         {
-          metadata: { name: "postgres", namespace: args.namespace, labels },
+          metadata: { name: POSTGRES_NAME, namespace: args.namespace, labels },
           spec: {
-            serviceName: "postgres",
+            serviceName: POSTGRES_NAME,
             replicas: 1,
             selector: { matchLabels: labels },
             template: podTemplate({
@@ -68,7 +73,7 @@ export class Postgres extends pulumi.ComponentResource {
                 {
                   name: "postgres",
                   image: args.image,
-                  ports: [{ name: "postgres", containerPort: PORT }],
+                  ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
                   envFrom: [{ secretRef: { name: "postgres-credentials" } }],
                   env: [{ name: "PGDATA", value: `${DATA_DIR}/pgdata` }],
                   volumeMounts: [{ name: "data", mountPath: DATA_DIR }],
@@ -93,7 +98,7 @@ export class Postgres extends pulumi.ComponentResource {
         { parent: this, dependsOn: [credentials] },
       );
       server.push(service, statefulSet);
-      url = pulumi.interpolate`postgres://${USER}:${password.result}@postgres.${args.namespace}.svc:${PORT}/${DATABASE}`;
+      url = pulumi.interpolate`postgres://${USER}:${password.result}@${POSTGRES_NAME}.${args.namespace}.svc:${POSTGRES_PORT}/${DATABASE}`;
     }
     const urlSecret = new k8s.core.v1.Secret(
       `${name}-url`,

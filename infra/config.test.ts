@@ -453,6 +453,64 @@ describe("Dapr sidecar resources", () => {
   });
 });
 
+describe("network", () => {
+  it("lets users in from the ingress-nginx namespace by default, in dev and prod", () => {
+    expect(resolveConfig("dev", {}).network).toEqual({ ingressFrom: [{ namespace: "ingress-nginx" }] });
+    expect(resolveConfig("prod", {}, PROD_SECRETS).network).toEqual({ ingressFrom: [{ namespace: "ingress-nginx" }] });
+  });
+
+  it("takes namespaces with pod labels and IP blocks, or nothing at all", () => {
+    const ingressFrom = [
+      { namespace: "traefik", podLabels: { "app.kubernetes.io/name": "traefik" } },
+      { cidr: "10.0.0.0/8", except: ["10.1.0.0/16"] },
+      { cidr: "fd00::/8" },
+    ];
+    expect(resolveConfig("dev", { network: { ingressFrom } }).network.ingressFrom).toEqual(ingressFrom);
+    expect(resolveConfig("dev", { network: { ingressFrom: [] } }).network.ingressFrom).toEqual([]);
+  });
+
+  it("rejects a source of neither shape, a bad CIDR and a bad label, naming each", () => {
+    expect(
+      problemsOf("dev", {
+        network: {
+          ingressFrom: [
+            { namespace: "Ingress_NGINX" },
+            { cidr: "10.0.0.0/33" },
+            { namespace: "traefik", podLabels: { "-bad": "x" } },
+            { ip: "10.0.0.1" },
+          ],
+        },
+      }),
+    ).toEqual([
+      'event-platform:network.ingressFrom.0: {"namespace":"Ingress_NGINX"} is not allowed; allowed: {namespace, podLabels?} or {cidr, except?}',
+      'event-platform:network.ingressFrom.1: {"cidr":"10.0.0.0/33"} is not allowed; allowed: {namespace, podLabels?} or {cidr, except?}',
+      'event-platform:network.ingressFrom.2: {"namespace":"traefik","podLabels":{"-bad":"x"}} is not allowed; allowed: {namespace, podLabels?} or {cidr, except?}',
+      'event-platform:network.ingressFrom.3: {"ip":"10.0.0.1"} is not allowed; allowed: {namespace, podLabels?} or {cidr, except?}',
+    ]);
+    expect(problemsOf("dev", { network: { egress: [] } })).toEqual([
+      "event-platform:network.egress is not a known setting",
+    ]);
+  });
+
+  it("takes the external PostgreSQL server's port, 5432 by default", () => {
+    expect(resolveConfig("prod", {}, PROD_SECRETS).postgres.port).toBe(5432);
+    expect(resolveConfig("prod", { postgres: { port: 6543 } }, PROD_SECRETS).postgres.port).toBe(6543);
+    expect(problemsOf("prod", { postgres: { port: 70000 } }, PROD_SECRETS)).toEqual([
+      "event-platform:postgres.port: 70000 is not allowed; it must be <= 65535",
+    ]);
+  });
+
+  it("takes the OTLP endpoint as host:port (its port opens the sidecars' egress), or none", () => {
+    expect(resolveConfig("dev", { dapr: { otlpEndpoint: "otel.observability.svc:4317" } }).dapr.otlpEndpoint).toBe(
+      "otel.observability.svc:4317",
+    );
+    expect(resolveConfig("dev", { dapr: { otlpEndpoint: "" } }).dapr.otlpEndpoint).toBe("");
+    expect(problemsOf("dev", { dapr: { otlpEndpoint: "http://otel:4317" } })).toEqual([
+      'event-platform:dapr.otlpEndpoint: "http://otel:4317" is not allowed; it must match pattern "^$|^[^\\s:/]+:[0-9]{1,5}$"',
+    ]);
+  });
+});
+
 describe("stack names", () => {
   it("treats a stack named like an Object property as a stack without a profile", () => {
     expect(() => resolveConfig("constructor", {})).toThrow(

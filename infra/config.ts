@@ -27,6 +27,18 @@ const Retry = Type.Partial(
 );
 const DnsLabel = Type.String({ pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", maxLength: 63 });
 const open = { additionalProperties: false } as const;
+/** A label key (an optional DNS-subdomain prefix and `/`, then a name) and value, as Kubernetes validates them. */
+const LabelKey = Type.String({
+  pattern:
+    "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$",
+});
+const LabelValue = Type.String({ pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$" });
+const IPV4_CIDR = "(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])";
+const IPV6_CIDR = "[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])";
+/** An IPv4 or IPv6 block in CIDR notation (`10.0.0.0/16`, `fd00::/8`). */
+const Cidr = Type.String({ pattern: `^(${IPV4_CIDR}|${IPV6_CIDR})$` });
+/** A TCP port. */
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
 /** What a stack file may set: every key optional, each overriding the profile's value. */
 const StackOverrides = Type.Partial(
@@ -71,7 +83,8 @@ const StackOverrides = Type.Partial(
         highAvailability: Type.Boolean(),
         logLevel: Type.Union(["debug", "info", "warn", "error"].map((l) => Type.Literal(l))),
         tracingSamplingRate: Type.String({ pattern: "^(0(\\.[0-9]+)?|1)$" }),
-        otlpEndpoint: Type.String(),
+        // host:port, as Dapr's Configuration takes it; the port also opens the sidecars' egress to the collector.
+        otlpEndpoint: Type.String({ pattern: "^$|^[^\\s:/]+:[0-9]{1,5}$" }),
         inboundRetry: Retry,
         outboundRetry: Retry,
         sidecarResources: Resources,
@@ -83,6 +96,7 @@ const StackOverrides = Type.Partial(
         mode: Type.Union([Type.Literal("in-cluster"), Type.Literal("external")]),
         image: Type.String({ minLength: 1 }),
         storageSize: Quantity,
+        port: Port,
       }),
       open,
     ),
@@ -93,6 +107,20 @@ const StackOverrides = Type.Partial(
         replicas: Type.Integer({ minimum: 1, maximum: 50 }),
         disruptionBudget: Type.Boolean(),
         resources: Resources,
+      }),
+      open,
+    ),
+    network: Type.Partial(
+      Type.Object({
+        ingressFrom: Type.Array(
+          Type.Union([
+            Type.Object(
+              { namespace: DnsLabel, podLabels: Type.Optional(Type.Record(LabelKey, LabelValue, open)) },
+              open,
+            ),
+            Type.Object({ cidr: Cidr, except: Type.Optional(Type.Array(Cidr)) }, open),
+          ]),
+        ),
       }),
       open,
     ),
@@ -349,7 +377,7 @@ export function resolveConfig(
 }
 
 const STRING_KEYS = ["profile", "namespace"] as const;
-const OBJECT_KEYS = ["kafka", "dapr", "postgres", "apps"] as const;
+const OBJECT_KEYS = ["kafka", "dapr", "postgres", "apps", "network"] as const;
 
 /** Reads this stack's config through `pulumi.Config`; the only place in the program that does. */
 export function loadConfig(): PlatformConfig {

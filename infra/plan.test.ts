@@ -279,6 +279,100 @@ describe("every plan", () => {
   });
 });
 
+describe("network policies", () => {
+  const plans = () => ({ dev, prod, redpanda, external });
+  const policiesOf = (p: Plan) =>
+    new Map(manifestsOf(p, "NetworkPolicy").map((m) => [(m.metadata as { name: string }).name, spec(m)]));
+
+  it("deny everything in the apps' namespace by default, then allow DNS and each app's own traffic", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const policies = policiesOf(p);
+      const inCluster = name === "dev" || name === "external";
+      expect([...policies.keys()].sort(), name).toEqual(
+        ["default-deny", "allow-dns", ...APP_LIST.map((app) => app.id), ...(inCluster ? ["postgres"] : [])].sort(),
+      );
+      for (const m of manifestsOf(p, "NetworkPolicy"))
+        expect((m.metadata as { namespace: string }).namespace).toBe("event-platform");
+      expect(policies.get("default-deny"), name).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    }
+  });
+
+  it("open the backend and the gateway to where users come from (ingress-nginx by default), and no other app port", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const policies = policiesOf(p);
+      for (const app of APP_LIST) {
+        const ingress = (policies.get(app.id)?.ingress ?? []) as { from: unknown; ports: { port: number }[] }[];
+        const toAppPort = ingress.filter((rule) => rule.ports.some((port) => port.port === app.port));
+        expect(toAppPort, `${name} ${app.id}`).toEqual(
+          app.id === "backend" || app.id === "gateway"
+            ? [
+                {
+                  from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }],
+                  ports: [{ protocol: "TCP", port: app.port }],
+                },
+              ]
+            : [],
+        );
+      }
+    }
+  });
+
+  it("let the sidecars reach Kafka: Strimzi's broker pods on the listener, or the configured brokers' port", () => {
+    const brokers = (p: Plan) =>
+      ((policiesOf(p).get("backend")?.egress ?? []) as { to?: unknown[]; ports: { port: number }[] }[]).filter((rule) =>
+        rule.ports.some((port) => [9092, 9093].includes(port.port)),
+      );
+    const strimzi = (port: number) => [
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kafka" } },
+            podSelector: {
+              matchLabels: {
+                "strimzi.io/cluster": "events",
+                "strimzi.io/kind": "Kafka",
+                "strimzi.io/broker-role": "true",
+              },
+            },
+          },
+        ],
+        ports: [{ protocol: "TCP", port }],
+      },
+    ];
+    expect(brokers(dev)).toEqual(strimzi(9092));
+    expect(brokers(prod)).toEqual(strimzi(9093));
+    expect(brokers(redpanda)).toEqual([{ ports: [{ protocol: "TCP", port: 9092 }] }]);
+    expect(brokers(external)).toEqual([{ ports: [{ protocol: "TCP", port: 9092 }] }]);
+  });
+
+  it("in the Kafka namespace, let only the apps' sidecars on the listener they use (Strimzi's networkPolicyPeers)", () => {
+    for (const p of [dev, prod]) {
+      const listeners = (spec(named(p, "Kafka", "events")).kafka as { listeners: { networkPolicyPeers: unknown }[] })
+        .listeners;
+      expect(listeners).toHaveLength(1);
+      expect(listeners[0]?.networkPolicyPeers).toEqual([
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "event-platform" } },
+          podSelector: {
+            matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: APP_LIST.map((a) => a.id) }],
+          },
+        },
+      ]);
+    }
+  });
+
+  it("are in place before any app starts", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const policies = byType(p, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+      expect(policies.length, name).toBeGreaterThan(APP_LIST.length);
+      for (const service of byType(p, "event-platform:apps:AppService")) {
+        for (const policy of policies)
+          expect(service.dependsOn, `${name} ${service.name}`).toContainEqual({ type: policy.type, name: policy.name });
+      }
+    }
+  });
+});
+
 describe("Strimzi mode", () => {
   it("installs the operator from the OCI chart 1.2.0 and creates every custom resource after it", () => {
     for (const p of [dev, prod]) {
@@ -340,7 +434,7 @@ describe("Strimzi mode", () => {
       storage: { volumes: [{ type: "persistent-claim", size: "100Gi", deleteClaim: false }] },
     });
     const kafka = spec(named(prod, "Kafka", "events")) as { kafka: Record<string, unknown>; clusterCa: unknown };
-    expect(kafka.kafka.listeners).toEqual([
+    expect(kafka.kafka.listeners).toMatchObject([
       { name: "scram", port: 9093, type: "internal", tls: true, authentication: { type: "scram-sha-512" } },
     ]);
     expect(kafka.kafka.config).toMatchObject({ "default.replication.factor": 3, "min.insync.replicas": 2 });

@@ -36,6 +36,7 @@ import {
   kafkaProviderTlsSasl,
   kafkaTopicAvailability,
   kafkaTopicReplication,
+  networkIsolation,
   POLICIES,
   strimziKafkaVersion,
   subscriptionDeadLetterTopic,
@@ -570,6 +571,31 @@ describe("dead-letter-topic-created", () => {
     expect(sorted(await checkStack(deadLetterTopicCreated, cloud))).toEqual(sorted(expected(redpanda)));
     expect(expected(prod)[1]).toMatch(
       /^urn:pulumi:prod::event-platform::event-platform:index:EventPlatform\$event-platform:dapr:DaprPubsub\$kubernetes:dapr.io\/v2alpha1:Subscription::event-platform-pubsub-subscription-recurring-task-events: /,
+    );
+  });
+});
+
+describe("network-isolation", () => {
+  it("passes every plan: a default-deny policy beside the workloads, Strimzi listeners with peers", async () => {
+    for (const stack of [dev, prod, redpanda, external]) expect(await checkStack(networkIsolation, stack)).toEqual([]);
+  });
+
+  it("reports a workload namespace without default deny, once, and a Strimzi listener open to every pod", async () => {
+    const deny = named(prod, TYPES.networkPolicy, "default-deny");
+    const open = withResource(prod, deny, edited(deny, [["spec", "policyTypes"], ["Ingress"]]));
+    const kafka = named(prod, TYPES.kafka, "events");
+    const unpeered = withResource(
+      open,
+      kafka,
+      edited(kafka, [["spec", "kafka", "listeners", 0, "networkPolicyPeers"], undefined]),
+    );
+    const messages = await checkStack(networkIsolation, unpeered);
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toMatch(
+      /^urn:pulumi:prod::event-platform::.*::event-platform-[a-z-]+-deployment: Deployment "[a-z-]+": its namespace event-platform has no default-deny NetworkPolicy \(spec.podSelector \{\}, spec.policyTypes \[Ingress, Egress\], no rules\); add one \(components\/network-policies.ts\) so its pods reach and are reached by only what their own NetworkPolicies allow.$/,
+    );
+    expect(messages[1]).toBe(
+      `${urnOf(prod, kafka)}: Kafka "events": spec.kafka.listeners[0] (scram).networkPolicyPeers is not set; set it to the apps' sidecars (specs/network.ts kafkaClientPeers): without peers Strimzi lets every pod of the cluster connect to the listener.`,
     );
   });
 });

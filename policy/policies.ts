@@ -23,6 +23,7 @@ export const TYPES = {
   statefulSet: "kubernetes:apps/v1:StatefulSet",
   daprComponent: "kubernetes:dapr.io/v1alpha1:Component",
   daprSubscription: "kubernetes:dapr.io/v2alpha1:Subscription",
+  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 } as const;
 
 /**
@@ -407,6 +408,59 @@ export const deadLetterTopicCreated: StackValidationPolicy = {
   },
 };
 
+/** Whether a NetworkPolicy selects every pod of its namespace and allows nothing in either direction. */
+function isDefaultDeny(props: Props): boolean {
+  const spec = objectAt(props, "spec");
+  const selector = objectAt(spec, "podSelector");
+  const selectsAll =
+    selector !== undefined &&
+    listAt(selector, "matchExpressions").length === 0 &&
+    Object.keys(objectAt(selector, "matchLabels") ?? {}).length === 0;
+  const types = Array.isArray(spec?.policyTypes) ? spec.policyTypes : [];
+  return (
+    selectsAll &&
+    types.includes("Ingress") &&
+    types.includes("Egress") &&
+    listAt(spec, "ingress").length === 0 &&
+    listAt(spec, "egress").length === 0
+  );
+}
+
+export const networkIsolation: StackValidationPolicy = {
+  name: "network-isolation",
+  description:
+    "Every namespace the stack runs workloads in has a default-deny NetworkPolicy (ingress and egress), and every Strimzi Kafka listener names the peers allowed on it.",
+  validateStack: (args, reportViolation) => {
+    const denied = new Set(
+      args.resources
+        .filter((r) => r.type === TYPES.networkPolicy && isDefaultDeny(r.props))
+        .map((r) => objectAt(r.props, "metadata")?.namespace),
+    );
+    const reported = new Set<unknown>();
+    for (const resource of args.resources) {
+      if (resource.type !== TYPES.deployment && resource.type !== TYPES.statefulSet) continue;
+      const namespace = objectAt(resource.props, "metadata")?.namespace;
+      if (denied.has(namespace) || reported.has(namespace)) continue;
+      reported.add(namespace);
+      const kind = resource.type === TYPES.deployment ? "Deployment" : "StatefulSet";
+      reportViolation(
+        `${label(kind, resource)}: its namespace ${shown(namespace)} has no default-deny NetworkPolicy (spec.podSelector {}, spec.policyTypes [Ingress, Egress], no rules); add one (components/network-policies.ts) so its pods reach and are reached by only what their own NetworkPolicies allow.`,
+        resource.urn,
+      );
+    }
+    for (const resource of args.resources) {
+      if (resource.type !== TYPES.kafka) continue;
+      listAt(resource.props, "spec", "kafka", "listeners").forEach((listener, index) => {
+        if (listAt(listener, "networkPolicyPeers").length > 0) return;
+        reportViolation(
+          `${label("Kafka", resource)}: spec.kafka.listeners[${index}] (${shown(listener.name)}).networkPolicyPeers is not set; set it to the apps' sidecars (specs/network.ts kafkaClientPeers): without peers Strimzi lets every pod of the cluster connect to the listener.`,
+          resource.urn,
+        );
+      });
+    }
+  },
+};
+
 /** Every policy of the pack, in the order the README lists them. */
 export const POLICIES: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   kafkaTopicReplication,
@@ -418,4 +472,5 @@ export const POLICIES: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   daprComponentSecretRefs,
   subscriptionDeadLetterTopic,
   deadLetterTopicCreated,
+  networkIsolation,
 ];

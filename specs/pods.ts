@@ -9,6 +9,18 @@ export const DAPR_ENABLED = "dapr.io/enabled";
  */
 export const DISABLE_BUILTIN_K8S_SECRET_STORE = "dapr.io/disable-builtin-k8s-secret-store";
 
+/** The label every object of the platform carries. */
+export const PLATFORM_LABELS = { "app.kubernetes.io/part-of": "event-platform" } as const;
+/** The label that names a workload; its pods are selected by it (Services, NetworkPolicies, disruption budgets). */
+export const APP_NAME_LABEL = "app.kubernetes.io/name";
+/** The name (and `app.kubernetes.io/name`) of the in-cluster PostgreSQL. */
+export const POSTGRES_NAME = "postgres";
+
+/** The labels of a workload of the platform (an app by its id, or PostgreSQL) and of its pods. */
+export function workloadLabels(name: string): Record<string, string> {
+  return { [APP_NAME_LABEL]: name, ...PLATFORM_LABELS };
+}
+
 /** A value read from one key of a Secret. */
 export interface EnvVar {
   name: string;

@@ -20,6 +20,7 @@ import {
   subscription,
   subscriptions,
 } from "./dapr";
+import { kafkaClientPeers } from "./network";
 import {
   bootstrapAddress,
   clusterCaCertSecretName,
@@ -35,6 +36,8 @@ import {
 const NAMESPACE = "event-platform";
 const CREDENTIALS = "kafka-credentials";
 const PASSWORD_SECRET = `${SIDECAR_USER}-password`;
+/** The peers the program lets connect to the Kafka listener: the apps' sidecars. */
+const CLIENTS = kafkaClientPeers(NAMESPACE);
 
 const SCRAM_512: KafkaAuth = {
   type: "scram",
@@ -109,7 +112,7 @@ function rendered(profile: PlatformProfile, settings: DaprSettings): KubernetesO
   return [
     ...daprResources(settings),
     nodePool(s),
-    kafka(s, profile.kafka),
+    kafka(s, profile.kafka, CLIENTS),
     ...kafkaTopics(s, profile.kafka),
     sidecarUser(s, PASSWORD_SECRET),
   ];
@@ -158,7 +161,7 @@ describe("upstream schemas", () => {
   });
 
   it("is a live check: a removed Strimzi API version is reported", () => {
-    const stale = { ...kafka(dev.kafka.strimzi, dev.kafka), apiVersion: "kafka.strimzi.io/v1beta2" };
+    const stale = { ...kafka(dev.kafka.strimzi, dev.kafka, CLIENTS), apiVersion: "kafka.strimzi.io/v1beta2" };
     expect(validateManifests([stale])).toEqual([
       "Kafka/events: no schema for kafka.strimzi.io/v1beta2 Kafka (served: kafka.strimzi.io/v1)",
     ]);
@@ -378,6 +381,7 @@ describe("Dapr subscriptions", () => {
       subscriptions: [],
       invokes: [],
       database: false,
+      userFacing: false,
     };
     const dead = subscription(
       app,
@@ -472,7 +476,7 @@ describe("Dapr configuration", () => {
 
 describe("Strimzi Kafka", () => {
   it("dev: a plain listener on 9092, no authorization, replication 1 everywhere", () => {
-    const object = kafka(dev.kafka.strimzi, dev.kafka);
+    const object = kafka(dev.kafka.strimzi, dev.kafka, CLIENTS);
     expect(object.apiVersion).toBe("kafka.strimzi.io/v1");
     expect(object.metadata).toEqual({
       name: "events",
@@ -482,7 +486,7 @@ describe("Strimzi Kafka", () => {
     expect(object.spec).toEqual({
       kafka: {
         version: "4.3.1",
-        listeners: [{ name: "plain", port: 9092, type: "internal", tls: false }],
+        listeners: [{ name: "plain", port: 9092, type: "internal", tls: false, networkPolicyPeers: CLIENTS }],
         config: {
           "offsets.topic.replication.factor": 1,
           "transaction.state.log.replication.factor": 1,
@@ -497,12 +501,19 @@ describe("Strimzi Kafka", () => {
   });
 
   it("prod: SCRAM-SHA-512 over TLS on 9093, simple authorization, the program's CA, min.insync.replicas 2", () => {
-    const spec = kafka(prod.kafka.strimzi, prod.kafka).spec as {
+    const spec = kafka(prod.kafka.strimzi, prod.kafka, CLIENTS).spec as {
       kafka: { listeners: unknown; authorization: unknown; config: Record<string, unknown> };
       clusterCa: unknown;
     };
     expect(spec.kafka.listeners).toEqual([
-      { name: "scram", port: 9093, type: "internal", tls: true, authentication: { type: "scram-sha-512" } },
+      {
+        name: "scram",
+        port: 9093,
+        type: "internal",
+        tls: true,
+        authentication: { type: "scram-sha-512" },
+        networkPolicyPeers: CLIENTS,
+      },
     ]);
     expect(spec.kafka.authorization).toEqual({ type: "simple" });
     expect(spec.clusterCa).toEqual({ generateCertificateAuthority: false });
@@ -514,6 +525,30 @@ describe("Strimzi Kafka", () => {
       "min.insync.replicas": 2,
       "auto.create.topics.enable": false,
     });
+  });
+
+  it("lets only the apps' sidecars connect to the listener, through the NetworkPolicy Strimzi generates from its peers", () => {
+    for (const profile of [dev, prod]) {
+      const spec = kafka(profile.kafka.strimzi, profile.kafka, CLIENTS).spec as {
+        kafka: { listeners: { networkPolicyPeers: unknown }[] };
+      };
+      expect(spec.kafka.listeners.map((l) => l.networkPolicyPeers)).toEqual([
+        [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": NAMESPACE } },
+            podSelector: {
+              matchExpressions: [
+                {
+                  key: "app.kubernetes.io/name",
+                  operator: "In",
+                  values: ["backend", "recurring", "notification", "gateway", "dead-letters"],
+                },
+              ],
+            },
+          },
+        ],
+      ]);
+    }
   });
 
   it("bootstrap address and CA secrets follow the cluster name", () => {
@@ -636,7 +671,7 @@ describe("Strimzi sidecar user", () => {
   });
 
   it("makes Pulumi wait until the User Operator has put the credential and ACLs in Kafka (Ready), like the cluster", () => {
-    expect(user.metadata.annotations).toEqual(kafka(prod.kafka.strimzi, prod.kafka).metadata.annotations);
+    expect(user.metadata.annotations).toEqual(kafka(prod.kafka.strimzi, prod.kafka, CLIENTS).metadata.annotations);
     expect(user.metadata.annotations).toEqual({ "pulumi.com/waitFor": "condition=Ready" });
   });
 

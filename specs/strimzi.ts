@@ -3,6 +3,7 @@ import { TOPIC_LIST, type TopicSpec, topicConfig } from "@event-platform/events"
 import type { StrimziSettings } from "../stacks/profile";
 import { APP_LIST, type AppSpec } from "./apps";
 import type { KubernetesObject } from "./dapr";
+import type { NetworkPolicyPeer } from "./network";
 
 const API_VERSION = "kafka.strimzi.io/v1";
 export const NODE_POOL_NAME = "dual-role";
@@ -27,8 +28,7 @@ export const WAIT_FOR_READY = { "pulumi.com/waitFor": "condition=Ready" } as con
 
 /** Where clients connect: the plain listener in dev, SCRAM over TLS otherwise. */
 export function bootstrapAddress(s: StrimziSettings): string {
-  const port = s.authentication === "none" ? PLAIN_PORT : SCRAM_TLS_PORT;
-  return `${s.clusterName}-kafka-bootstrap.${s.namespace}.svc:${port}`;
+  return `${s.clusterName}-kafka-bootstrap.${s.namespace}.svc:${listenerPort(s)}`;
 }
 
 /** Secret (in the Kafka namespace) holding the cluster CA certificate, `ca.crt`. */
@@ -67,13 +67,33 @@ export function nodePool(s: StrimziSettings): KubernetesObject {
   };
 }
 
+/** The port of the one listener the sidecars use: the plain one in dev, SCRAM over TLS otherwise. */
+export function listenerPort(s: StrimziSettings): number {
+  return s.authentication === "none" ? PLAIN_PORT : SCRAM_TLS_PORT;
+}
+
+/**
+ * The labels of the cluster's broker pods (Strimzi 1.2 `Labels`: `strimzi.io/cluster`, `strimzi.io/kind`,
+ * `strimzi.io/broker-role`), which the sidecars connect to after bootstrapping.
+ */
+export function brokerLabels(s: StrimziSettings): Record<string, string> {
+  return { ...clusterLabel(s), "strimzi.io/kind": "Kafka", "strimzi.io/broker-role": "true" };
+}
+
 /**
  * The Kafka cluster. With SCRAM authentication the cluster uses a CA the program generates (so the sidecars'
  * namespace can hold its certificate without reading it back from the cluster), and simple authorization, so
- * the sidecars' user reaches only what its ACLs allow.
+ * the sidecars' user reaches only what its ACLs allow. Only `clients` may connect to the listener: Strimzi turns
+ * the listener's `networkPolicyPeers` into the NetworkPolicy it generates for the brokers (none would let every pod
+ * of the cluster connect).
  */
-export function kafka(s: StrimziSettings, topics: StrimziTopicSettings): KubernetesObject {
+export function kafka(
+  s: StrimziSettings,
+  topics: StrimziTopicSettings,
+  clients: readonly NetworkPolicyPeer[],
+): KubernetesObject {
   const secured = s.authentication === "scram-sha-512";
+  const networkPolicyPeers = [...clients];
   const listeners = secured
     ? [
         {
@@ -82,9 +102,10 @@ export function kafka(s: StrimziSettings, topics: StrimziTopicSettings): Kuberne
           type: "internal",
           tls: true,
           authentication: { type: "scram-sha-512" },
+          networkPolicyPeers,
         },
       ]
-    : [{ name: "plain", port: PLAIN_PORT, type: "internal", tls: false }];
+    : [{ name: "plain", port: PLAIN_PORT, type: "internal", tls: false, networkPolicyPeers }];
   return {
     apiVersion: API_VERSION,
     kind: "Kafka",

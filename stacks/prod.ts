@@ -33,4 +33,5 @@ export const prod: PlatformProfile = {
     disruptionBudget: true,
     resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
   },
+  network: { ingressFrom: [{ namespace: "ingress-nginx" }] },
 };

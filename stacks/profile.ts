@@ -63,6 +63,24 @@ export interface PostgresProfile {
   mode: "in-cluster" | "external";
   image: string;
   storageSize: string;
+  /**
+   * The external server's port (the one in `databaseUrl`): the apps with a database may connect to it, and to no
+   * other port outside the cluster. The in-cluster server listens on 5432.
+   */
+  port: number;
+}
+
+/**
+ * Where users reach the user-facing apps (backend, gateway) from: the pods of a namespace (those with `podLabels`
+ * when given), such as an ingress controller's, or an IP block in CIDR notation (`except` carves sub-blocks out).
+ */
+export type IngressSource =
+  | { namespace: string; podLabels?: Record<string, string> }
+  | { cidr: string; except?: string[] };
+
+export interface NetworkProfile {
+  /** Who may open connections to the user-facing apps' ports; nothing else may reach any app's port. */
+  ingressFrom: IngressSource[];
 }
 
 export interface AppsProfile {
@@ -84,4 +102,5 @@ export interface PlatformProfile {
   dapr: DaprProfile;
   postgres: PostgresProfile;
   apps: AppsProfile;
+  network: NetworkProfile;
 }

@@ -6,6 +6,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
@@ -54,6 +55,7 @@ const CORE_MODELS: ReadonlyMap<string, CoreModel> = new Map<string, CoreModel>([
   ["apps/v1 Deployment", Deployment],
   ["apps/v1 StatefulSet", StatefulSet],
   ["policy/v1 PodDisruptionBudget", PodDisruptionBudget],
+  ["networking.k8s.io/v1 NetworkPolicy", NetworkPolicy],
 ]);
 
 /** What kubernetes-models' `validate()` throws: ajv's ValidationError, with every error (its validators use allErrors). */
