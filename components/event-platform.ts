@@ -8,7 +8,7 @@ import type { PlatformConfig } from "../infra/config";
 import { APP_LIST, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
 import { sidecarAnnotations } from "../specs/dapr";
 import { type KafkaEndpoint, kafkaClientPeers, portOf, portsOf } from "../specs/network";
-import { podSecurityLabels } from "../specs/pods";
+import { imageReference, pinnedImage, podSecurityLabels } from "../specs/pods";
 import { brokerLabels, listenerPort } from "../specs/strimzi";
 import { AppService, type SecretEnv } from "./app-service";
 import { DaprControlPlane } from "./dapr-control-plane";
@@ -89,7 +89,7 @@ export class EventPlatform extends pulumi.ComponentResource {
         ? {
             mode: "in-cluster",
             namespace: config.namespace,
-            image: config.postgres.image,
+            image: pinnedImage(config.postgres.image, config.postgres.imageDigest),
             storageSize: config.postgres.storageSize,
           }
         : {
@@ -148,7 +148,11 @@ export class EventPlatform extends pulumi.ComponentResource {
         {
           app,
           namespace: config.namespace,
-          image: `${config.apps.imageRegistry}/${app.id}:${config.apps.imageTag}`,
+          image: imageReference(
+            `${config.apps.imageRegistry}/${app.id}`,
+            config.apps.imageTag,
+            config.apps.imageDigests[app.id],
+          ),
           replicas: config.apps.replicas,
           resources: config.apps.resources,
           sidecarAnnotations: sidecarAnnotations(app, config.dapr),

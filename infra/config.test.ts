@@ -511,6 +511,45 @@ describe("network", () => {
   });
 });
 
+describe("image digests", () => {
+  const DIGEST = `sha256:${"a1".repeat(32)}`;
+
+  it("are none by default: every image by its tag", () => {
+    expect(resolveConfig("dev", {}).apps.imageDigests).toEqual({});
+    expect(resolveConfig("prod", {}, PROD_SECRETS).apps.imageDigests).toEqual({});
+    expect(resolveConfig("dev", {}).postgres.imageDigest).toBeUndefined();
+  });
+
+  it("take a digest per app id and one for PostgreSQL", () => {
+    const config = resolveConfig("dev", {
+      apps: { imageDigests: { backend: DIGEST, "dead-letters": DIGEST } },
+      postgres: { imageDigest: DIGEST },
+    });
+    expect(config.apps.imageDigests).toEqual({ backend: DIGEST, "dead-letters": DIGEST });
+    expect(config.apps.imageTag).toBe("0.1.0");
+    expect(config.postgres).toMatchObject({ image: "postgres:17.6", imageDigest: DIGEST });
+  });
+
+  it("reject a digest that is not sha256 and 64 hex digits, and an app the catalog does not have", () => {
+    expect(
+      problemsOf("dev", {
+        apps: { imageDigests: { backend: "sha256:abc", frontend: DIGEST } },
+        postgres: { imageDigest: `sha512:${"0".repeat(128)}` },
+      }),
+    ).toEqual([
+      `event-platform:postgres.imageDigest: "sha512:${"0".repeat(128)}" is not allowed; it must match pattern "^sha256:[a-f0-9]{64}$"`,
+      "event-platform:apps.imageDigests.frontend is not a known setting",
+      'event-platform:apps.imageDigests.backend: "sha256:abc" is not allowed; it must match pattern "^sha256:[a-f0-9]{64}$"',
+    ]);
+  });
+
+  it("reject a PostgreSQL digest beside an image that is pinned already", () => {
+    expect(problemsOf("dev", { postgres: { image: `postgres@${DIGEST}`, imageDigest: DIGEST } })).toEqual([
+      `event-platform:postgres.imageDigest: "${DIGEST}" is not allowed with event-platform:postgres.image "postgres@${DIGEST}", which is pinned already; allowed: one of them (the image as name:tag with the digest apart)`,
+    ]);
+  });
+});
+
 describe("stack names", () => {
   it("treats a stack named like an Object property as a stack without a profile", () => {
     expect(() => resolveConfig("constructor", {})).toThrow(

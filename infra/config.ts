@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Ajv, type ErrorObject } from "ajv";
 import Type from "typebox";
+import { APP_LIST } from "../specs/apps";
 import { PROFILES } from "../stacks/index";
 import type { ContainerResources, Environment, PlatformProfile } from "../stacks/profile";
 
@@ -37,6 +38,8 @@ const IPV4_CIDR = "(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1
 const IPV6_CIDR = "[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])";
 /** An IPv4 or IPv6 block in CIDR notation (`10.0.0.0/16`, `fd00::/8`). */
 const Cidr = Type.String({ pattern: `^(${IPV4_CIDR}|${IPV6_CIDR})$` });
+/** An image digest as registries give it. */
+const Digest = Type.String({ pattern: "^sha256:[a-f0-9]{64}$" });
 /** A TCP port. */
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
@@ -95,6 +98,7 @@ const StackOverrides = Type.Partial(
       Type.Object({
         mode: Type.Union([Type.Literal("in-cluster"), Type.Literal("external")]),
         image: Type.String({ minLength: 1 }),
+        imageDigest: Digest,
         storageSize: Quantity,
         port: Port,
       }),
@@ -104,6 +108,8 @@ const StackOverrides = Type.Partial(
       Type.Object({
         imageRegistry: Type.String({ minLength: 1 }),
         imageTag: Type.String({ minLength: 1 }),
+        // One key per app of the catalog: an unknown app id is reported as an unknown setting.
+        imageDigests: Type.Partial(Type.Object(Object.fromEntries(APP_LIST.map((app) => [app.id, Digest]))), open),
         replicas: Type.Integer({ minimum: 1, maximum: 50 }),
         disruptionBudget: Type.Boolean(),
         resources: Resources,
@@ -313,6 +319,11 @@ function checkRules(p: PlatformProfile, secretsSet: { kafkaPassword: boolean; da
       kafka.mode === "redpanda-cloud" ? `${k("kafka.mode")} is redpanda-cloud` : `${k("kafka.username")} is set`;
     problems.push(
       `${k("kafkaPassword")} is required when ${when}: pulumi config set --secret kafkaPassword <password>`,
+    );
+  }
+  if (p.postgres.imageDigest && p.postgres.image.includes("@")) {
+    problems.push(
+      `${k("postgres.imageDigest")}: ${JSON.stringify(p.postgres.imageDigest)} is not allowed with ${k("postgres.image")} ${JSON.stringify(p.postgres.image)}, which is pinned already; allowed: one of them (the image as name:tag with the digest apart)`,
     );
   }
   if (p.postgres.mode === "external" && !secretsSet.databaseUrl) {

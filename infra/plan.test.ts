@@ -547,6 +547,30 @@ describe("gateway fan-out", () => {
   });
 });
 
+describe("image digests", () => {
+  it("run the apps and PostgreSQL given a digest as repo@sha256:..., the others by tag", async () => {
+    const digest = (c: string) => `sha256:${c.repeat(64)}`;
+    const result = await plan("dev", {
+      config: `config:\n  event-platform:apps:\n    imageDigests:\n      backend: "${digest("b")}"\n      gateway: "${digest("c")}"\n  event-platform:postgres:\n    imageDigest: "${digest("d")}"\n`,
+    });
+    expect(result.stderr).toBe("");
+    const images = new Map(
+      [...manifestsOf(result, "Deployment"), ...manifestsOf(result, "StatefulSet")].map((m) => [
+        (m.metadata as { name: string }).name,
+        (spec(m).template as { spec: { containers: { image: string }[] } }).spec.containers[0]?.image,
+      ]),
+    );
+    expect(Object.fromEntries(images)).toEqual({
+      backend: `ghcr.io/event-platform/backend@${digest("b")}`,
+      recurring: "ghcr.io/event-platform/recurring:0.1.0",
+      notification: "ghcr.io/event-platform/notification:0.1.0",
+      gateway: `ghcr.io/event-platform/gateway@${digest("c")}`,
+      "dead-letters": "ghcr.io/event-platform/dead-letters:0.1.0",
+      postgres: `postgres@${digest("d")}`,
+    });
+  }, 120_000);
+});
+
 describe("invalid config", () => {
   it.each([
     [

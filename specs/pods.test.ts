@@ -7,8 +7,10 @@ import {
   CONTAINER_SECURITY_CONTEXT,
   DISABLE_BUILTIN_K8S_SECRET_STORE,
   healthProbes,
+  imageReference,
   POD_SECURITY_VERSION,
   type PodTemplateArgs,
+  pinnedImage,
   podSecurityLabels,
   podTemplate,
   STARTUP_SECONDS,
@@ -139,5 +141,26 @@ describe("health probes", () => {
   it("probe with a command as well", () => {
     const command = { exec: { command: ["pg_isready"] } };
     expect(healthProbes(command, command).startupProbe).toMatchObject(command);
+  });
+});
+
+describe("image references", () => {
+  const DIGEST = `sha256:${"0f".repeat(32)}`;
+
+  it("prefer the digest to the tag, which they then leave out", () => {
+    expect(imageReference("ghcr.io/event-platform/backend", "0.1.0")).toBe("ghcr.io/event-platform/backend:0.1.0");
+    expect(imageReference("ghcr.io/event-platform/backend", "0.1.0", DIGEST)).toBe(
+      `ghcr.io/event-platform/backend@${DIGEST}`,
+    );
+  });
+
+  it("pin a name:tag image to a digest, keeping a registry's port", () => {
+    expect(pinnedImage("postgres:17.6")).toBe("postgres:17.6");
+    expect(pinnedImage("postgres:17.6", DIGEST)).toBe(`postgres@${DIGEST}`);
+    expect(pinnedImage("postgres", DIGEST)).toBe(`postgres@${DIGEST}`);
+    expect(pinnedImage("registry.local:5000/db/postgres:17.6", DIGEST)).toBe(
+      `registry.local:5000/db/postgres@${DIGEST}`,
+    );
+    expect(pinnedImage("registry.local:5000/db/postgres", DIGEST)).toBe(`registry.local:5000/db/postgres@${DIGEST}`);
   });
 });

@@ -21,6 +21,26 @@ export function workloadLabels(name: string): Record<string, string> {
   return { [APP_NAME_LABEL]: name, ...PLATFORM_LABELS };
 }
 
+/**
+ * A container image reference: `repository@digest` when a digest pins it (preferred: the tag is left out, since the
+ * runtime would pull by the digest anyway and a tag beside it only misleads), else `repository:tag`.
+ */
+export function imageReference(repository: string, tag: string, digest?: string): string {
+  return digest ? `${repository}@${digest}` : `${repository}:${tag}`;
+}
+
+/**
+ * `image` (`name[:tag]`, the name possibly with a registry host and port) pinned to `digest` when one is given:
+ * `postgres:17.6` with `sha256:…` → `postgres@sha256:…`; without a digest, `image` unchanged.
+ */
+export function pinnedImage(image: string, digest?: string): string {
+  if (!digest) return image;
+  const lastSlash = image.lastIndexOf("/");
+  const tagAt = image.lastIndexOf(":");
+  const repository = tagAt > lastSlash ? image.slice(0, tagAt) : image;
+  return `${repository}@${digest}`;
+}
+
 /** A value read from one key of a Secret. */
 export interface EnvVar {
   name: string;

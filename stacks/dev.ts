@@ -39,6 +39,7 @@ export const dev: PlatformProfile = {
   apps: {
     imageRegistry: "ghcr.io/event-platform",
     imageTag: "0.1.0",
+    imageDigests: {},
     replicas: 1,
     disruptionBudget: false,
     resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },

@@ -61,7 +61,10 @@ export interface DaprProfile {
 export interface PostgresProfile {
   /** In-cluster StatefulSet with a generated password, or an external server whose URL is secret config `databaseUrl`. */
   mode: "in-cluster" | "external";
+  /** The in-cluster server's image, `name:tag`. */
   image: string;
+  /** Pins the in-cluster server's image to this digest (`sha256:` and 64 hex digits): `name@digest`, the tag dropped. */
+  imageDigest?: string;
   storageSize: string;
   /**
    * The external server's port (the one in `databaseUrl`): the apps with a database may connect to it, and to no
@@ -84,9 +87,11 @@ export interface NetworkProfile {
 }
 
 export interface AppsProfile {
-  /** Image of each app is `<imageRegistry>/<app id>:<imageTag>`. */
+  /** Image of each app is `<imageRegistry>/<app id>:<imageTag>`, or `<imageRegistry>/<app id>@<digest>` when pinned. */
   imageRegistry: string;
   imageTag: string;
+  /** Digests (`sha256:` and 64 hex digits) by app id; an app with one runs that exact image, whatever the tag. */
+  imageDigests: Record<string, string>;
   replicas: number;
   /** A PodDisruptionBudget keeping `replicas - 1` pods up during voluntary disruptions. */
   disruptionBudget: boolean;
