@@ -8,7 +8,7 @@ import type { PlatformConfig } from "../infra/config";
 import { APP_LIST, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
 import { sidecarAnnotations } from "../specs/dapr";
 import { type KafkaEndpoint, kafkaClientPeers, portOf, portsOf } from "../specs/network";
-import { imageReference, pinnedImage, podSecurityLabels } from "../specs/pods";
+import { imageReference, PLATFORM_LABELS, pinnedImage, podSecurityLabels } from "../specs/pods";
 import { brokerLabels, listenerPort } from "../specs/strimzi";
 import { AppService, type SecretEnv } from "./app-service";
 import { DaprControlPlane } from "./dapr-control-plane";
@@ -190,7 +190,7 @@ export class EventPlatform extends pulumi.ComponentResource {
       {
         metadata: {
           name: namespace,
-          labels: { "app.kubernetes.io/part-of": "event-platform", ...podSecurityLabels("restricted") },
+          labels: { ...PLATFORM_LABELS, ...podSecurityLabels("restricted") },
         },
       },
       { parent: this },
@@ -235,13 +235,13 @@ export class EventPlatform extends pulumi.ComponentResource {
               },
             }
           : {}),
-        // The sidecars' SCRAM credential must be in Kafka before they start, or their first connections fail.
         endpoint: {
           type: "in-cluster",
           namespace: kafka.strimzi.namespace,
           brokerLabels: brokerLabels(kafka.strimzi),
           port: listenerPort(kafka.strimzi),
         },
+        // The sidecars' SCRAM credential must be in Kafka before they start, or their first connections fail.
         ready: [cluster.ready, ...cluster.topics, ...(cluster.sidecarUser ? [cluster.sidecarUser] : [])],
       };
     }
