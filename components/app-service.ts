@@ -2,7 +2,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../specs/apps";
+import { healthProbes, podTemplate, workloadLabels } from "../specs/pods";
 import type { ContainerResources } from "../stacks/profile";
+
+/** The numeric user (and group) of the apps' images. */
+const APP_UID = 10001;
 
 export interface SecretEnv {
   /** Environment variable name in the container. */
@@ -40,13 +44,7 @@ export class AppService extends pulumi.ComponentResource {
         `AppService ${args.app.id}: a disruption budget needs 2 or more replicas, got ${args.replicas}; raise apps.replicas or turn apps.disruptionBudget off.`,
       );
     }
-    const labels = { "app.kubernetes.io/name": args.app.id, "app.kubernetes.io/part-of": "event-platform" };
-    const probe = (path: string, periodSeconds: number) => ({
-      httpGet: { path, port: "http" },
-      periodSeconds,
-      timeoutSeconds: 2,
-      failureThreshold: 3,
-    });
+    const labels = workloadLabels(args.app.id);
     new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
@@ -54,43 +52,34 @@ export class AppService extends pulumi.ComponentResource {
         spec: {
           replicas: args.replicas,
           selector: { matchLabels: labels },
-          template: {
-            metadata: { labels, annotations: args.sidecarAnnotations },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: 10001,
-                runAsGroup: 10001,
-                seccompProfile: { type: "RuntimeDefault" },
+          template: podTemplate({
+            labels,
+            annotations: args.sidecarAnnotations,
+            // The user the apps' images run as (apps/*/Dockerfile: USER 10001:10001).
+            runAs: { user: APP_UID, group: APP_UID },
+            containers: [
+              {
+                name: args.app.id,
+                image: args.image,
+                ports: [{ name: "http", containerPort: args.app.port }],
+                env: [
+                  { name: "PORT", value: String(args.app.port) },
+                  ...Object.entries(args.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
+                  ...(args.secretEnv ?? []).map((s) => ({
+                    name: s.name,
+                    valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } },
+                  })),
+                ],
+                resources: args.resources,
+                // Alive is /healthz, also while the app migrates before it listens; ready is /readyz (its dependencies).
+                ...healthProbes(
+                  { httpGet: { path: "/healthz", port: "http" } },
+                  { httpGet: { path: "/readyz", port: "http" } },
+                ),
+                writablePaths: ["/tmp"],
               },
-              containers: [
-                {
-                  name: args.app.id,
-                  image: args.image,
-                  ports: [{ name: "http", containerPort: args.app.port }],
-                  env: [
-                    { name: "PORT", value: String(args.app.port) },
-                    ...Object.entries(args.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
-                    ...(args.secretEnv ?? []).map((s) => ({
-                      name: s.name,
-                      valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } },
-                    })),
-                  ],
-                  resources: args.resources,
-                  livenessProbe: probe("/healthz", 10),
-                  readinessProbe: probe("/readyz", 5),
-                  securityContext: {
-                    allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true,
-                    capabilities: { drop: ["ALL"] },
-                  },
-                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                },
-              ],
-              volumes: [{ name: "tmp", emptyDir: {} }],
-            },
-          },
+            ],
+          }),
         },
       },
       { parent: this },

@@ -26,7 +26,17 @@ export class DaprControlPlane extends pulumi.ComponentResource {
         repositoryOpts: { repo: DAPR_HELM_REPO },
         namespace: args.namespace,
         values: {
-          global: { ha: { enabled: args.highAvailability }, mtls: { enabled: true }, logAsJson: true },
+          global: {
+            ha: { enabled: args.highAvailability },
+            mtls: { enabled: true },
+            logAsJson: true,
+            // The chart's containers already run non-root, read-only, with every capability dropped; with a seccomp
+            // profile they pass Pod Security `restricted` (its default "" leaves it out).
+            seccompProfile: "RuntimeDefault",
+          },
+          // The injected daprd keeps its capabilities unless told (the chart's default is false); the apps' namespace
+          // enforces `restricted`, which requires them dropped. daprd needs none.
+          dapr_sidecar_injector: { sidecarDropALLCapabilities: true },
         },
         atomic: true,
       },

@@ -7,18 +7,20 @@ import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../infra/config";
 import { APP_LIST, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
 import { sidecarAnnotations } from "../specs/dapr";
+import { type KafkaEndpoint, kafkaClientPeers, portOf, portsOf } from "../specs/network";
+import { imageReference, PLATFORM_LABELS, pinnedImage, podSecurityLabels } from "../specs/pods";
+import { brokerLabels, listenerPort } from "../specs/strimzi";
 import { AppService, type SecretEnv } from "./app-service";
 import { DaprControlPlane } from "./dapr-control-plane";
 import { DaprPubsub, type KafkaCredentials } from "./dapr-pubsub";
-import { DATABASE_URL_SECRET, Postgres } from "./postgres";
+import { NetworkPolicies } from "./network-policies";
+import { DATABASE_URL_SECRET, POSTGRES_PORT, Postgres } from "./postgres";
 import { ProviderTopics } from "./provider-topics";
 import { StrimziKafka } from "./strimzi-kafka";
 import { StrimziOperator } from "./strimzi-operator";
 
 /** The Secret (key `secret`) holding the HS256 key the backend and gateway verify JWTs with. */
 export const JWT_SECRET = "jwt-signing-key";
-/** Apps that authenticate users. */
-const JWT_APPS = new Set(["backend", "gateway"]);
 
 export interface EventPlatformArgs {
   config: PlatformConfig;
@@ -27,7 +29,9 @@ export interface EventPlatformArgs {
 interface KafkaWiring {
   bootstrapServers: string;
   credentials?: KafkaCredentials;
-  /** What the apps wait for: the Ready Kafka cluster and its topics, or the provider's topics. */
+  /** Where the sidecars reach the brokers, for their egress NetworkPolicy. */
+  endpoint: KafkaEndpoint;
+  /** What the apps wait for: the Ready Kafka cluster, its topics and the sidecars' Ready KafkaUser, or the provider's topics. */
   ready: pulumi.Resource[];
 }
 
@@ -85,7 +89,7 @@ export class EventPlatform extends pulumi.ComponentResource {
         ? {
             mode: "in-cluster",
             namespace: config.namespace,
-            image: config.postgres.image,
+            image: pinnedImage(config.postgres.image, config.postgres.imageDigest),
             storageSize: config.postgres.storageSize,
           }
         : {
@@ -106,8 +110,28 @@ export class EventPlatform extends pulumi.ComponentResource {
       { parent: this, dependsOn: [namespace] },
     );
 
+    const network = new NetworkPolicies(
+      `${name}-network`,
+      {
+        settings: {
+          namespace: config.namespace,
+          daprNamespace: config.dapr.namespace,
+          kafka: kafka.endpoint,
+          postgres:
+            config.postgres.mode === "in-cluster"
+              ? { type: "in-cluster", port: POSTGRES_PORT }
+              : { type: "external", port: config.postgres.port },
+          ingressFrom: config.network.ingressFrom,
+          ...(config.dapr.otlpEndpoint ? { otlpPort: portOf(config.dapr.otlpEndpoint) } : {}),
+        },
+      },
+      { parent: this, dependsOn: [namespace] },
+    );
+
     const appDependencies = [
       ...(controlPlane ? [controlPlane.release] : []),
+      // The pods start under their NetworkPolicies, never open.
+      ...network.policies,
       ...pubsub.resources,
       ...kafka.ready,
       ...postgres.ready,
@@ -116,14 +140,19 @@ export class EventPlatform extends pulumi.ComponentResource {
     this.services = APP_LIST.map((app) => {
       const secretEnv: SecretEnv[] = [
         ...(app.database ? [{ name: "DATABASE_URL", secretName: DATABASE_URL_SECRET, key: "url" }] : []),
-        ...(JWT_APPS.has(app.id) ? [{ name: "JWT_SECRET", secretName: JWT_SECRET, key: "secret" }] : []),
+        // The user-facing apps authenticate users.
+        ...(app.userFacing ? [{ name: "JWT_SECRET", secretName: JWT_SECRET, key: "secret" }] : []),
       ];
       const service = new AppService(
         `${name}-${app.id}`,
         {
           app,
           namespace: config.namespace,
-          image: `${config.apps.imageRegistry}/${app.id}:${config.apps.imageTag}`,
+          image: imageReference(
+            `${config.apps.imageRegistry}/${app.id}`,
+            config.apps.imageTag,
+            config.apps.imageDigests[app.id],
+          ),
           replicas: config.apps.replicas,
           resources: config.apps.resources,
           sidecarAnnotations: sidecarAnnotations(app, config.dapr),
@@ -149,10 +178,21 @@ export class EventPlatform extends pulumi.ComponentResource {
     });
   }
 
+  /**
+   * A namespace that enforces Pod Security `restricted` (and warns and audits at it). Every pod of the three
+   * namespaces passes it: the apps' and PostgreSQL's templates come from specs/pods.ts, the Dapr chart's with
+   * `global.seccompProfile` (DaprControlPlane) and the Strimzi operator's and Kafka's with the operator's restricted
+   * pod security provider (StrimziOperator), so none of them needs `baseline`.
+   */
   private namespaceOf(resourceName: string, namespace: string): k8s.core.v1.Namespace {
     return new k8s.core.v1.Namespace(
       resourceName,
-      { metadata: { name: namespace, labels: { "app.kubernetes.io/part-of": "event-platform" } } },
+      {
+        metadata: {
+          name: namespace,
+          labels: { ...PLATFORM_LABELS, ...podSecurityLabels("restricted") },
+        },
+      },
       { parent: this },
     );
   }
@@ -177,6 +217,7 @@ export class EventPlatform extends pulumi.ComponentResource {
         {
           settings: kafka.strimzi,
           topics: { replicationFactor: kafka.replicationFactor, minInsyncReplicas: kafka.minInsyncReplicas },
+          clients: kafkaClientPeers(config.namespace),
           operatorRelease: operator.release,
         },
         { parent: this, dependsOn: [namespace] },
@@ -194,7 +235,14 @@ export class EventPlatform extends pulumi.ComponentResource {
               },
             }
           : {}),
-        ready: [cluster.ready, ...cluster.topics],
+        endpoint: {
+          type: "in-cluster",
+          namespace: kafka.strimzi.namespace,
+          brokerLabels: brokerLabels(kafka.strimzi),
+          port: listenerPort(kafka.strimzi),
+        },
+        // The sidecars' SCRAM credential must be in Kafka before they start, or their first connections fail.
+        ready: [cluster.ready, ...cluster.topics, ...(cluster.sidecarUser ? [cluster.sidecarUser] : [])],
       };
     }
     const sasl = kafka.username
@@ -217,6 +265,7 @@ export class EventPlatform extends pulumi.ComponentResource {
     );
     return {
       bootstrapServers: kafka.bootstrapServers.join(","),
+      endpoint: { type: "external", ports: portsOf(kafka.bootstrapServers) },
       ...(sasl ? { credentials: { username: sasl.username, password: sasl.password, mechanism: sasl.mechanism } } : {}),
       ready: topics.topics,
     };

@@ -2,12 +2,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { healthProbes, POSTGRES_NAME, type ProbeHandler, podTemplate, workloadLabels } from "../specs/pods";
 
 /** The Secret (key `url`) that every app with a database reads `DATABASE_URL` from. */
 export const DATABASE_URL_SECRET = "database-url";
-const PORT = 5432;
+/** The port the in-cluster server listens on (PostgreSQL's default). */
+export const POSTGRES_PORT = 5432;
 const DATABASE = "events";
 const USER = "events";
+/** The uid and gid of the `postgres` user in the official image. */
+const POSTGRES_UID = 999;
+/** Where the volume claim is mounted; PGDATA is a directory below it (the mount point itself holds lost+found). */
+const DATA_DIR = "/var/lib/postgresql/data";
+/** Whether the server accepts connections to the apps' database (through its Unix socket, inside the pod). */
+const pgIsReady: ProbeHandler = { exec: { command: ["pg_isready", "-U", USER, "-d", DATABASE] } };
 
 export type PostgresArgs =
   | { mode: "in-cluster"; namespace: pulumi.Input<string>; image: string; storageSize: string }
@@ -20,7 +28,7 @@ export class Postgres extends pulumi.ComponentResource {
 
   constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-platform:data:Postgres", name, {}, opts);
-    const labels = { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/part-of": "event-platform" };
+    const labels = workloadLabels(POSTGRES_NAME);
     let url: pulumi.Input<string>;
     const server: pulumi.Resource[] = [];
     if (args.mode === "external") {
@@ -39,42 +47,46 @@ export class Postgres extends pulumi.ComponentResource {
       const service = new k8s.core.v1.Service(
         `${name}-service`,
         {
-          metadata: { name: "postgres", namespace: args.namespace, labels },
-          spec: { selector: labels, ports: [{ name: "postgres", port: PORT, targetPort: PORT }], clusterIP: "None" },
+          metadata: { name: POSTGRES_NAME, namespace: args.namespace, labels },
+          spec: {
+            selector: labels,
+            ports: [{ name: "postgres", port: POSTGRES_PORT, targetPort: POSTGRES_PORT }],
+            clusterIP: "None",
+          },
         },
         { parent: this },
       );
       const statefulSet = new k8s.apps.v1.StatefulSet(
         `${name}-statefulset`,
         {
-          metadata: { name: "postgres", namespace: args.namespace, labels },
+          metadata: { name: POSTGRES_NAME, namespace: args.namespace, labels },
           spec: {
-            serviceName: "postgres",
+            serviceName: POSTGRES_NAME,
             replicas: 1,
             selector: { matchLabels: labels },
-            template: {
-              metadata: { labels },
-              spec: {
-                securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999 },
-                containers: [
-                  {
-                    name: "postgres",
-                    image: args.image,
-                    ports: [{ name: "postgres", containerPort: PORT }],
-                    envFrom: [{ secretRef: { name: "postgres-credentials" } }],
-                    env: [{ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }],
-                    volumeMounts: [{ name: "data", mountPath: "/var/lib/postgresql/data" }],
-                    readinessProbe: { exec: { command: ["pg_isready", "-U", USER, "-d", DATABASE] }, periodSeconds: 5 },
-                    livenessProbe: { exec: { command: ["pg_isready", "-U", USER, "-d", DATABASE] }, periodSeconds: 20 },
-                    resources: {
-                      requests: { cpu: "100m", memory: "256Mi" },
-                      limits: { cpu: "1", memory: "512Mi" },
-                    },
-                    securityContext: { allowPrivilegeEscalation: false },
+            template: podTemplate({
+              labels,
+              // The postgres user of the official Debian-based image; fsGroup makes the volume claim writable for it.
+              runAs: { user: POSTGRES_UID, group: POSTGRES_UID },
+              fsGroup: POSTGRES_UID,
+              containers: [
+                {
+                  name: "postgres",
+                  image: args.image,
+                  ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
+                  envFrom: [{ secretRef: { name: "postgres-credentials" } }],
+                  env: [{ name: "PGDATA", value: `${DATA_DIR}/pgdata` }],
+                  volumeMounts: [{ name: "data", mountPath: DATA_DIR }],
+                  // The server's socket and lock file, and temporary files of the entrypoint's initdb run.
+                  writablePaths: ["/var/run/postgresql", "/tmp"],
+                  ...healthProbes(pgIsReady, pgIsReady),
+                  resources: {
+                    requests: { cpu: "100m", memory: "256Mi" },
+                    limits: { cpu: "1", memory: "512Mi" },
                   },
-                ],
-              },
-            },
+                },
+              ],
+            }),
             volumeClaimTemplates: [
               {
                 metadata: { name: "data" },
@@ -86,7 +98,7 @@ export class Postgres extends pulumi.ComponentResource {
         { parent: this, dependsOn: [credentials] },
       );
       server.push(service, statefulSet);
-      url = pulumi.interpolate`postgres://${USER}:${password.result}@postgres.${args.namespace}.svc:${PORT}/${DATABASE}`;
+      url = pulumi.interpolate`postgres://${USER}:${password.result}@${POSTGRES_NAME}.${args.namespace}.svc:${POSTGRES_PORT}/${DATABASE}`;
     }
     const urlSecret = new k8s.core.v1.Secret(
       `${name}-url`,

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import type { NetworkPolicyPeer } from "../specs/network";
 import {
   bootstrapAddress,
   clusterCaCertSecretName,
@@ -22,6 +23,8 @@ export interface StrimziKafkaArgs {
   settings: StrimziSettings;
   /** Replication of the internal and catalog topics. */
   topics: StrimziTopicSettings;
+  /** Who may connect to the listener (the apps' sidecars); Strimzi generates the brokers' NetworkPolicy from it. */
+  clients: NetworkPolicyPeer[];
   /** The operator's Helm release: it installs the CRDs, so every custom resource waits for it. */
   operatorRelease: pulumi.Resource;
 }
@@ -41,6 +44,11 @@ export class StrimziKafka extends pulumi.ComponentResource {
   readonly topics: k8s.apiextensions.CustomResource[];
   /** Set when the cluster authenticates clients (SCRAM over TLS). */
   readonly sidecarCredentials?: SidecarCredentials;
+  /**
+   * The sidecars' `KafkaUser`, when the cluster authenticates clients; it carries `pulumi.com/waitFor: condition=Ready`,
+   * so what depends on it starts only once its SCRAM credential and ACLs are in Kafka.
+   */
+  readonly sidecarUser?: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: StrimziKafkaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-platform:kafka:StrimziKafka", name, {}, opts);
@@ -49,7 +57,7 @@ export class StrimziKafka extends pulumi.ComponentResource {
     const caSecrets = settings.authentication === "scram-sha-512" ? this.clusterCa(name, settings) : undefined;
 
     const pool = customResource(name, nodePool(settings), afterOperator);
-    this.ready = customResource(name, kafka(settings, args.topics), {
+    this.ready = customResource(name, kafka(settings, args.topics, args.clients), {
       ...afterOperator,
       dependsOn: [args.operatorRelease, pool, ...(caSecrets?.resources ?? [])],
     });
@@ -71,7 +79,7 @@ export class StrimziKafka extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      customResource(name, sidecarUser(settings, `${SIDECAR_USER}-password`), {
+      this.sidecarUser = customResource(name, sidecarUser(settings, `${SIDECAR_USER}-password`), {
         ...afterOperator,
         dependsOn: [args.operatorRelease, passwordSecret, this.ready],
       });

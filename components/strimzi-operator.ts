@@ -25,8 +25,14 @@ export class StrimziOperator extends pulumi.ComponentResource {
         chart: STRIMZI_CHART,
         version: args.version,
         namespace: args.namespace,
-        // The chart's default: watch only its own namespace, where the Kafka cluster lives.
-        values: { watchAnyNamespace: false },
+        values: {
+          // The chart's default: watch only its own namespace, where the Kafka cluster lives.
+          watchAnyNamespace: false,
+          // The operator's own container passes Pod Security `restricted` by the chart's default securityContext; the
+          // pods it creates (Kafka nodes, entity operator) do so only with the restricted pod security provider (its
+          // default, baseline, sets no seccomp profile and keeps capabilities).
+          extraEnvs: [{ name: "STRIMZI_POD_SECURITY_PROVIDER_CLASS", value: "restricted" }],
+        },
         atomic: true,
       },
       { parent: this },

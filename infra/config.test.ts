@@ -2,7 +2,14 @@
 import { describe, expect, it } from "vitest";
 import { dev } from "../stacks/dev";
 import { prod } from "../stacks/prod";
-import { ConfigError, type PlatformSecrets, resolveConfig, STRIMZI_KAFKA_VERSIONS } from "./config";
+import {
+  ConfigError,
+  maxMinInsyncReplicas,
+  type PlatformSecrets,
+  quantityValue,
+  resolveConfig,
+  STRIMZI_KAFKA_VERSIONS,
+} from "./config";
 
 // Only the presence of a secret matters to resolveConfig; a fake Output stands in for the real one.
 const databaseUrl = {} as NonNullable<PlatformSecrets["databaseUrl"]>;
@@ -285,7 +292,7 @@ describe("rule errors", () => {
 
   it("rejects replication 1 in prod, where min.insync.replicas 2 then exceeds it too", () => {
     expect(problemsOf("prod", { kafka: { replicationFactor: 1 } }, PROD_SECRETS)).toEqual([
-      "event-platform:kafka.minInsyncReplicas: 2 exceeds event-platform:kafka.replicationFactor (1)",
+      "event-platform:kafka.minInsyncReplicas: 2 is not allowed with event-platform:kafka.replicationFactor 1; allowed: 1 (it cannot exceed the replication factor)",
       "event-platform:kafka.replicationFactor: 1 is too low for prod; allowed: 3 or more",
     ]);
   });
@@ -309,11 +316,28 @@ describe("rule errors", () => {
 
   it("rejects min.insync.replicas above the replication factor", () => {
     expect(problemsOf("dev", { kafka: { minInsyncReplicas: 2 } })).toEqual([
-      "event-platform:kafka.minInsyncReplicas: 2 exceeds event-platform:kafka.replicationFactor (1)",
+      "event-platform:kafka.minInsyncReplicas: 2 is not allowed with event-platform:kafka.replicationFactor 1; allowed: 1 (it cannot exceed the replication factor)",
     ]);
     expect(problemsOf("prod", { kafka: { minInsyncReplicas: 4 } }, PROD_SECRETS)).toEqual([
-      "event-platform:kafka.minInsyncReplicas: 4 exceeds event-platform:kafka.replicationFactor (3)",
+      "event-platform:kafka.minInsyncReplicas: 4 is not allowed with event-platform:kafka.replicationFactor 3; allowed: 1 to 2 (at most the replication factor - 1: with acks=all, a value equal to the replication factor stops every write while one broker restarts)",
     ]);
+  });
+
+  it("rejects min.insync.replicas equal to a replication factor above 1: every broker restart would stop all writes", () => {
+    expect(problemsOf("prod", { kafka: { minInsyncReplicas: 3 } }, PROD_SECRETS)).toEqual([
+      "event-platform:kafka.minInsyncReplicas: 3 is not allowed with event-platform:kafka.replicationFactor 3; allowed: 1 to 2 (at most the replication factor - 1: with acks=all, a value equal to the replication factor stops every write while one broker restarts)",
+    ]);
+    expect(problemsOf("dev", { kafka: { strimzi: { nodes: 2 }, replicationFactor: 2, minInsyncReplicas: 2 } })).toEqual(
+      [
+        "event-platform:kafka.minInsyncReplicas: 2 is not allowed with event-platform:kafka.replicationFactor 2; allowed: 1 (at most the replication factor - 1: with acks=all, a value equal to the replication factor stops every write while one broker restarts)",
+      ],
+    );
+    // One replica (dev) can only ever have one in sync.
+    expect(resolveConfig("dev", {}).kafka).toMatchObject({ replicationFactor: 1, minInsyncReplicas: 1 });
+    const five = resolveConfig("dev", { kafka: { strimzi: { nodes: 5 }, replicationFactor: 5, minInsyncReplicas: 4 } });
+    expect(five.kafka.minInsyncReplicas).toBe(4);
+    expect(maxMinInsyncReplicas(1)).toBe(1);
+    expect(maxMinInsyncReplicas(3)).toBe(2);
   });
 
   it("requires bootstrap servers, a username and the password secret for Redpanda Cloud, all at once", () => {
@@ -371,10 +395,157 @@ describe("rule errors", () => {
         kafka: { replicationFactor: 4, minInsyncReplicas: 5, strimzi: { authentication: "none" } },
       }),
     ).toEqual([
-      "event-platform:kafka.minInsyncReplicas: 5 exceeds event-platform:kafka.replicationFactor (4)",
+      "event-platform:kafka.minInsyncReplicas: 5 is not allowed with event-platform:kafka.replicationFactor 4; allowed: 1 to 3 (at most the replication factor - 1: with acks=all, a value equal to the replication factor stops every write while one broker restarts)",
       "event-platform:kafka.replicationFactor: 4 exceeds the broker count event-platform:kafka.strimzi.nodes (3)",
       "event-platform:databaseUrl is required when event-platform:postgres.mode is external: pulumi config set --secret databaseUrl <postgres://...>",
       'event-platform:kafka.strimzi.authentication: "none" is not allowed in prod; allowed: scram-sha-512',
+    ]);
+  });
+});
+
+describe("Dapr sidecar resources", () => {
+  it("default to small requests and limits in dev and Dapr's production starting point in prod", () => {
+    expect(resolveConfig("dev", {}).dapr.sidecarResources).toEqual({
+      requests: { cpu: "50m", memory: "64Mi" },
+      limits: { cpu: "300m", memory: "256Mi" },
+    });
+    expect(resolveConfig("prod", {}, PROD_SECRETS).dapr.sidecarResources).toEqual({
+      requests: { cpu: "100m", memory: "250Mi" },
+      limits: { cpu: "300m", memory: "1000Mi" },
+    });
+  });
+
+  it("take a stack's own values", () => {
+    const sidecarResources = { requests: { cpu: "0.2", memory: "300Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+    expect(resolveConfig("dev", { dapr: { sidecarResources } }).dapr.sidecarResources).toEqual(sidecarResources);
+  });
+
+  it("reject a value that is not a Kubernetes quantity, and a missing limit", () => {
+    expect(
+      problemsOf("dev", {
+        dapr: { sidecarResources: { requests: { cpu: "100 millicores", memory: "64Mi" }, limits: { cpu: "1" } } },
+      }),
+    ).toEqual([
+      'event-platform:dapr.sidecarResources.requests.cpu: "100 millicores" is not allowed; it must match pattern "^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"',
+      'event-platform:dapr.sidecarResources.limits: {"cpu":"1"} is not allowed; it must have required property \'memory\'',
+    ]);
+  });
+
+  it("reject requests above limits, for the sidecar and for the apps, naming both keys", () => {
+    expect(
+      problemsOf("dev", {
+        dapr: { sidecarResources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "0.5", memory: "1Gi" } } },
+        apps: { resources: { requests: { cpu: "2", memory: "128Mi" }, limits: { cpu: "1500m", memory: "128Mi" } } },
+      }),
+    ).toEqual([
+      'event-platform:apps.resources.requests.cpu: "2" is not allowed above event-platform:apps.resources.limits.cpu ("1500m"); allowed: at most the limit (Kubernetes refuses a pod whose request exceeds its limit)',
+      'event-platform:dapr.sidecarResources.requests.memory: "2Gi" is not allowed above event-platform:dapr.sidecarResources.limits.memory ("1Gi"); allowed: at most the limit (Kubernetes refuses a pod whose request exceeds its limit)',
+    ]);
+  });
+
+  it("compare quantities by value across suffixes", () => {
+    expect(quantityValue("250m")).toBe(0.25);
+    expect(quantityValue("1.5")).toBe(1.5);
+    expect(quantityValue("1Gi")).toBe(1024 ** 3);
+    expect(quantityValue("1000Mi")).toBeLessThan(quantityValue("1G") * 1.05);
+    expect(quantityValue("1000Mi")).toBeGreaterThan(quantityValue("1G"));
+    expect(() => quantityValue("1 Gi")).toThrow('Not a Kubernetes quantity: "1 Gi"');
+  });
+});
+
+describe("network", () => {
+  it("lets users in from the ingress-nginx namespace by default, in dev and prod", () => {
+    expect(resolveConfig("dev", {}).network).toEqual({ ingressFrom: [{ namespace: "ingress-nginx" }] });
+    expect(resolveConfig("prod", {}, PROD_SECRETS).network).toEqual({ ingressFrom: [{ namespace: "ingress-nginx" }] });
+  });
+
+  it("takes namespaces with pod labels and IP blocks, or nothing at all", () => {
+    const ingressFrom = [
+      { namespace: "traefik", podLabels: { "app.kubernetes.io/name": "traefik" } },
+      { cidr: "10.0.0.0/8", except: ["10.1.0.0/16"] },
+      { cidr: "fd00::/8" },
+    ];
+    expect(resolveConfig("dev", { network: { ingressFrom } }).network.ingressFrom).toEqual(ingressFrom);
+    expect(resolveConfig("dev", { network: { ingressFrom: [] } }).network.ingressFrom).toEqual([]);
+  });
+
+  it("rejects a source of neither shape, a bad CIDR and a bad label, naming each", () => {
+    expect(
+      problemsOf("dev", {
+        network: {
+          ingressFrom: [
+            { namespace: "Ingress_NGINX" },
+            { cidr: "10.0.0.0/33" },
+            { namespace: "traefik", podLabels: { "-bad": "x" } },
+            { ip: "10.0.0.1" },
+          ],
+        },
+      }),
+    ).toEqual([
+      'event-platform:network.ingressFrom.0: {"namespace":"Ingress_NGINX"} is not allowed; allowed: {namespace, podLabels?} or {cidr, except?}',
+      'event-platform:network.ingressFrom.1: {"cidr":"10.0.0.0/33"} is not allowed; allowed: {namespace, podLabels?} or {cidr, except?}',
+      'event-platform:network.ingressFrom.2: {"namespace":"traefik","podLabels":{"-bad":"x"}} is not allowed; allowed: {namespace, podLabels?} or {cidr, except?}',
+      'event-platform:network.ingressFrom.3: {"ip":"10.0.0.1"} is not allowed; allowed: {namespace, podLabels?} or {cidr, except?}',
+    ]);
+    expect(problemsOf("dev", { network: { egress: [] } })).toEqual([
+      "event-platform:network.egress is not a known setting",
+    ]);
+  });
+
+  it("takes the external PostgreSQL server's port, 5432 by default", () => {
+    expect(resolveConfig("prod", {}, PROD_SECRETS).postgres.port).toBe(5432);
+    expect(resolveConfig("prod", { postgres: { port: 6543 } }, PROD_SECRETS).postgres.port).toBe(6543);
+    expect(problemsOf("prod", { postgres: { port: 70000 } }, PROD_SECRETS)).toEqual([
+      "event-platform:postgres.port: 70000 is not allowed; it must be <= 65535",
+    ]);
+  });
+
+  it("takes the OTLP endpoint as host:port (its port opens the sidecars' egress), or none", () => {
+    expect(resolveConfig("dev", { dapr: { otlpEndpoint: "otel.observability.svc:4317" } }).dapr.otlpEndpoint).toBe(
+      "otel.observability.svc:4317",
+    );
+    expect(resolveConfig("dev", { dapr: { otlpEndpoint: "" } }).dapr.otlpEndpoint).toBe("");
+    expect(problemsOf("dev", { dapr: { otlpEndpoint: "http://otel:4317" } })).toEqual([
+      'event-platform:dapr.otlpEndpoint: "http://otel:4317" is not allowed; it must match pattern "^$|^[^\\s:/]+:[0-9]{1,5}$"',
+    ]);
+  });
+});
+
+describe("image digests", () => {
+  const DIGEST = `sha256:${"a1".repeat(32)}`;
+
+  it("are none by default: every image by its tag", () => {
+    expect(resolveConfig("dev", {}).apps.imageDigests).toEqual({});
+    expect(resolveConfig("prod", {}, PROD_SECRETS).apps.imageDigests).toEqual({});
+    expect(resolveConfig("dev", {}).postgres.imageDigest).toBeUndefined();
+  });
+
+  it("take a digest per app id and one for PostgreSQL", () => {
+    const config = resolveConfig("dev", {
+      apps: { imageDigests: { backend: DIGEST, "dead-letters": DIGEST } },
+      postgres: { imageDigest: DIGEST },
+    });
+    expect(config.apps.imageDigests).toEqual({ backend: DIGEST, "dead-letters": DIGEST });
+    expect(config.apps.imageTag).toBe("0.1.0");
+    expect(config.postgres).toMatchObject({ image: "postgres:17.6", imageDigest: DIGEST });
+  });
+
+  it("reject a digest that is not sha256 and 64 hex digits, and an app the catalog does not have", () => {
+    expect(
+      problemsOf("dev", {
+        apps: { imageDigests: { backend: "sha256:abc", frontend: DIGEST } },
+        postgres: { imageDigest: `sha512:${"0".repeat(128)}` },
+      }),
+    ).toEqual([
+      `event-platform:postgres.imageDigest: "sha512:${"0".repeat(128)}" is not allowed; it must match pattern "^sha256:[a-f0-9]{64}$"`,
+      "event-platform:apps.imageDigests.frontend is not a known setting",
+      'event-platform:apps.imageDigests.backend: "sha256:abc" is not allowed; it must match pattern "^sha256:[a-f0-9]{64}$"',
+    ]);
+  });
+
+  it("reject a PostgreSQL digest beside an image that is pinned already", () => {
+    expect(problemsOf("dev", { postgres: { image: `postgres@${DIGEST}`, imageDigest: DIGEST } })).toEqual([
+      `event-platform:postgres.imageDigest: "${DIGEST}" is not allowed with event-platform:postgres.image "postgres@${DIGEST}", which is pinned already; allowed: one of them (the image as name:tag with the digest apart)`,
     ]);
   });
 });

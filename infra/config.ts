@@ -2,15 +2,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Ajv, type ErrorObject } from "ajv";
 import Type from "typebox";
+import { APP_LIST } from "../specs/apps";
 import { PROFILES } from "../stacks/index";
-import type { Environment, PlatformProfile } from "../stacks/profile";
+import type { ContainerResources, Environment, PlatformProfile } from "../stacks/profile";
 
 export const CONFIG_NAMESPACE = "event-platform";
 
 /** Kafka versions Strimzi 1.2.0 can run. */
 export const STRIMZI_KAFKA_VERSIONS = ["4.2.0", "4.2.1", "4.3.0", "4.3.1"] as const;
 
-const Quantity = Type.String({ pattern: "^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$" });
+/** A Kubernetes quantity with the suffixes the program uses; group 2 is the suffix. */
+const QUANTITY_PATTERN = "^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$";
+const Quantity = Type.String({ pattern: QUANTITY_PATTERN });
 const GoDuration = Type.String({ pattern: "^([0-9]+(ms|s|m|h))+$" });
 const Resources = Type.Object(
   {
@@ -25,6 +28,20 @@ const Retry = Type.Partial(
 );
 const DnsLabel = Type.String({ pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", maxLength: 63 });
 const open = { additionalProperties: false } as const;
+/** A label key (an optional DNS-subdomain prefix and `/`, then a name) and value, as Kubernetes validates them. */
+const LabelKey = Type.String({
+  pattern:
+    "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$",
+});
+const LabelValue = Type.String({ pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$" });
+const IPV4_CIDR = "(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])";
+const IPV6_CIDR = "[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])";
+/** An IPv4 or IPv6 block in CIDR notation (`10.0.0.0/16`, `fd00::/8`). */
+const Cidr = Type.String({ pattern: `^(${IPV4_CIDR}|${IPV6_CIDR})$` });
+/** An image digest as registries give it. */
+const Digest = Type.String({ pattern: "^sha256:[a-f0-9]{64}$" });
+/** A TCP port. */
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
 /** What a stack file may set: every key optional, each overriding the profile's value. */
 const StackOverrides = Type.Partial(
@@ -69,9 +86,11 @@ const StackOverrides = Type.Partial(
         highAvailability: Type.Boolean(),
         logLevel: Type.Union(["debug", "info", "warn", "error"].map((l) => Type.Literal(l))),
         tracingSamplingRate: Type.String({ pattern: "^(0(\\.[0-9]+)?|1)$" }),
-        otlpEndpoint: Type.String(),
+        // host:port, as Dapr's Configuration takes it; the port also opens the sidecars' egress to the collector.
+        otlpEndpoint: Type.String({ pattern: "^$|^[^\\s:/]+:[0-9]{1,5}$" }),
         inboundRetry: Retry,
         outboundRetry: Retry,
+        sidecarResources: Resources,
       }),
       open,
     ),
@@ -79,7 +98,9 @@ const StackOverrides = Type.Partial(
       Type.Object({
         mode: Type.Union([Type.Literal("in-cluster"), Type.Literal("external")]),
         image: Type.String({ minLength: 1 }),
+        imageDigest: Digest,
         storageSize: Quantity,
+        port: Port,
       }),
       open,
     ),
@@ -87,9 +108,25 @@ const StackOverrides = Type.Partial(
       Type.Object({
         imageRegistry: Type.String({ minLength: 1 }),
         imageTag: Type.String({ minLength: 1 }),
+        // One key per app of the catalog: an unknown app id is reported as an unknown setting.
+        imageDigests: Type.Partial(Type.Object(Object.fromEntries(APP_LIST.map((app) => [app.id, Digest]))), open),
         replicas: Type.Integer({ minimum: 1, maximum: 50 }),
         disruptionBudget: Type.Boolean(),
         resources: Resources,
+      }),
+      open,
+    ),
+    network: Type.Partial(
+      Type.Object({
+        ingressFrom: Type.Array(
+          Type.Union([
+            Type.Object(
+              { namespace: DnsLabel, podLabels: Type.Optional(Type.Record(LabelKey, LabelValue, open)) },
+              open,
+            ),
+            Type.Object({ cidr: Cidr, except: Type.Optional(Type.Array(Cidr)) }, open),
+          ]),
+        ),
       }),
       open,
     ),
@@ -196,13 +233,68 @@ function merge<T>(base: T, override: unknown): T {
 
 const k = (key: string) => `${CONFIG_NAMESPACE}:${key}`;
 
+/**
+ * The highest `min.insync.replicas` that keeps a topic of `replicationFactor` replicas writable while one replica is
+ * down: `replicationFactor - 1` above 1, else 1. Dapr produces with acks=all (Sarama `WaitForAll`), so a write needs
+ * `min.insync.replicas` replicas in sync; equal to the replication factor, every broker restart (rolling update, node
+ * drain) stops all writes (FACTS.md, "Kafka availability").
+ */
+export function maxMinInsyncReplicas(replicationFactor: number): number {
+  return Math.max(1, replicationFactor - 1);
+}
+
+const QUANTITY_SUFFIXES: Record<string, number> = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+};
+
+/**
+ * A Kubernetes quantity as the schema's `Quantity` pattern allows it (`250m`, `1.5`, `512Mi`, `1G`) in base units
+ * (cores, bytes), following `k8s.io/apimachinery/pkg/api/resource` for those suffixes.
+ */
+export function quantityValue(quantity: string): number {
+  const match = new RegExp(QUANTITY_PATTERN).exec(quantity);
+  if (!match) throw new Error(`Not a Kubernetes quantity: ${JSON.stringify(quantity)}`);
+  const suffix = match[2] ?? "";
+  return Number(quantity.slice(0, quantity.length - suffix.length)) * (QUANTITY_SUFFIXES[suffix] ?? 1);
+}
+
+/** Requests above limits: Kubernetes refuses such a pod (for the sidecar, only when the injector creates it). */
+function checkResources(key: string, resources: ContainerResources): string[] {
+  return (["cpu", "memory"] as const).flatMap((resource) => {
+    const request = resources.requests[resource];
+    const limit = resources.limits[resource];
+    if (quantityValue(request) <= quantityValue(limit)) return [];
+    return [
+      `${k(`${key}.requests.${resource}`)}: ${JSON.stringify(request)} is not allowed above ${k(`${key}.limits.${resource}`)} (${JSON.stringify(limit)}); allowed: at most the limit (Kubernetes refuses a pod whose request exceeds its limit)`,
+    ];
+  });
+}
+
 /** Rules that span keys or depend on the environment. */
 function checkRules(p: PlatformProfile, secretsSet: { kafkaPassword: boolean; databaseUrl: boolean }): string[] {
-  const problems: string[] = [];
   const { kafka } = p;
-  if (kafka.minInsyncReplicas > kafka.replicationFactor) {
+  const problems: string[] = [
+    ...checkResources("apps.resources", p.apps.resources),
+    ...checkResources("dapr.sidecarResources", p.dapr.sidecarResources),
+    ...(kafka.mode === "strimzi" ? checkResources("kafka.strimzi.resources", kafka.strimzi.resources) : []),
+  ];
+  const maxInsync = maxMinInsyncReplicas(kafka.replicationFactor);
+  if (kafka.minInsyncReplicas > maxInsync) {
+    const allowed =
+      kafka.replicationFactor === 1
+        ? "1 (it cannot exceed the replication factor)"
+        : `${maxInsync === 1 ? "1" : `1 to ${maxInsync}`} (at most the replication factor - 1: with acks=all, a value equal to the replication factor stops every write while one broker restarts)`;
     problems.push(
-      `${k("kafka.minInsyncReplicas")}: ${kafka.minInsyncReplicas} exceeds ${k("kafka.replicationFactor")} (${kafka.replicationFactor})`,
+      `${k("kafka.minInsyncReplicas")}: ${kafka.minInsyncReplicas} is not allowed with ${k("kafka.replicationFactor")} ${kafka.replicationFactor}; allowed: ${allowed}`,
     );
   }
   if (kafka.mode === "strimzi" && kafka.replicationFactor > kafka.strimzi.nodes) {
@@ -227,6 +319,11 @@ function checkRules(p: PlatformProfile, secretsSet: { kafkaPassword: boolean; da
       kafka.mode === "redpanda-cloud" ? `${k("kafka.mode")} is redpanda-cloud` : `${k("kafka.username")} is set`;
     problems.push(
       `${k("kafkaPassword")} is required when ${when}: pulumi config set --secret kafkaPassword <password>`,
+    );
+  }
+  if (p.postgres.imageDigest && p.postgres.image.includes("@")) {
+    problems.push(
+      `${k("postgres.imageDigest")}: ${JSON.stringify(p.postgres.imageDigest)} is not allowed with ${k("postgres.image")} ${JSON.stringify(p.postgres.image)}, which is pinned already; allowed: one of them (the image as name:tag with the digest apart)`,
     );
   }
   if (p.postgres.mode === "external" && !secretsSet.databaseUrl) {
@@ -291,7 +388,7 @@ export function resolveConfig(
 }
 
 const STRING_KEYS = ["profile", "namespace"] as const;
-const OBJECT_KEYS = ["kafka", "dapr", "postgres", "apps"] as const;
+const OBJECT_KEYS = ["kafka", "dapr", "postgres", "apps", "network"] as const;
 
 /** Reads this stack's config through `pulumi.Config`; the only place in the program that does. */
 export function loadConfig(): PlatformConfig {

@@ -2,6 +2,8 @@
 import { DEAD_LETTER_TOPIC, TOPIC_LIST } from "@event-platform/events";
 import { beforeAll, describe, expect, it } from "vitest";
 import { APP_LIST } from "../specs/apps";
+import { dev as devProfile } from "../stacks/dev";
+import { prod as prodProfile } from "../stacks/prod";
 import { type Plan, plan } from "../test/support/plan";
 import { standardPlan } from "../test/support/standard-plans";
 
@@ -92,6 +94,125 @@ describe("every plan", () => {
     }
   });
 
+  it("sizes every Dapr sidecar from stack config dapr.sidecarResources (the profile's defaults here)", () => {
+    for (const [p, profile] of [
+      [dev, devProfile],
+      [prod, prodProfile],
+      [redpanda, prodProfile],
+      [external, devProfile],
+    ] as const) {
+      const { requests, limits } = profile.dapr.sidecarResources;
+      for (const app of APP_LIST) {
+        const template = (spec(named(p, "Deployment", app.id)).template as { metadata: { annotations: object } })
+          .metadata;
+        expect(template.annotations).toMatchObject({
+          "dapr.io/sidecar-cpu-request": requests.cpu,
+          "dapr.io/sidecar-memory-request": requests.memory,
+          "dapr.io/sidecar-cpu-limit": limits.cpu,
+          "dapr.io/sidecar-memory-limit": limits.memory,
+        });
+      }
+    }
+  });
+
+  it("disables daprd's built-in Kubernetes secret store in every pod template with a sidecar and no service-account token", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const templates = [...manifestsOf(p, "Deployment"), ...manifestsOf(p, "StatefulSet")].map(
+        (m) =>
+          spec(m).template as {
+            metadata: { annotations?: Record<string, string> };
+            spec: { automountServiceAccountToken?: boolean };
+          },
+      );
+      expect(templates.length, name).toBeGreaterThanOrEqual(APP_LIST.length);
+      const sidecars = templates.filter((t) => t.metadata.annotations?.["dapr.io/enabled"] === "true");
+      expect(sidecars, name).toHaveLength(APP_LIST.length);
+      for (const template of templates) expect(template.spec.automountServiceAccountToken, name).toBe(false);
+      for (const template of sidecars) {
+        expect(template.metadata.annotations?.["dapr.io/disable-builtin-k8s-secret-store"], name).toBe("true");
+      }
+    }
+  });
+
+  it("renders every pod template to pass Pod Security restricted, with a read-only root filesystem", () => {
+    // Pod Security Standards v1.34, `restricted` (and the `baseline` checks it includes) for the fields a template can set.
+    const allowedVolumes = [
+      "configMap",
+      "csi",
+      "downwardAPI",
+      "emptyDir",
+      "ephemeral",
+      "persistentVolumeClaim",
+      "projected",
+      "secret",
+    ];
+    for (const [name, p] of Object.entries(plans())) {
+      const workloads = [...manifestsOf(p, "Deployment"), ...manifestsOf(p, "StatefulSet")];
+      expect(workloads.length, name).toBeGreaterThanOrEqual(APP_LIST.length);
+      for (const workload of workloads) {
+        const at = `${name} ${workload.kind} ${(workload.metadata as { name: string }).name}`;
+        const pod = (spec(workload).template as { spec: Record<string, unknown> }).spec;
+        const podSecurity = pod.securityContext as Record<string, unknown>;
+        expect(podSecurity, at).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        expect(podSecurity.runAsUser, at).toEqual(expect.any(Number));
+        expect(podSecurity.runAsUser, at).not.toBe(0);
+        for (const field of ["hostNetwork", "hostPID", "hostIPC", "hostUsers"]) expect(pod[field], at).toBeUndefined();
+        for (const volume of (pod.volumes ?? []) as Record<string, unknown>[]) {
+          const sources = Object.keys(volume).filter((key) => key !== "name");
+          expect(
+            sources.every((source) => allowedVolumes.includes(source)),
+            `${at} ${sources}`,
+          ).toBe(true);
+        }
+        const containers = [...(pod.containers as Record<string, unknown>[]), ...((pod.initContainers ?? []) as [])];
+        for (const container of containers) {
+          expect(container.securityContext, at).toEqual({
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+          });
+          for (const port of (container.ports ?? []) as Record<string, unknown>[])
+            expect(port.hostPort, at).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it("labels every namespace it creates to enforce, warn and audit Pod Security restricted", () => {
+    const restricted = {
+      "pod-security.kubernetes.io/enforce": "restricted",
+      "pod-security.kubernetes.io/enforce-version": "v1.34",
+      "pod-security.kubernetes.io/warn": "restricted",
+      "pod-security.kubernetes.io/warn-version": "v1.34",
+      "pod-security.kubernetes.io/audit": "restricted",
+      "pod-security.kubernetes.io/audit-version": "v1.34",
+    };
+    for (const [name, p] of Object.entries(plans())) {
+      const namespaces = manifestsOf(p, "Namespace").map((n) => n.metadata as { name: string; labels: object });
+      const expected = ["event-platform", "dapr-system", ...(name === "dev" || name === "prod" ? ["kafka"] : [])];
+      expect(namespaces.map((n) => n.name).sort(), name).toEqual(expected.sort());
+      for (const namespace of namespaces)
+        expect(namespace.labels, `${name} ${namespace.name}`).toMatchObject(restricted);
+    }
+  });
+
+  it("has the charts' pods pass restricted: Dapr with a seccomp profile and its sidecars without capabilities, Strimzi's operands by its restricted provider", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const [dapr] = byType(p, "kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "dapr");
+      expect(dapr?.inputs.values, name).toMatchObject({
+        global: { seccompProfile: "RuntimeDefault" },
+        dapr_sidecar_injector: { sidecarDropALLCapabilities: true },
+      });
+      const strimzi = byType(p, "kubernetes:helm.sh/v3:Release").filter((r) => r.name.includes("strimzi"));
+      for (const release of strimzi) {
+        expect(release.inputs.values, name).toMatchObject({
+          extraEnvs: [{ name: "STRIMZI_POD_SECURITY_PROVIDER_CLASS", value: "restricted" }],
+        });
+      }
+      expect(strimzi.length, name).toBe(name === "dev" || name === "prod" ? 1 : 0);
+    }
+  });
+
   it("hardens every app container: non-root, read-only root, no privilege escalation, probes, limits", () => {
     for (const p of Object.values(plans())) {
       for (const deployment of manifestsOf(p, "Deployment")) {
@@ -102,10 +223,38 @@ describe("every plan", () => {
             allowPrivilegeEscalation: false,
             readOnlyRootFilesystem: true,
           });
+          expect(container.startupProbe).toMatchObject({ httpGet: { path: "/healthz" } });
           expect(container.livenessProbe).toMatchObject({ httpGet: { path: "/healthz" } });
           expect(container.readinessProbe).toMatchObject({ httpGet: { path: "/readyz" } });
           expect(container.resources).toHaveProperty("limits.memory");
           expect(container.resources).toHaveProperty("requests.cpu");
+        }
+      }
+    }
+  });
+
+  it("gives every container a startup probe allowing about 5 minutes, after which liveness takes over", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const templates = [...manifestsOf(p, "Deployment"), ...manifestsOf(p, "StatefulSet")];
+      for (const workload of templates) {
+        const pod = (spec(workload).template as { spec: { containers: Record<string, Record<string, number>>[] } })
+          .spec;
+        for (const container of pod.containers) {
+          const { startupProbe, livenessProbe } = container;
+          const at = `${name} ${String(container.name)}`;
+          expect(startupProbe, at).toBeDefined();
+          const budget = Number(startupProbe?.periodSeconds) * Number(startupProbe?.failureThreshold);
+          expect(budget, at).toBeGreaterThanOrEqual(300);
+          expect(budget, at).toBeLessThanOrEqual(600);
+          // The startup probe asks what the liveness probe asks: is the process alive.
+          const { periodSeconds: _p, failureThreshold: _f, timeoutSeconds: _t, ...startupCheck } = startupProbe ?? {};
+          const {
+            periodSeconds: _lp,
+            failureThreshold: _lf,
+            timeoutSeconds: _lt,
+            ...livenessCheck
+          } = livenessProbe ?? {};
+          expect(startupCheck, at).toEqual(livenessCheck);
         }
       }
     }
@@ -122,6 +271,100 @@ describe("every plan", () => {
         const kafkaDeps =
           name === "dev" || name === "prod" ? "kubernetes:kafka.strimzi.io/v1:Kafka" : "kafka:index/topic:Topic";
         expect(deps, name).toContain(kafkaDeps);
+      }
+    }
+  });
+});
+
+describe("network policies", () => {
+  const plans = () => ({ dev, prod, redpanda, external });
+  const policiesOf = (p: Plan) =>
+    new Map(manifestsOf(p, "NetworkPolicy").map((m) => [(m.metadata as { name: string }).name, spec(m)]));
+
+  it("deny everything in the apps' namespace by default, then allow DNS and each app's own traffic", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const policies = policiesOf(p);
+      const inCluster = name === "dev" || name === "external";
+      expect([...policies.keys()].sort(), name).toEqual(
+        ["default-deny", "allow-dns", ...APP_LIST.map((app) => app.id), ...(inCluster ? ["postgres"] : [])].sort(),
+      );
+      for (const m of manifestsOf(p, "NetworkPolicy"))
+        expect((m.metadata as { namespace: string }).namespace).toBe("event-platform");
+      expect(policies.get("default-deny"), name).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    }
+  });
+
+  it("open the backend and the gateway to where users come from (ingress-nginx by default), and no other app port", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const policies = policiesOf(p);
+      for (const app of APP_LIST) {
+        const ingress = (policies.get(app.id)?.ingress ?? []) as { from: unknown; ports: { port: number }[] }[];
+        const toAppPort = ingress.filter((rule) => rule.ports.some((port) => port.port === app.port));
+        expect(toAppPort, `${name} ${app.id}`).toEqual(
+          app.id === "backend" || app.id === "gateway"
+            ? [
+                {
+                  from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }],
+                  ports: [{ protocol: "TCP", port: app.port }],
+                },
+              ]
+            : [],
+        );
+      }
+    }
+  });
+
+  it("let the sidecars reach Kafka: Strimzi's broker pods on the listener, or the configured brokers' port", () => {
+    const brokers = (p: Plan) =>
+      ((policiesOf(p).get("backend")?.egress ?? []) as { to?: unknown[]; ports: { port: number }[] }[]).filter((rule) =>
+        rule.ports.some((port) => [9092, 9093].includes(port.port)),
+      );
+    const strimzi = (port: number) => [
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kafka" } },
+            podSelector: {
+              matchLabels: {
+                "strimzi.io/cluster": "events",
+                "strimzi.io/kind": "Kafka",
+                "strimzi.io/broker-role": "true",
+              },
+            },
+          },
+        ],
+        ports: [{ protocol: "TCP", port }],
+      },
+    ];
+    expect(brokers(dev)).toEqual(strimzi(9092));
+    expect(brokers(prod)).toEqual(strimzi(9093));
+    expect(brokers(redpanda)).toEqual([{ ports: [{ protocol: "TCP", port: 9092 }] }]);
+    expect(brokers(external)).toEqual([{ ports: [{ protocol: "TCP", port: 9092 }] }]);
+  });
+
+  it("in the Kafka namespace, let only the apps' sidecars on the listener they use (Strimzi's networkPolicyPeers)", () => {
+    for (const p of [dev, prod]) {
+      const listeners = (spec(named(p, "Kafka", "events")).kafka as { listeners: { networkPolicyPeers: unknown }[] })
+        .listeners;
+      expect(listeners).toHaveLength(1);
+      expect(listeners[0]?.networkPolicyPeers).toEqual([
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "event-platform" } },
+          podSelector: {
+            matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: APP_LIST.map((a) => a.id) }],
+          },
+        },
+      ]);
+    }
+  });
+
+  it("are in place before any app starts", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      const policies = byType(p, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+      expect(policies.length, name).toBeGreaterThan(APP_LIST.length);
+      for (const service of byType(p, "event-platform:apps:AppService")) {
+        for (const policy of policies)
+          expect(service.dependsOn, `${name} ${service.name}`).toContainEqual({ type: policy.type, name: policy.name });
       }
     }
   });
@@ -188,7 +431,7 @@ describe("Strimzi mode", () => {
       storage: { volumes: [{ type: "persistent-claim", size: "100Gi", deleteClaim: false }] },
     });
     const kafka = spec(named(prod, "Kafka", "events")) as { kafka: Record<string, unknown>; clusterCa: unknown };
-    expect(kafka.kafka.listeners).toEqual([
+    expect(kafka.kafka.listeners).toMatchObject([
       { name: "scram", port: 9093, type: "internal", tls: true, authentication: { type: "scram-sha-512" } },
     ]);
     expect(kafka.kafka.config).toMatchObject({ "default.replication.factor": 3, "min.insync.replicas": 2 });
@@ -212,6 +455,26 @@ describe("Strimzi mode", () => {
       version: "3.9.0",
       initialOffset: "oldest",
     });
+  });
+
+  it("prod: every app waits for the sidecars' KafkaUser to be Ready and for their credentials Secret in the apps' namespace", () => {
+    const [user] = byType(prod, "kubernetes:kafka.strimzi.io/v1:KafkaUser");
+    expect(user?.inputs.metadata).toMatchObject({
+      name: "dapr-sidecars",
+      annotations: { "pulumi.com/waitFor": "condition=Ready" },
+    });
+    const credentials = byType(prod, "kubernetes:core/v1:Secret").find(
+      (r) => r.inputs.metadata?.name === "kafka-credentials",
+    );
+    expect(credentials?.inputs.metadata?.namespace).toBe("event-platform");
+    const services = byType(prod, "event-platform:apps:AppService");
+    expect(services).toHaveLength(APP_LIST.length);
+    for (const service of services) {
+      expect(service.dependsOn, service.name).toContainEqual({ type: user?.type, name: user?.name });
+      expect(service.dependsOn, service.name).toContainEqual({ type: credentials?.type, name: credentials?.name });
+    }
+    // dev's plain listener has no user to wait for.
+    expect(byType(dev, "kubernetes:kafka.strimzi.io/v1:KafkaUser")).toEqual([]);
   });
 
   it("prod: HA Dapr, two replicas per app and a disruption budget each", () => {
@@ -281,6 +544,30 @@ describe("gateway fan-out", () => {
   });
 });
 
+describe("image digests", () => {
+  it("run the apps and PostgreSQL given a digest as repo@sha256:..., the others by tag", async () => {
+    const digest = (c: string) => `sha256:${c.repeat(64)}`;
+    const result = await plan("dev", {
+      config: `config:\n  event-platform:apps:\n    imageDigests:\n      backend: "${digest("b")}"\n      gateway: "${digest("c")}"\n  event-platform:postgres:\n    imageDigest: "${digest("d")}"\n`,
+    });
+    expect(result.stderr).toBe("");
+    const images = new Map(
+      [...manifestsOf(result, "Deployment"), ...manifestsOf(result, "StatefulSet")].map((m) => [
+        (m.metadata as { name: string }).name,
+        (spec(m).template as { spec: { containers: { image: string }[] } }).spec.containers[0]?.image,
+      ]),
+    );
+    expect(Object.fromEntries(images)).toEqual({
+      backend: `ghcr.io/event-platform/backend@${digest("b")}`,
+      recurring: "ghcr.io/event-platform/recurring:0.1.0",
+      notification: "ghcr.io/event-platform/notification:0.1.0",
+      gateway: `ghcr.io/event-platform/gateway@${digest("c")}`,
+      "dead-letters": "ghcr.io/event-platform/dead-letters:0.1.0",
+      postgres: `postgres@${digest("d")}`,
+    });
+  }, 120_000);
+});
+
 describe("invalid config", () => {
   it.each([
     [
@@ -297,6 +584,11 @@ describe("invalid config", () => {
       "prod with replication 1",
       "config:\n  event-platform:profile: prod\n  event-platform:databaseUrl:\n    secure: v1:x\n  event-platform:kafka:\n    replicationFactor: 1\n    minInsyncReplicas: 1\n",
       "event-platform:kafka.replicationFactor: 1 is too low for prod; allowed: 3 or more",
+    ],
+    [
+      "prod with min.insync.replicas 3 of 3",
+      "config:\n  event-platform:profile: prod\n  event-platform:databaseUrl:\n    secure: v1:x\n  event-platform:kafka:\n    minInsyncReplicas: 3\n",
+      "event-platform:kafka.minInsyncReplicas: 3 is not allowed with event-platform:kafka.replicationFactor 3; allowed: 1 to 2",
     ],
   ])(
     "%s: exits non-zero with the config error naming the key, and nothing else",

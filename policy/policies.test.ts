@@ -34,7 +34,9 @@ import {
   deploymentHardening,
   enforcementLevelFor,
   kafkaProviderTlsSasl,
+  kafkaTopicAvailability,
   kafkaTopicReplication,
+  networkIsolation,
   POLICIES,
   strimziKafkaVersion,
   subscriptionDeadLetterTopic,
@@ -279,6 +281,49 @@ describe("kafka-topic-replication", () => {
   });
 });
 
+describe("kafka-topic-availability", () => {
+  it("passes every plan's topics and Kafka cluster: min.insync.replicas 2 of 3 in prod, 1 of 1 in dev", async () => {
+    for (const stack of [dev, prod, redpanda, external]) {
+      const subjects = [TYPES.kafkaTopic, TYPES.providerTopic, TYPES.kafka].flatMap((type) => byType(stack, type));
+      expect(subjects.length, stack.name).toBeGreaterThanOrEqual(TOPIC_LIST.length);
+      for (const r of subjects) expect(await check(kafkaTopicAvailability, stack, r), r.name).toEqual([]);
+    }
+  });
+
+  it("reports min.insync.replicas equal to the replication factor on a KafkaTopic and on the Kafka cluster's defaults", async () => {
+    const topic = edited(named(prod, TYPES.kafkaTopic, "task-events"), [
+      ["spec", "config", "min.insync.replicas"],
+      "3",
+    ]);
+    expect(await check(kafkaTopicAvailability, prod, topic)).toEqual([
+      'KafkaTopic "task-events": spec.config["min.insync.replicas"] is 3 with spec.replicas 3; set it to 2 or less (stack config kafka.minInsyncReplicas): with acks=all a write needs that many replicas in sync, so a value above 2 stops every write while one broker restarts.',
+    ]);
+    const kafka = edited(named(prod, TYPES.kafka, "events"), [["spec", "kafka", "config", "min.insync.replicas"], 3]);
+    expect(await check(kafkaTopicAvailability, prod, kafka)).toEqual([
+      'Kafka "events": spec.kafka.config["min.insync.replicas"] is 3 with spec.kafka.config["default.replication.factor"] 3; set it to 2 or less (stack config kafka.minInsyncReplicas): with acks=all a write needs that many replicas in sync, so a value above 2 stops every write while one broker restarts.',
+    ]);
+  });
+
+  it("reports it on a @pulumi/kafka topic of an external cluster", async () => {
+    const topic = edited(
+      named(external, TYPES.providerTopic, "event-platform-topics-reminders"),
+      [["replicationFactor"], 3],
+      [["config", "min.insync.replicas"], "3"],
+    );
+    expect(await check(kafkaTopicAvailability, external, topic)).toEqual([
+      'Kafka topic "reminders": config["min.insync.replicas"] is 3 with replicationFactor 3; set it to 2 or less (stack config kafka.minInsyncReplicas): with acks=all a write needs that many replicas in sync, so a value above 2 stops every write while one broker restarts.',
+    ]);
+    // One replica can only have one in sync: nothing to report there.
+    expect(
+      await check(
+        kafkaTopicAvailability,
+        external,
+        edited(topic, [["replicationFactor"], 1], [["config", "min.insync.replicas"], "1"]),
+      ),
+    ).toEqual([]);
+  });
+});
+
 describe("strimzi-kafka-version", () => {
   it("passes the Kafka of dev and prod", async () => {
     expect(await check(strimziKafkaVersion, dev, named(dev, TYPES.kafka, "events"))).toEqual([]);
@@ -341,13 +386,57 @@ describe("dapr-sidecar-annotations", () => {
       'Deployment "backend": spec.template.metadata.annotations["dapr.io/enabled"] is false; set it to "true" so Dapr injects its sidecar.',
     ]);
   });
+
+  it("reports a sidecar pod without a service-account token whose built-in Kubernetes secret store is still on", async () => {
+    const backend = named(prod, TYPES.deployment, "backend");
+    expect(backend.inputs.spec).toMatchObject({ template: { spec: { automountServiceAccountToken: false } } });
+    const storeOn = edited(backend, [
+      ["spec", "template", "metadata", "annotations", "dapr.io/disable-builtin-k8s-secret-store"],
+      undefined,
+    ]);
+    expect(await check(daprSidecarAnnotations, prod, storeOn)).toEqual([
+      'Deployment "backend": spec.template.metadata.annotations["dapr.io/disable-builtin-k8s-secret-store"] is not set while spec.template.spec.automountServiceAccountToken is false; set it to "true" (build the template with specs/pods.ts podTemplate): without a service-account token daprd cannot start its built-in Kubernetes secret store, exits, and the pod crash-loops.',
+    ]);
+    // With the token mounted the built-in store can start, so the annotation is not needed.
+    const withToken = edited(storeOn, [["spec", "template", "spec", "automountServiceAccountToken"], true]);
+    expect(await check(daprSidecarAnnotations, prod, withToken)).toEqual([]);
+  });
 });
 
 describe("deployment-hardening", () => {
-  it("passes every app's Deployment", async () => {
+  it("passes every app's Deployment and PostgreSQL's StatefulSet", async () => {
     for (const stack of [dev, prod, redpanda, external]) {
-      for (const d of byType(stack, TYPES.deployment)) expect(await check(deploymentHardening, stack, d)).toEqual([]);
+      const workloads = [...byType(stack, TYPES.deployment), ...byType(stack, TYPES.statefulSet)];
+      for (const d of workloads) expect(await check(deploymentHardening, stack, d), d.name).toEqual([]);
     }
+  });
+
+  it("reports a Dapr sidecar without requests and limits, or with a value that is not a quantity", async () => {
+    const backend = named(prod, TYPES.deployment, "backend");
+    expect(backend.inputs.spec).toMatchObject({
+      template: {
+        metadata: {
+          annotations: {
+            "dapr.io/sidecar-cpu-request": "100m",
+            "dapr.io/sidecar-memory-request": "250Mi",
+            "dapr.io/sidecar-cpu-limit": "300m",
+            "dapr.io/sidecar-memory-limit": "1000Mi",
+          },
+        },
+      },
+    });
+    const annotations = ["spec", "template", "metadata", "annotations"];
+    const bare = edited(
+      backend,
+      [[...annotations, "dapr.io/sidecar-cpu-limit"], undefined],
+      [[...annotations, "dapr.io/sidecar-memory-limit"], "1 gigabyte"],
+    );
+    expect(await check(deploymentHardening, prod, bare)).toEqual([
+      'Deployment "backend": the Dapr sidecar has no valid spec.template.metadata.annotations["dapr.io/sidecar-cpu-limit"], spec.template.metadata.annotations["dapr.io/sidecar-memory-limit"] (not set, 1 gigabyte); set the sidecar\'s cpu and memory requests and limits as quantity strings (stack config dapr.sidecarResources) so the injected daprd container is scheduled for what it needs and cannot starve the node.',
+    ]);
+    // A Deployment without a sidecar has no sidecar to size.
+    const noSidecar = edited(bare, [[...annotations, "dapr.io/enabled"], "false"]);
+    expect(await check(deploymentHardening, prod, noSidecar)).toEqual([]);
   });
 
   it("accepts runAsNonRoot on the container instead of the pod", async () => {
@@ -363,6 +452,7 @@ describe("deployment-hardening", () => {
     const weak = edited(
       named(prod, TYPES.deployment, "gateway"),
       [[...CONTAINER, "resources", "limits"], undefined],
+      [[...CONTAINER, "startupProbe"], undefined],
       [[...CONTAINER, "livenessProbe"], undefined],
       [[...CONTAINER, "readinessProbe"], undefined],
       [["spec", "template", "spec", "securityContext", "runAsNonRoot"], undefined],
@@ -371,13 +461,37 @@ describe("deployment-hardening", () => {
     );
     expect(await check(deploymentHardening, prod, weak)).toEqual([
       'Deployment "gateway": container "gateway" sets no resources.limits.cpu, resources.limits.memory; set cpu and memory requests and limits (stack config apps.resources) so the scheduler reserves what it needs and a leak cannot starve the node.',
+      'Deployment "gateway": container "gateway" has no startupProbe; add one (such as GET /healthz, failureThreshold × periodSeconds of a few minutes) so a slow start, such as a migration before the app listens, is not killed by the livenessProbe: Kubernetes starts liveness probing only once the startup probe has succeeded.',
       'Deployment "gateway": container "gateway" has no livenessProbe; add one (such as GET /healthz) so Kubernetes restarts it when it hangs.',
       'Deployment "gateway": container "gateway" has no readinessProbe; add one (such as GET /readyz) so it receives traffic only once its dependencies are reachable.',
-      'Deployment "gateway": container "gateway" may run as root; set runAsNonRoot: true in spec.template.spec.securityContext or in the container\'s securityContext.',
+      'Deployment "gateway": container "gateway" may run as root; set runAsNonRoot: true and the image\'s numeric non-root runAsUser in spec.template.spec.securityContext or in the container\'s securityContext (Pod Security restricted).',
       'Deployment "gateway": container "gateway": securityContext.allowPrivilegeEscalation is true; set it to false so the process cannot gain more privileges than it started with.',
       'Deployment "gateway": init container "migrate" sets no resources.requests.cpu, resources.requests.memory, resources.limits.cpu, resources.limits.memory; set cpu and memory requests and limits (stack config apps.resources) so the scheduler reserves what it needs and a leak cannot starve the node.',
-      'Deployment "gateway": init container "migrate" may run as root; set runAsNonRoot: true in spec.template.spec.securityContext or in the container\'s securityContext.',
+      'Deployment "gateway": init container "migrate" may run as root; set runAsNonRoot: true and the image\'s numeric non-root runAsUser in spec.template.spec.securityContext or in the container\'s securityContext (Pod Security restricted).',
       'Deployment "gateway": init container "migrate": securityContext.allowPrivilegeEscalation is not set; set it to false so the process cannot gain more privileges than it started with.',
+      'Deployment "gateway": init container "migrate": securityContext.capabilities.drop is not set; set it to ["ALL"] (Pod Security restricted) so the process holds no Linux capability.',
+      'Deployment "gateway": init container "migrate": securityContext.readOnlyRootFilesystem is not set; set it to true, with an emptyDir for each path it writes (such as /tmp), so a compromised process cannot change its image\'s files.',
+    ]);
+  });
+
+  it("passes dev's PostgreSQL StatefulSet, and reports one that may run as root, keeps capabilities, has no seccomp profile and a writable root", async () => {
+    const postgres = named(dev, TYPES.statefulSet, "postgres");
+    expect(await check(deploymentHardening, dev, postgres)).toEqual([]);
+    const weak = edited(
+      postgres,
+      [["spec", "template", "spec", "securityContext"], { runAsNonRoot: true, runAsUser: 0 }],
+      [[...CONTAINER, "securityContext"], { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false }],
+    );
+    expect(await check(deploymentHardening, dev, weak)).toEqual([
+      'StatefulSet "postgres": container "postgres" may run as root; set runAsNonRoot: true and the image\'s numeric non-root runAsUser in spec.template.spec.securityContext or in the container\'s securityContext (Pod Security restricted).',
+      'StatefulSet "postgres": container "postgres": securityContext.capabilities.drop is not set; set it to ["ALL"] (Pod Security restricted) so the process holds no Linux capability.',
+      'StatefulSet "postgres": container "postgres" has seccompProfile.type not set; set seccompProfile: {type: RuntimeDefault} in spec.template.spec.securityContext (Pod Security restricted) so the kernel filters its system calls.',
+      'StatefulSet "postgres": container "postgres": securityContext.readOnlyRootFilesystem is false; set it to true, with an emptyDir for each path it writes (such as /tmp), so a compromised process cannot change its image\'s files.',
+    ]);
+    // Its resources are not stack config: the message names none.
+    const unlimited = edited(postgres, [[...CONTAINER, "resources", "limits"], undefined]);
+    expect(await check(deploymentHardening, dev, unlimited)).toEqual([
+      'StatefulSet "postgres": container "postgres" sets no resources.limits.cpu, resources.limits.memory; set cpu and memory requests and limits so the scheduler reserves what it needs and a leak cannot starve the node.',
     ]);
   });
 });
@@ -457,6 +571,31 @@ describe("dead-letter-topic-created", () => {
     expect(sorted(await checkStack(deadLetterTopicCreated, cloud))).toEqual(sorted(expected(redpanda)));
     expect(expected(prod)[1]).toMatch(
       /^urn:pulumi:prod::event-platform::event-platform:index:EventPlatform\$event-platform:dapr:DaprPubsub\$kubernetes:dapr.io\/v2alpha1:Subscription::event-platform-pubsub-subscription-recurring-task-events: /,
+    );
+  });
+});
+
+describe("network-isolation", () => {
+  it("passes every plan: a default-deny policy beside the workloads, Strimzi listeners with peers", async () => {
+    for (const stack of [dev, prod, redpanda, external]) expect(await checkStack(networkIsolation, stack)).toEqual([]);
+  });
+
+  it("reports a workload namespace without default deny, once, and a Strimzi listener open to every pod", async () => {
+    const deny = named(prod, TYPES.networkPolicy, "default-deny");
+    const open = withResource(prod, deny, edited(deny, [["spec", "policyTypes"], ["Ingress"]]));
+    const kafka = named(prod, TYPES.kafka, "events");
+    const unpeered = withResource(
+      open,
+      kafka,
+      edited(kafka, [["spec", "kafka", "listeners", 0, "networkPolicyPeers"], undefined]),
+    );
+    const messages = await checkStack(networkIsolation, unpeered);
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toMatch(
+      /^urn:pulumi:prod::event-platform::.*::event-platform-[a-z-]+-deployment: Deployment "[a-z-]+": its namespace event-platform has no default-deny NetworkPolicy \(spec.podSelector \{\}, spec.policyTypes \[Ingress, Egress\], no rules\); add one \(components\/network-policies.ts\) so its pods reach and are reached by only what their own NetworkPolicies allow.$/,
+    );
+    expect(messages[1]).toBe(
+      `${urnOf(prod, kafka)}: Kafka "events": spec.kafka.listeners[0] (scram).networkPolicyPeers is not set; set it to the apps' sidecars (specs/network.ts kafkaClientPeers): without peers Strimzi lets every pod of the cluster connect to the listener.`,
     );
   });
 });

@@ -9,7 +9,9 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { STRIMZI_KAFKA_VERSIONS } from "../infra/config";
+import { maxMinInsyncReplicas, quantityValue, STRIMZI_KAFKA_VERSIONS } from "../infra/config";
+import { SIDECAR_RESOURCE_ANNOTATIONS } from "../specs/dapr";
+import { DAPR_ENABLED, DISABLE_BUILTIN_K8S_SECRET_STORE } from "../specs/pods";
 
 /** Type tokens of the resources the policies look at. */
 export const TYPES = {
@@ -18,8 +20,10 @@ export const TYPES = {
   kafkaProvider: "pulumi:providers:kafka",
   providerTopic: "kafka:index/topic:Topic",
   deployment: "kubernetes:apps/v1:Deployment",
+  statefulSet: "kubernetes:apps/v1:StatefulSet",
   daprComponent: "kubernetes:dapr.io/v1alpha1:Component",
   daprSubscription: "kubernetes:dapr.io/v2alpha1:Subscription",
+  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 } as const;
 
 /**
@@ -62,13 +66,15 @@ function label(kind: string, args: { props: Props; name: string }): string {
   return `${kind} "${typeof name === "string" ? name : args.name}"`;
 }
 
-/** A validation that runs only on resources of `type`, like the SDK's `validateResourceOfType`, by type token. */
+/** A validation that runs only on resources of `type` (or of one of `types`), like the SDK's `validateResourceOfType`, by type token. */
 function ofType(
-  type: string,
+  type: string | readonly string[],
   validate: (props: Props, args: ResourceValidationArgs, reportViolation: ReportViolation) => void,
 ): ResourceValidation {
+  const types: readonly string[] = typeof type === "string" ? [type] : type;
   return (args, reportViolation) => {
-    if (args.type !== type) args.notApplicable(`Policy only applies to resources of type '${type}'`);
+    if (!types.includes(args.type))
+      args.notApplicable(`Policy only applies to resources of type '${types.join("', '")}'`);
     validate(args.props, args, reportViolation);
   };
 }
@@ -93,6 +99,54 @@ export const kafkaTopicReplication: ResourceValidationPolicy = {
         `${topic}: spec.config["min.insync.replicas"] is ${shown(minInsync)}; set it to ${MIN_INSYNC_REPLICAS} or more (stack config kafka.minInsyncReplicas) so every acknowledged write is on at least two brokers.`,
       );
     }
+  }),
+};
+
+/** Where a resource keeps its replication factor and `min.insync.replicas`, by type: the paths a message names. */
+const AVAILABILITY_FIELDS: Record<string, { kind: string; replicas: string[]; minInsync: string[] }> = {
+  [TYPES.kafkaTopic]: {
+    kind: "KafkaTopic",
+    replicas: ["spec", "replicas"],
+    minInsync: ["spec", "config", "min.insync.replicas"],
+  },
+  [TYPES.providerTopic]: {
+    kind: "Kafka topic",
+    replicas: ["replicationFactor"],
+    minInsync: ["config", "min.insync.replicas"],
+  },
+  [TYPES.kafka]: {
+    kind: "Kafka",
+    replicas: ["spec", "kafka", "config", "default.replication.factor"],
+    minInsync: ["spec", "kafka", "config", "min.insync.replicas"],
+  },
+};
+
+/** A path as a message shows it: `spec.config["min.insync.replicas"]`. */
+function fieldPath(path: readonly string[]): string {
+  return path.map((part, i) => (/^[A-Za-z]+$/.test(part) ? `${i > 0 ? "." : ""}${part}` : `["${part}"]`)).join("");
+}
+
+function valueAtPath(props: Props, path: readonly string[]): unknown {
+  return objectAt(props, ...path.slice(0, -1))?.[path[path.length - 1] ?? ""];
+}
+
+export const kafkaTopicAvailability: ResourceValidationPolicy = {
+  name: "kafka-topic-availability",
+  description:
+    "With replication above 1, min.insync.replicas is at most the replication factor - 1 (Strimzi KafkaTopics, the Strimzi Kafka's defaults, @pulumi/kafka Topics), so writes go on while one broker restarts.",
+  validateResource: ofType(Object.keys(AVAILABILITY_FIELDS), (props, args, reportViolation) => {
+    const fields = AVAILABILITY_FIELDS[args.type];
+    if (!fields) return;
+    const replicas = Number(valueAtPath(props, fields.replicas));
+    const minInsync = valueAtPath(props, fields.minInsync);
+    if (!Number.isInteger(replicas) || replicas <= 1 || !isSet(minInsync)) return;
+    const max = maxMinInsyncReplicas(replicas);
+    if (Number(minInsync) <= max) return;
+    const subject =
+      args.type === TYPES.providerTopic ? `Kafka topic "${shown(props.name ?? args.name)}"` : label(fields.kind, args);
+    reportViolation(
+      `${subject}: ${fieldPath(fields.minInsync)} is ${shown(minInsync)} with ${fieldPath(fields.replicas)} ${replicas}; set it to ${max} or less (stack config kafka.minInsyncReplicas): with acks=all a write needs that many replicas in sync, so a value above ${max} stops every write while one broker restarts.`,
+    );
   }),
 };
 
@@ -156,8 +210,10 @@ const DAPR_ANNOTATIONS: { key: string; valid: (value: unknown) => boolean; expec
 
 export const daprSidecarAnnotations: ResourceValidationPolicy = {
   name: "dapr-sidecar-annotations",
-  description: "Every Deployment has the Dapr sidecar annotations (enabled, app-id, app-port) on its pod template.",
+  description:
+    "Every Deployment has the Dapr sidecar annotations (enabled, app-id, app-port) on its pod template, and disables daprd's built-in Kubernetes secret store when the pod has no service-account token.",
   validateResource: ofType(TYPES.deployment, (props, args, reportViolation) => {
+    const deployment = label("Deployment", args);
     const annotations = objectAt(props, "spec", "template", "metadata", "annotations") ?? {};
     const misplaced = objectAt(props, "metadata", "annotations") ?? {};
     for (const { key, valid, expected } of DAPR_ANNOTATIONS) {
@@ -165,7 +221,14 @@ export const daprSidecarAnnotations: ResourceValidationPolicy = {
       const where =
         key in misplaced ? " (it is on the Deployment's own metadata, where Dapr does not look: move it)" : "";
       reportViolation(
-        `${label("Deployment", args)}: spec.template.metadata.annotations["${key}"] is ${shown(annotations[key])}${where}; set it to ${expected}.`,
+        `${deployment}: spec.template.metadata.annotations["${key}"] is ${shown(annotations[key])}${where}; set it to ${expected}.`,
+      );
+    }
+    const tokenless = objectAt(props, "spec", "template", "spec")?.automountServiceAccountToken === false;
+    const storeDisabled = annotations[DISABLE_BUILTIN_K8S_SECRET_STORE];
+    if (annotations[DAPR_ENABLED] === "true" && tokenless && storeDisabled !== "true") {
+      reportViolation(
+        `${deployment}: spec.template.metadata.annotations["${DISABLE_BUILTIN_K8S_SECRET_STORE}"] is ${shown(storeDisabled)} while spec.template.spec.automountServiceAccountToken is false; set it to "true" (build the template with specs/pods.ts podTemplate): without a service-account token daprd cannot start its built-in Kubernetes secret store, exits, and the pod crash-loops.`,
       );
     }
   }),
@@ -173,28 +236,62 @@ export const daprSidecarAnnotations: ResourceValidationPolicy = {
 
 const RESOURCE_FIELDS = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"];
 
+/** A Kubernetes quantity string of the kind stack config allows (annotation values are strings). */
+function isQuantity(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  try {
+    quantityValue(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The seccomp profile types Pod Security `restricted` accepts. */
+const SECCOMP_TYPES = ["RuntimeDefault", "Localhost"];
+
 export const deploymentHardening: ResourceValidationPolicy = {
   name: "deployment-hardening",
   description:
-    "Every Deployment container has resource requests and limits, liveness and readiness probes, runs as non-root and cannot escalate privileges.",
-  validateResource: ofType(TYPES.deployment, (props, args, reportViolation) => {
+    "Every container of a Deployment or StatefulSet, and the Dapr sidecar through its annotations, has resource requests and limits; every container has startup, liveness and readiness probes and passes Pod Security restricted (non-root, no privilege escalation, all capabilities dropped, a seccomp profile) with a read-only root filesystem.",
+  validateResource: ofType([TYPES.deployment, TYPES.statefulSet], (props, args, reportViolation) => {
     const pod = objectAt(props, "spec", "template", "spec");
-    const deployment = label("Deployment", args);
-    const podNonRoot = objectAt(pod, "securityContext")?.runAsNonRoot;
+    const isDeployment = args.type === TYPES.deployment;
+    const workload = label(isDeployment ? "Deployment" : "StatefulSet", args);
+    // Only the apps' resources are stack config; PostgreSQL's are set in components/postgres.ts.
+    const resourcesKey = isDeployment ? " (stack config apps.resources)" : "";
+    const annotations = objectAt(props, "spec", "template", "metadata", "annotations") ?? {};
+    if (annotations[DAPR_ENABLED] === "true") {
+      // The injected daprd container is not in the template: its resources are the pod's annotations.
+      const { requests, limits } = SIDECAR_RESOURCE_ANNOTATIONS;
+      const keys = [requests.cpu, requests.memory, limits.cpu, limits.memory];
+      const unset = keys.filter((key) => !isQuantity(annotations[key]));
+      if (unset.length > 0) {
+        reportViolation(
+          `${workload}: the Dapr sidecar has no valid ${unset.map((key) => `spec.template.metadata.annotations["${key}"]`).join(", ")} (${unset.map((key) => shown(annotations[key])).join(", ")}); set the sidecar's cpu and memory requests and limits as quantity strings (stack config dapr.sidecarResources) so the injected daprd container is scheduled for what it needs and cannot starve the node.`,
+        );
+      }
+    }
+    const podSecurity = objectAt(pod, "securityContext");
     const containers = [
       ...listAt(pod, "containers").map((c) => ({ container: c, kind: "container", probes: true })),
       // Init containers take no probes, but they run with the same privileges and use the same node.
       ...listAt(pod, "initContainers").map((c) => ({ container: c, kind: "init container", probes: false })),
     ];
     for (const { container, kind, probes } of containers) {
-      const subject = `${deployment}: ${kind} "${shown(container.name)}"`;
+      const subject = `${workload}: ${kind} "${shown(container.name)}"`;
       const missing = RESOURCE_FIELDS.filter((field) => {
         const [group = "", resource = ""] = field.split(".");
         return !isSet(objectAt(container, "resources", group)?.[resource]);
       });
       if (missing.length > 0) {
         reportViolation(
-          `${subject} sets no ${missing.map((f) => `resources.${f}`).join(", ")}; set cpu and memory requests and limits (stack config apps.resources) so the scheduler reserves what it needs and a leak cannot starve the node.`,
+          `${subject} sets no ${missing.map((f) => `resources.${f}`).join(", ")}; set cpu and memory requests and limits${resourcesKey} so the scheduler reserves what it needs and a leak cannot starve the node.`,
+        );
+      }
+      if (probes && !container.startupProbe) {
+        reportViolation(
+          `${subject} has no startupProbe; add one (such as GET /healthz, failureThreshold × periodSeconds of a few minutes) so a slow start, such as a migration before the app listens, is not killed by the livenessProbe: Kubernetes starts liveness probing only once the startup probe has succeeded.`,
         );
       }
       if (probes && !container.livenessProbe) {
@@ -208,14 +305,32 @@ export const deploymentHardening: ResourceValidationPolicy = {
         );
       }
       const security = objectAt(container, "securityContext");
-      if ((security?.runAsNonRoot ?? podNonRoot) !== true) {
+      const runAsUser = security?.runAsUser ?? podSecurity?.runAsUser;
+      if ((security?.runAsNonRoot ?? podSecurity?.runAsNonRoot) !== true || runAsUser === 0) {
         reportViolation(
-          `${subject} may run as root; set runAsNonRoot: true in spec.template.spec.securityContext or in the container's securityContext.`,
+          `${subject} may run as root; set runAsNonRoot: true and the image's numeric non-root runAsUser in spec.template.spec.securityContext or in the container's securityContext (Pod Security restricted).`,
         );
       }
       if (security?.allowPrivilegeEscalation !== false) {
         reportViolation(
           `${subject}: securityContext.allowPrivilegeEscalation is ${shown(security?.allowPrivilegeEscalation)}; set it to false so the process cannot gain more privileges than it started with.`,
+        );
+      }
+      const drop = objectAt(security, "capabilities")?.drop;
+      if (!Array.isArray(drop) || !drop.includes("ALL")) {
+        reportViolation(
+          `${subject}: securityContext.capabilities.drop is ${shown(drop)}; set it to ["ALL"] (Pod Security restricted) so the process holds no Linux capability.`,
+        );
+      }
+      const seccomp = objectAt(security, "seccompProfile")?.type ?? objectAt(podSecurity, "seccompProfile")?.type;
+      if (!SECCOMP_TYPES.includes(String(seccomp))) {
+        reportViolation(
+          `${subject} has seccompProfile.type ${shown(seccomp)}; set seccompProfile: {type: RuntimeDefault} in spec.template.spec.securityContext (Pod Security restricted) so the kernel filters its system calls.`,
+        );
+      }
+      if (security?.readOnlyRootFilesystem !== true) {
+        reportViolation(
+          `${subject}: securityContext.readOnlyRootFilesystem is ${shown(security?.readOnlyRootFilesystem)}; set it to true, with an emptyDir for each path it writes (such as /tmp), so a compromised process cannot change its image's files.`,
         );
       }
     }
@@ -293,9 +408,63 @@ export const deadLetterTopicCreated: StackValidationPolicy = {
   },
 };
 
+/** Whether a NetworkPolicy selects every pod of its namespace and allows nothing in either direction. */
+function isDefaultDeny(props: Props): boolean {
+  const spec = objectAt(props, "spec");
+  const selector = objectAt(spec, "podSelector");
+  const selectsAll =
+    selector !== undefined &&
+    listAt(selector, "matchExpressions").length === 0 &&
+    Object.keys(objectAt(selector, "matchLabels") ?? {}).length === 0;
+  const types = Array.isArray(spec?.policyTypes) ? spec.policyTypes : [];
+  return (
+    selectsAll &&
+    types.includes("Ingress") &&
+    types.includes("Egress") &&
+    listAt(spec, "ingress").length === 0 &&
+    listAt(spec, "egress").length === 0
+  );
+}
+
+export const networkIsolation: StackValidationPolicy = {
+  name: "network-isolation",
+  description:
+    "Every namespace the stack runs workloads in has a default-deny NetworkPolicy (ingress and egress), and every Strimzi Kafka listener names the peers allowed on it.",
+  validateStack: (args, reportViolation) => {
+    const denied = new Set(
+      args.resources
+        .filter((r) => r.type === TYPES.networkPolicy && isDefaultDeny(r.props))
+        .map((r) => objectAt(r.props, "metadata")?.namespace),
+    );
+    const reported = new Set<unknown>();
+    for (const resource of args.resources) {
+      if (resource.type !== TYPES.deployment && resource.type !== TYPES.statefulSet) continue;
+      const namespace = objectAt(resource.props, "metadata")?.namespace;
+      if (denied.has(namespace) || reported.has(namespace)) continue;
+      reported.add(namespace);
+      const kind = resource.type === TYPES.deployment ? "Deployment" : "StatefulSet";
+      reportViolation(
+        `${label(kind, resource)}: its namespace ${shown(namespace)} has no default-deny NetworkPolicy (spec.podSelector {}, spec.policyTypes [Ingress, Egress], no rules); add one (components/network-policies.ts) so its pods reach and are reached by only what their own NetworkPolicies allow.`,
+        resource.urn,
+      );
+    }
+    for (const resource of args.resources) {
+      if (resource.type !== TYPES.kafka) continue;
+      listAt(resource.props, "spec", "kafka", "listeners").forEach((listener, index) => {
+        if (listAt(listener, "networkPolicyPeers").length > 0) return;
+        reportViolation(
+          `${label("Kafka", resource)}: spec.kafka.listeners[${index}] (${shown(listener.name)}).networkPolicyPeers is not set; set it to the apps' sidecars (specs/network.ts kafkaClientPeers): without peers Strimzi lets every pod of the cluster connect to the listener.`,
+          resource.urn,
+        );
+      });
+    }
+  },
+};
+
 /** Every policy of the pack, in the order the README lists them. */
 export const POLICIES: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   kafkaTopicReplication,
+  kafkaTopicAvailability,
   strimziKafkaVersion,
   kafkaProviderTlsSasl,
   daprSidecarAnnotations,
@@ -303,4 +472,5 @@ export const POLICIES: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   daprComponentSecretRefs,
   subscriptionDeadLetterTopic,
   deadLetterTopicCreated,
+  networkIsolation,
 ];

@@ -41,6 +41,11 @@ export interface AppSpec {
   invokes: readonly string[];
   /** Whether the app has a PostgreSQL database of its own. */
   database: boolean;
+  /**
+   * Whether users reach the app directly (REST and MCP, WebSocket): it authenticates them, and its port is open to
+   * where stack config `network.ingressFrom` says users come from.
+   */
+  userFacing: boolean;
 }
 
 const deadLettered = { deadLetter: true } as const;
@@ -56,6 +61,7 @@ export const APPS = {
     subscriptions: [],
     invokes: [],
     database: true,
+    userFacing: true,
   },
   recurring: {
     id: "recurring",
@@ -73,6 +79,7 @@ export const APPS = {
     ],
     invokes: ["backend"],
     database: true,
+    userFacing: false,
   },
   notification: {
     id: "notification",
@@ -94,6 +101,7 @@ export const APPS = {
     ],
     invokes: [],
     database: true,
+    userFacing: false,
   },
   gateway: {
     id: "gateway",
@@ -111,6 +119,7 @@ export const APPS = {
     ],
     invokes: [],
     database: false,
+    userFacing: true,
   },
   deadLetters: {
     id: "dead-letters",
@@ -122,6 +131,7 @@ export const APPS = {
     ],
     invokes: [],
     database: true,
+    userFacing: false,
   },
 } as const satisfies Record<string, AppSpec>;
 

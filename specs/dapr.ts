@@ -1,5 +1,6 @@
 // Dapr resources as pure functions of config and the catalogs: pub/sub components, subscriptions, resiliency, configuration.
 import { DEAD_LETTER_TOPIC } from "@event-platform/events";
+import type { ContainerResources } from "../stacks/profile";
 import {
   APP_LIST,
   type AppSpec,
@@ -9,6 +10,7 @@ import {
   PUBSUB,
   type PubsubName,
 } from "./apps";
+import { DAPR_ENABLED } from "./pods";
 
 /** A reference to one key of a Kubernetes Secret, read by the sidecar through the Kubernetes secret store. */
 export interface SecretKeyRef {
@@ -199,16 +201,40 @@ export function configuration(settings: DaprSettings): KubernetesObject {
   };
 }
 
-/** The annotations that have Dapr inject its sidecar into an app's pods; they belong on the pod template. */
-export function sidecarAnnotations(app: AppSpec, settings: Pick<DaprSettings, "logLevel">): Record<string, string> {
+/**
+ * The pod annotations that set the injected daprd container's resources (dapr/dapr `pkg/injector/annotations`:
+ * `KeyCPURequest`, `KeyMemoryRequest`, `KeyCPULimit`, `KeyMemoryLimit`), by the field of `ContainerResources` they take.
+ */
+export const SIDECAR_RESOURCE_ANNOTATIONS = {
+  requests: { cpu: "dapr.io/sidecar-cpu-request", memory: "dapr.io/sidecar-memory-request" },
+  limits: { cpu: "dapr.io/sidecar-cpu-limit", memory: "dapr.io/sidecar-memory-limit" },
+} as const;
+
+/** What the sidecar annotations take from the stack's Dapr settings. */
+export interface SidecarSettings {
+  logLevel: DaprSettings["logLevel"];
+  /** The daprd container's cpu and memory requests and limits, as Kubernetes quantities. */
+  sidecarResources: ContainerResources;
+}
+
+/**
+ * The annotations that have Dapr inject its sidecar into an app's pods, with the sidecar's resources; they belong on
+ * the pod template, and every value is a string.
+ */
+export function sidecarAnnotations(app: AppSpec, settings: SidecarSettings): Record<string, string> {
+  const { requests, limits } = SIDECAR_RESOURCE_ANNOTATIONS;
   return {
-    "dapr.io/enabled": "true",
+    [DAPR_ENABLED]: "true",
     "dapr.io/app-id": app.id,
     "dapr.io/app-port": String(app.port),
     "dapr.io/app-protocol": "http",
     "dapr.io/config": CONFIGURATION_NAME,
     "dapr.io/log-level": settings.logLevel,
     "dapr.io/enable-api-logging": String(settings.logLevel === "debug"),
+    [requests.cpu]: settings.sidecarResources.requests.cpu,
+    [requests.memory]: settings.sidecarResources.requests.memory,
+    [limits.cpu]: settings.sidecarResources.limits.cpu,
+    [limits.memory]: settings.sidecarResources.limits.memory,
   };
 }
 

@@ -14,10 +14,12 @@ import {
   pubsubComponents,
   pubsubMetadata,
   resiliency,
+  SIDECAR_RESOURCE_ANNOTATIONS,
   sidecarAnnotations,
   subscription,
   subscriptions,
 } from "./dapr";
+import { kafkaClientPeers } from "./network";
 import {
   bootstrapAddress,
   clusterCaCertSecretName,
@@ -33,6 +35,8 @@ import {
 const NAMESPACE = "event-platform";
 const CREDENTIALS = "kafka-credentials";
 const PASSWORD_SECRET = `${SIDECAR_USER}-password`;
+/** The peers the program lets connect to the Kafka listener: the apps' sidecars. */
+const CLIENTS = kafkaClientPeers(NAMESPACE);
 
 const SCRAM_512: KafkaAuth = {
   type: "scram",
@@ -107,7 +111,7 @@ function rendered(profile: PlatformProfile, settings: DaprSettings): KubernetesO
   return [
     ...daprResources(settings),
     nodePool(s),
-    kafka(s, profile.kafka),
+    kafka(s, profile.kafka, CLIENTS),
     ...kafkaTopics(s, profile.kafka),
     sidecarUser(s, PASSWORD_SECRET),
   ];
@@ -351,6 +355,7 @@ describe("Dapr subscriptions", () => {
       subscriptions: [],
       invokes: [],
       database: false,
+      userFacing: false,
     };
     const dead = subscription(
       app,
@@ -445,7 +450,7 @@ describe("Dapr configuration", () => {
 
 describe("Strimzi Kafka", () => {
   it("dev: a plain listener on 9092, no authorization, replication 1 everywhere", () => {
-    const object = kafka(dev.kafka.strimzi, dev.kafka);
+    const object = kafka(dev.kafka.strimzi, dev.kafka, CLIENTS);
     expect(object.apiVersion).toBe("kafka.strimzi.io/v1");
     expect(object.metadata).toEqual({
       name: "events",
@@ -455,7 +460,7 @@ describe("Strimzi Kafka", () => {
     expect(object.spec).toEqual({
       kafka: {
         version: "4.3.1",
-        listeners: [{ name: "plain", port: 9092, type: "internal", tls: false }],
+        listeners: [{ name: "plain", port: 9092, type: "internal", tls: false, networkPolicyPeers: CLIENTS }],
         config: {
           "offsets.topic.replication.factor": 1,
           "transaction.state.log.replication.factor": 1,
@@ -470,12 +475,19 @@ describe("Strimzi Kafka", () => {
   });
 
   it("prod: SCRAM-SHA-512 over TLS on 9093, simple authorization, the program's CA, min.insync.replicas 2", () => {
-    const spec = kafka(prod.kafka.strimzi, prod.kafka).spec as {
+    const spec = kafka(prod.kafka.strimzi, prod.kafka, CLIENTS).spec as {
       kafka: { listeners: unknown; authorization: unknown; config: Record<string, unknown> };
       clusterCa: unknown;
     };
     expect(spec.kafka.listeners).toEqual([
-      { name: "scram", port: 9093, type: "internal", tls: true, authentication: { type: "scram-sha-512" } },
+      {
+        name: "scram",
+        port: 9093,
+        type: "internal",
+        tls: true,
+        authentication: { type: "scram-sha-512" },
+        networkPolicyPeers: CLIENTS,
+      },
     ]);
     expect(spec.kafka.authorization).toEqual({ type: "simple" });
     expect(spec.clusterCa).toEqual({ generateCertificateAuthority: false });
@@ -487,6 +499,30 @@ describe("Strimzi Kafka", () => {
       "min.insync.replicas": 2,
       "auto.create.topics.enable": false,
     });
+  });
+
+  it("lets only the apps' sidecars connect to the listener, through the NetworkPolicy Strimzi generates from its peers", () => {
+    for (const profile of [dev, prod]) {
+      const spec = kafka(profile.kafka.strimzi, profile.kafka, CLIENTS).spec as {
+        kafka: { listeners: { networkPolicyPeers: unknown }[] };
+      };
+      expect(spec.kafka.listeners.map((l) => l.networkPolicyPeers)).toEqual([
+        [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": NAMESPACE } },
+            podSelector: {
+              matchExpressions: [
+                {
+                  key: "app.kubernetes.io/name",
+                  operator: "In",
+                  values: ["backend", "recurring", "notification", "gateway", "dead-letters"],
+                },
+              ],
+            },
+          },
+        ],
+      ]);
+    }
   });
 
   it("bootstrap address and CA secrets follow the cluster name", () => {
@@ -599,12 +635,18 @@ describe("Strimzi sidecar user", () => {
       name: "dapr-sidecars",
       namespace: "kafka",
       labels: { "strimzi.io/cluster": "events" },
+      annotations: { "pulumi.com/waitFor": "condition=Ready" },
     });
     expect(spec.authentication).toEqual({
       type: "scram-sha-512",
       password: { valueFrom: { secretKeyRef: { name: "dapr-sidecars-password", key: "password" } } },
     });
     expect(spec.authorization.type).toBe("simple");
+  });
+
+  it("makes Pulumi wait until the User Operator has put the credential and ACLs in Kafka (Ready), like the cluster", () => {
+    expect(user.metadata.annotations).toEqual(kafka(prod.kafka.strimzi, prod.kafka, CLIENTS).metadata.annotations);
+    expect(user.metadata.annotations).toEqual({ "pulumi.com/waitFor": "condition=Ready" });
   });
 
   it("may read, write and describe exactly the catalog topics", () => {
@@ -635,8 +677,10 @@ describe("Strimzi sidecar user", () => {
 });
 
 describe("sidecar annotations", () => {
-  it("tell Dapr the app id, port, protocol and configuration, all as strings", () => {
-    expect(sidecarAnnotations(APPS.backend, { logLevel: "info" })).toEqual({
+  const sidecar = (logLevel: PlatformProfile["dapr"]["logLevel"]) => ({ ...dev.dapr, logLevel });
+
+  it("tell Dapr the app id, port, protocol, configuration and the sidecar's resources, all as strings", () => {
+    expect(sidecarAnnotations(APPS.backend, sidecar("info"))).toEqual({
       "dapr.io/enabled": "true",
       "dapr.io/app-id": "backend",
       "dapr.io/app-port": "3000",
@@ -644,11 +688,15 @@ describe("sidecar annotations", () => {
       "dapr.io/config": "event-platform",
       "dapr.io/log-level": "info",
       "dapr.io/enable-api-logging": "false",
+      "dapr.io/sidecar-cpu-request": "50m",
+      "dapr.io/sidecar-memory-request": "64Mi",
+      "dapr.io/sidecar-cpu-limit": "300m",
+      "dapr.io/sidecar-memory-limit": "256Mi",
     });
   });
 
   it.each(APP_LIST.map((app) => [app.id, app] as const))("%s: every value is a string", (_, app) => {
-    const annotations = sidecarAnnotations(app, { logLevel: "warn" });
+    const annotations = sidecarAnnotations(app, sidecar("warn"));
     for (const value of Object.values(annotations)) expect(typeof value).toBe("string");
     expect(annotations["dapr.io/app-id"]).toBe(app.id);
     expect(annotations["dapr.io/app-port"]).toBe(String(app.port));
@@ -657,6 +705,19 @@ describe("sidecar annotations", () => {
   });
 
   it("turns API logging on at debug level", () => {
-    expect(sidecarAnnotations(APPS.gateway, { logLevel: "debug" })["dapr.io/enable-api-logging"]).toBe("true");
+    expect(sidecarAnnotations(APPS.gateway, sidecar("debug"))["dapr.io/enable-api-logging"]).toBe("true");
+  });
+
+  it("take the sidecar's requests and limits from the stack's Dapr settings (prod: Dapr's production starting point)", () => {
+    const annotations = sidecarAnnotations(APPS.gateway, prod.dapr);
+    const { requests, limits } = SIDECAR_RESOURCE_ANNOTATIONS;
+    expect({
+      requests: { cpu: annotations[requests.cpu], memory: annotations[requests.memory] },
+      limits: { cpu: annotations[limits.cpu], memory: annotations[limits.memory] },
+    }).toEqual(prod.dapr.sidecarResources);
+    expect(prod.dapr.sidecarResources).toEqual({
+      requests: { cpu: "100m", memory: "250Mi" },
+      limits: { cpu: "300m", memory: "1000Mi" },
+    });
   });
 });

@@ -3,6 +3,7 @@ import { TOPIC_LIST, type TopicSpec, topicConfig } from "@event-platform/events"
 import type { StrimziSettings } from "../stacks/profile";
 import { APP_LIST, type AppSpec } from "./apps";
 import type { KubernetesObject } from "./dapr";
+import type { NetworkPolicyPeer } from "./network";
 
 const API_VERSION = "kafka.strimzi.io/v1";
 export const NODE_POOL_NAME = "dual-role";
@@ -18,10 +19,16 @@ export interface StrimziTopicSettings {
 
 const clusterLabel = (s: StrimziSettings) => ({ "strimzi.io/cluster": s.clusterName });
 
+/**
+ * Has Pulumi wait until the operator reports the resource Ready before it creates what depends on it (the
+ * `pulumi.com/waitFor` annotation of pulumi-kubernetes 4.18 and later; Pulumi does not wait for custom resources
+ * otherwise).
+ */
+export const WAIT_FOR_READY = { "pulumi.com/waitFor": "condition=Ready" } as const;
+
 /** Where clients connect: the plain listener in dev, SCRAM over TLS otherwise. */
 export function bootstrapAddress(s: StrimziSettings): string {
-  const port = s.authentication === "none" ? PLAIN_PORT : SCRAM_TLS_PORT;
-  return `${s.clusterName}-kafka-bootstrap.${s.namespace}.svc:${port}`;
+  return `${s.clusterName}-kafka-bootstrap.${s.namespace}.svc:${listenerPort(s)}`;
 }
 
 /** Secret (in the Kafka namespace) holding the cluster CA certificate, `ca.crt`. */
@@ -60,13 +67,33 @@ export function nodePool(s: StrimziSettings): KubernetesObject {
   };
 }
 
+/** The port of the one listener the sidecars use: the plain one in dev, SCRAM over TLS otherwise. */
+export function listenerPort(s: StrimziSettings): number {
+  return s.authentication === "none" ? PLAIN_PORT : SCRAM_TLS_PORT;
+}
+
+/**
+ * The labels of the cluster's broker pods (Strimzi 1.2 `Labels`: `strimzi.io/cluster`, `strimzi.io/kind`,
+ * `strimzi.io/broker-role`), which the sidecars connect to after bootstrapping.
+ */
+export function brokerLabels(s: StrimziSettings): Record<string, string> {
+  return { ...clusterLabel(s), "strimzi.io/kind": "Kafka", "strimzi.io/broker-role": "true" };
+}
+
 /**
  * The Kafka cluster. With SCRAM authentication the cluster uses a CA the program generates (so the sidecars'
  * namespace can hold its certificate without reading it back from the cluster), and simple authorization, so
- * the sidecars' user reaches only what its ACLs allow.
+ * the sidecars' user reaches only what its ACLs allow. Only `clients` may connect to the listener: Strimzi turns
+ * the listener's `networkPolicyPeers` into the NetworkPolicy it generates for the brokers (none would let every pod
+ * of the cluster connect).
  */
-export function kafka(s: StrimziSettings, topics: StrimziTopicSettings): KubernetesObject {
+export function kafka(
+  s: StrimziSettings,
+  topics: StrimziTopicSettings,
+  clients: readonly NetworkPolicyPeer[],
+): KubernetesObject {
   const secured = s.authentication === "scram-sha-512";
+  const networkPolicyPeers = [...clients];
   const listeners = secured
     ? [
         {
@@ -75,17 +102,17 @@ export function kafka(s: StrimziSettings, topics: StrimziTopicSettings): Kuberne
           type: "internal",
           tls: true,
           authentication: { type: "scram-sha-512" },
+          networkPolicyPeers,
         },
       ]
-    : [{ name: "plain", port: PLAIN_PORT, type: "internal", tls: false }];
+    : [{ name: "plain", port: PLAIN_PORT, type: "internal", tls: false, networkPolicyPeers }];
   return {
     apiVersion: API_VERSION,
     kind: "Kafka",
     metadata: {
       name: s.clusterName,
       namespace: s.namespace,
-      // Pulumi waits until the operator reports the cluster Ready before it creates what depends on it.
-      annotations: { "pulumi.com/waitFor": "condition=Ready" },
+      annotations: { ...WAIT_FOR_READY },
     },
     spec: {
       kafka: {
@@ -140,7 +167,8 @@ function consumerGroups(apps: readonly AppSpec[]): { name: string; patternType: 
 
 /**
  * The sidecars' KafkaUser: SCRAM-SHA-512 with the password from `passwordSecret` (key `password`), allowed only the
- * catalog's topics (read, write, describe) and the apps' consumer groups.
+ * catalog's topics (read, write, describe) and the apps' consumer groups. The User Operator reports it Ready once the
+ * SCRAM credential and the ACLs are in Kafka (and its own Secret exists); Pulumi waits for that before the apps start.
  */
 export function sidecarUser(s: StrimziSettings, passwordSecret: string, apps = APP_LIST): KubernetesObject {
   const topicAcls = TOPIC_LIST.map((topic) => ({
@@ -156,7 +184,12 @@ export function sidecarUser(s: StrimziSettings, passwordSecret: string, apps = A
   return {
     apiVersion: API_VERSION,
     kind: "KafkaUser",
-    metadata: { name: SIDECAR_USER, namespace: s.namespace, labels: clusterLabel(s) },
+    metadata: {
+      name: SIDECAR_USER,
+      namespace: s.namespace,
+      labels: clusterLabel(s),
+      annotations: { ...WAIT_FOR_READY },
+    },
     spec: {
       authentication: {
         type: "scram-sha-512",

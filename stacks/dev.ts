@@ -33,13 +33,18 @@ export const dev: PlatformProfile = {
     otlpEndpoint: "",
     inboundRetry: { maxRetries: 5, maxInterval: "10s" },
     outboundRetry: { maxRetries: 10, maxInterval: "10s" },
+    sidecarResources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "300m", memory: "256Mi" } },
   },
-  postgres: { mode: "in-cluster", image: "postgres:17.6", storageSize: "1Gi" },
+  postgres: { mode: "in-cluster", image: "postgres:17.6", storageSize: "1Gi", port: 5432 },
   apps: {
     imageRegistry: "ghcr.io/event-platform",
     imageTag: "0.1.0",
+    imageDigests: {},
     replicas: 1,
     disruptionBudget: false,
     resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
   },
+  // The ingress-nginx controller of minikube's ingress addon and of kind's ingress guide; `kubectl port-forward`
+  // reaches a pod through the kubelet, which no NetworkPolicy governs.
+  network: { ingressFrom: [{ namespace: "ingress-nginx" }] },
 };

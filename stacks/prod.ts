@@ -23,6 +23,8 @@ export const prod: PlatformProfile = {
     tracingSamplingRate: "0.1",
     inboundRetry: { maxRetries: 8, maxInterval: "30s" },
     outboundRetry: { maxRetries: 15, maxInterval: "30s" },
+    // Dapr's production starting point for a sidecar (docs.dapr.io, "Production guidelines on Kubernetes").
+    sidecarResources: { requests: { cpu: "100m", memory: "250Mi" }, limits: { cpu: "300m", memory: "1000Mi" } },
   },
   postgres: { ...dev.postgres, mode: "external" },
   apps: {
@@ -31,4 +33,5 @@ export const prod: PlatformProfile = {
     disruptionBudget: true,
     resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
   },
+  network: { ingressFrom: [{ namespace: "ingress-nginx" }] },
 };

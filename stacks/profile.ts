@@ -54,19 +54,44 @@ export interface DaprProfile {
   otlpEndpoint: string;
   inboundRetry: { maxRetries: number; maxInterval: string };
   outboundRetry: { maxRetries: number; maxInterval: string };
+  /** Requests and limits of the injected daprd container in every app pod (`dapr.io/sidecar-*` annotations). */
+  sidecarResources: ContainerResources;
 }
 
 export interface PostgresProfile {
   /** In-cluster StatefulSet with a generated password, or an external server whose URL is secret config `databaseUrl`. */
   mode: "in-cluster" | "external";
+  /** The in-cluster server's image, `name:tag`. */
   image: string;
+  /** Pins the in-cluster server's image to this digest (`sha256:` and 64 hex digits): `name@digest`, the tag dropped. */
+  imageDigest?: string;
   storageSize: string;
+  /**
+   * The external server's port (the one in `databaseUrl`): the apps with a database may connect to it, and to no
+   * other port outside the cluster. The in-cluster server listens on 5432.
+   */
+  port: number;
+}
+
+/**
+ * Where users reach the user-facing apps (backend, gateway) from: the pods of a namespace (those with `podLabels`
+ * when given), such as an ingress controller's, or an IP block in CIDR notation (`except` carves sub-blocks out).
+ */
+export type IngressSource =
+  | { namespace: string; podLabels?: Record<string, string> }
+  | { cidr: string; except?: string[] };
+
+export interface NetworkProfile {
+  /** Who may open connections to the user-facing apps' ports; nothing else may reach any app's port. */
+  ingressFrom: IngressSource[];
 }
 
 export interface AppsProfile {
-  /** Image of each app is `<imageRegistry>/<app id>:<imageTag>`. */
+  /** Image of each app is `<imageRegistry>/<app id>:<imageTag>`, or `<imageRegistry>/<app id>@<digest>` when pinned. */
   imageRegistry: string;
   imageTag: string;
+  /** Digests (`sha256:` and 64 hex digits) by app id; an app with one runs that exact image, whatever the tag. */
+  imageDigests: Record<string, string>;
   replicas: number;
   /** A PodDisruptionBudget keeping `replicas - 1` pods up during voluntary disruptions. */
   disruptionBudget: boolean;
@@ -82,4 +107,5 @@ export interface PlatformProfile {
   dapr: DaprProfile;
   postgres: PostgresProfile;
   apps: AppsProfile;
+  network: NetworkProfile;
 }

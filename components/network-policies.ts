@@ -1,0 +1,27 @@
+// The apps' namespace's NetworkPolicies (specs/network.ts): default deny, then each app's own traffic.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { type NetworkSettings, networkPolicies } from "../specs/network";
+
+export interface NetworkPoliciesArgs {
+  /** The apps' namespace, the Dapr control plane, Kafka, PostgreSQL and where users come from. */
+  settings: NetworkSettings;
+}
+
+/** One NetworkPolicy per object of `networkPolicies`; the apps depend on `policies`, so their pods start under them. */
+export class NetworkPolicies extends pulumi.ComponentResource {
+  readonly policies: k8s.networking.v1.NetworkPolicy[];
+
+  constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("event-platform:network:NetworkPolicies", name, {}, opts);
+    this.policies = networkPolicies(args.settings).map(
+      ({ metadata, spec }) =>
+        new k8s.networking.v1.NetworkPolicy(
+          `${name}-${metadata.name}`,
+          { metadata, spec: spec as k8s.types.input.networking.v1.NetworkPolicySpec },
+          { parent: this },
+        ),
+    );
+    this.registerOutputs({ names: this.policies.map((p) => p.metadata.name) });
+  }
+}
