@@ -28,7 +28,7 @@ export class InvalidInputError extends ServiceError {
 
 /** No such task for this user. Another user's task is reported the same way, so its existence never leaks. */
 export class TaskNotFoundError extends ServiceError {
-  constructor(id: string) {
+  constructor(id: number) {
     super(404, `Task ${id} not found`);
   }
 }

@@ -12,8 +12,9 @@ describe("violationsOf", () => {
       priority: "high",
       tags: ["home", "money"],
       due_date: "2030-01-31T09:00:00+01:00",
-      reminder_offset_minutes: 60,
+      remind_before_minutes: 60,
       recurrence: "monthly",
+      time_zone: "Europe/Berlin",
       parent_task_id: null,
     };
     expect(violationsOf(CreateTaskBody, body, "/body")).toEqual([]);
@@ -26,9 +27,10 @@ describe("violationsOf", () => {
       priority: "urgent",
       tags: ["a", "a", ""],
       due_date: "next friday",
-      reminder_offset_minutes: -5,
+      remind_before_minutes: -5,
       recurrence: "yearly",
-      parent_task_id: "not-a-uuid",
+      time_zone: "Mars/Olympus_Mons",
+      parent_task_id: "not-a-number",
       owner: "mallory",
     };
     expect(violationsOf(CreateTaskBody, body, "/body")).toEqual([
@@ -39,9 +41,10 @@ describe("violationsOf", () => {
       { path: "/body/tags/2", message: "must NOT have fewer than 1 characters" },
       { path: "/body/tags", message: "must NOT have duplicate items (items ## 1 and 0 are identical)" },
       { path: "/body/due_date", message: 'must match format "date-time"' },
-      { path: "/body/reminder_offset_minutes", message: "must be >= 0" },
+      { path: "/body/remind_before_minutes", message: "must be >= 0" },
       { path: "/body/recurrence", message: 'must be one of: "daily", "weekly", "monthly", null' },
-      { path: "/body/parent_task_id", message: 'must match format "uuid"' },
+      { path: "/body/time_zone", message: 'must match format "time-zone"' },
+      { path: "/body/parent_task_id", message: "must be one of: integer, null" },
     ]);
   });
 
@@ -59,7 +62,7 @@ describe("violationsOf", () => {
     ]);
   });
 
-  it("rejects what PostgreSQL or JavaScript could not store: NUL characters, leap seconds, years past 9999, urn uuids", () => {
+  it("rejects what PostgreSQL or JavaScript could not store: NUL characters, leap seconds, years past 9999, ids past 2^53 - 1", () => {
     expect(violationsOf(CreateTaskBody, { title: "a\u0000b", tags: ["ok", "b\u0000"] })).toEqual([
       { path: "/title", message: "must not contain U+0000" },
       { path: "/tags/1", message: "must not contain U+0000" },
@@ -70,9 +73,9 @@ describe("violationsOf", () => {
         { path: "/due_date", message: 'must match format "date-time"' },
       ]);
     }
-    expect(
-      violationsOf(CreateTaskBody, { title: "t", parent_task_id: "urn:uuid:3f1c2a4e-8b7d-4c6a-9e21-5d0b7a9c1f34" }),
-    ).toEqual([{ path: "/parent_task_id", message: 'must match format "uuid"' }]);
+    expect(violationsOf(CreateTaskBody, { title: "t", parent_task_id: 2 ** 53 })).toEqual([
+      { path: "/parent_task_id", message: `must be <= ${Number.MAX_SAFE_INTEGER}` },
+    ]);
   });
 
   it("coerces a query string's numbers and booleans, and names what cannot be coerced", () => {
@@ -90,9 +93,20 @@ describe("violationsOf", () => {
   });
 
   it("does not coerce JSON bodies: a number in a string stays a string", () => {
-    expect(violationsOf(CreateTaskBody, { title: "t", reminder_offset_minutes: "30" })).toEqual([
-      { path: "/reminder_offset_minutes", message: "must be one of: integer, null" },
+    expect(violationsOf(CreateTaskBody, { title: "t", remind_before_minutes: "30", parent_task_id: "7" })).toEqual([
+      { path: "/remind_before_minutes", message: "must be one of: integer, null" },
+      { path: "/parent_task_id", message: "must be one of: integer, null" },
     ]);
+  });
+
+  it("takes IANA time zones in any letter case, and refuses offsets and unknown names", () => {
+    for (const time_zone of ["UTC", "America/New_York", "america/new_york", "Etc/GMT+5", "Asia/Calcutta"]) {
+      expect(violationsOf(CreateTaskBody, { title: "t", time_zone }), time_zone).toEqual([]);
+    }
+    for (const time_zone of ["Mars/Base", "New York", "+05:00", "", "x".repeat(65)]) {
+      const violations = violationsOf(CreateTaskBody, { title: "t", time_zone });
+      expect(new Set(violations.map((v) => v.path)), time_zone).toEqual(new Set(["/time_zone"]));
+    }
   });
 });
 

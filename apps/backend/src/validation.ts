@@ -4,6 +4,7 @@ import { Ajv, type ValidateFunction } from "ajv";
 import { fullFormats } from "ajv-formats/dist/formats";
 import type Type from "typebox";
 import { InvalidInputError, type Violation } from "./errors";
+import { isTimeZone } from "./time-zones";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FIRST_MS = Date.UTC(1, 0, 1);
@@ -22,6 +23,7 @@ function createAjv(coerceTypes: boolean): Ajv {
       return rfc3339.validate(value) && ms >= FIRST_MS && ms <= LAST_MS;
     },
   });
+  ajv.addFormat("time-zone", { type: "string", validate: isTimeZone });
   return ajv;
 }
 
