@@ -199,6 +199,18 @@ export function configuration(settings: DaprSettings): KubernetesObject {
   };
 }
 
+/** The key of an app token Secret that Dapr's injector reads (`APP_API_TOKEN` in daprd). */
+export const APP_TOKEN_KEY = "token";
+
+/**
+ * The Secret that holds an app's API token (key `token`): daprd sends it as `dapr-api-token` on every call to the
+ * app, and the app reads the same key as its `APP_API_TOKEN` and refuses calls without it. One per app, so that an
+ * app that leaks its token cannot call another app past that app's sidecar.
+ */
+export function appTokenSecretName(app: Pick<AppSpec, "id">): string {
+  return `dapr-app-token-${app.id}`;
+}
+
 /** The annotations that have Dapr inject its sidecar into an app's pods; they belong on the pod template. */
 export function sidecarAnnotations(app: AppSpec, settings: Pick<DaprSettings, "logLevel">): Record<string, string> {
   return {
@@ -209,6 +221,7 @@ export function sidecarAnnotations(app: AppSpec, settings: Pick<DaprSettings, "l
     "dapr.io/config": CONFIGURATION_NAME,
     "dapr.io/log-level": settings.logLevel,
     "dapr.io/enable-api-logging": String(settings.logLevel === "debug"),
+    "dapr.io/app-token-secret": appTokenSecretName(app),
   };
 }
 

@@ -7,6 +7,7 @@ import type { PlatformProfile, StrimziSettings } from "../stacks/profile";
 import { validateManifests } from "../test/support/k8s-schemas";
 import { APP_LIST, APPS, type AppSpec, appById, GATEWAY_PUBSUB, PUBSUB } from "./apps";
 import {
+  appTokenSecretName,
   type DaprSettings,
   daprResources,
   type KafkaAuth,
@@ -670,6 +671,7 @@ describe("sidecar annotations", () => {
       "dapr.io/config": "event-platform",
       "dapr.io/log-level": "info",
       "dapr.io/enable-api-logging": "false",
+      "dapr.io/app-token-secret": "dapr-app-token-backend",
     });
   });
 
@@ -680,6 +682,14 @@ describe("sidecar annotations", () => {
     expect(annotations["dapr.io/app-port"]).toBe(String(app.port));
     expect(annotations["dapr.io/config"]).toBe("event-platform");
     expect(annotations["dapr.io/log-level"]).toBe("warn");
+    // daprd sends the token of this Secret (key `token`) as dapr-api-token on every call to the app.
+    expect(annotations["dapr.io/app-token-secret"]).toBe(appTokenSecretName(app));
+  });
+
+  it("gives every app a token Secret of its own", () => {
+    const names = APP_LIST.map((app) => appTokenSecretName(app));
+    expect(new Set(names).size).toBe(APP_LIST.length);
+    expect(appTokenSecretName(APPS.recurring)).toBe("dapr-app-token-recurring");
   });
 
   it("turns API logging on at debug level", () => {

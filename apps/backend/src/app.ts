@@ -7,11 +7,11 @@ import type { BackendConfig } from "./config";
 import { type Database, openDatabase } from "./database";
 import { registerHealthRoutes } from "./health-routes";
 import { installErrorHandler } from "./http-errors";
-import { registerInternalRoutes } from "./internal-routes";
 import { registerMcpRoute } from "./mcp-route";
 import { OutboxRelay } from "./outbox-relay";
 import { registerTaskRoutes } from "./rest-routes";
 import { SidecarPublisher } from "./sidecar-publisher";
+import { registerSidecarRoutes } from "./sidecar-routes";
 import { TaskService } from "./task-service";
 
 export interface Backend {
@@ -63,7 +63,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   try {
     registerHealthRoutes(server, { database: () => database.ping(), sidecar: () => publisher.healthy() });
     await registerTaskRoutes(server, { tasks, authenticator });
-    registerInternalRoutes(server, { tasks });
+    await registerSidecarRoutes(server, { tasks, appToken: config.dapr.appToken });
     await registerMcpRoute(server, { tasks, authenticator, version: packageJson.version });
     await server.listen({ port: config.port, host: config.host });
   } catch (error) {

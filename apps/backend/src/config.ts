@@ -28,6 +28,8 @@ const Environment = Type.Object({
   DAPR_HOST: Type.String({ minLength: 1, default: "127.0.0.1" }),
   DAPR_HTTP_PORT: Port(3500),
   DAPR_API_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  // Dapr's app API token: a short one could be guessed by anyone who reaches the app port.
+  APP_API_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
   OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
   OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
@@ -55,7 +57,12 @@ export interface BackendConfig {
   /** A PostgreSQL server when `url` is set, otherwise embedded PostgreSQL (PGlite) in `dataDir`. */
   database: { url?: string; poolSize: number; dataDir: string };
   auth: AuthConfig;
-  dapr: { url: string; apiToken?: string };
+  /**
+   * `url`: the sidecar's HTTP API. `apiToken`: sent to it as `dapr-api-token` (DAPR_API_TOKEN). `appToken`: what the
+   * sidecar sends to this app as `dapr-api-token` (APP_API_TOKEN, from the `dapr.io/app-token-secret` Secret); the
+   * routes only the sidecar calls refuse any call without it.
+   */
+  dapr: { url: string; apiToken?: string; appToken: string };
   outbox: {
     pollIntervalMs: number;
     batchSize: number;
@@ -125,6 +132,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
     dapr: {
       url: `http://${e.DAPR_HOST.includes(":") ? `[${e.DAPR_HOST}]` : e.DAPR_HOST}:${e.DAPR_HTTP_PORT}`,
       ...(e.DAPR_API_TOKEN ? { apiToken: e.DAPR_API_TOKEN } : {}),
+      appToken: e.APP_API_TOKEN ?? "",
     },
     outbox: {
       pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
@@ -154,6 +162,11 @@ function crossFieldProblems(e: Environment): string[] {
     if (!e.JWT_AUDIENCE) problems.push("JWT_AUDIENCE is required with JWT_JWKS_URL (got unset)");
   } else if (!e.JWT_SECRET) {
     problems.push("JWT_SECRET is required unless JWT_JWKS_URL is set (got unset)");
+  }
+  if (!e.APP_API_TOKEN) {
+    problems.push(
+      "APP_API_TOKEN is required: the token the Dapr sidecar sends as dapr-api-token (dapr.io/app-token-secret) (got unset)",
+    );
   }
   if (e.OUTBOX_BACKOFF_MAX_MS < e.OUTBOX_BACKOFF_INITIAL_MS) {
     problems.push(

@@ -45,8 +45,9 @@ export class UnauthorizedError extends ServiceError {
   }
 }
 
-export class ForbiddenError extends ServiceError {
+/** A call on a route only the Dapr sidecar may call, without the app API token (`dapr-api-token`). */
+export class AppTokenError extends ServiceError {
   constructor(message: string) {
-    super(403, message);
+    super(401, message);
   }
 }

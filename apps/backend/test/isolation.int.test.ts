@@ -10,12 +10,14 @@ import {
   Api,
   Cleanup,
   DATABASE_KINDS,
+  FROM_SIDECAR,
   mcpClientFor,
   newUser,
   outboxRows,
   startTestBackend,
   tableCounts,
   testStore,
+  tokenFor,
   toolResult,
 } from "./harness";
 
@@ -130,7 +132,6 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
 
   it("next occurrence: the same completion event id for Bob's task never answers with Alice's task", async () => {
     const internal = new Api(backend.url);
-    const asRecurring = { "dapr-caller-app-id": "recurring" };
     const aliceTask = (
       await alice.request<TaskSnapshot>("POST", "/api/tasks", { title: "Alice's daily", recurrence: "daily" })
     ).body;
@@ -145,7 +146,7 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
         "POST",
         `/internal/tasks/${taskId}/next-occurrence`,
         { event_id: eventId },
-        asRecurring,
+        FROM_SIDECAR,
       );
 
     const forAlice = await next(aliceTask.task_id);
@@ -159,6 +160,44 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
     // Each is idempotent within its own user.
     expect(await next(aliceTask.task_id)).toEqual({ status: 200, body: forAlice.body });
     expect(await next(bobTask.task_id)).toEqual({ status: 200, body: forBob.body });
+  });
+
+  it("the routes only the Dapr sidecar calls answer 401 without the app API token, whatever dapr-caller-app-id says", async () => {
+    const before = await tableCounts(backend);
+    const caller = new Api(backend.url);
+    const completed = (await alice.request<TaskSnapshot>("POST", "/api/tasks", { title: "daily", recurrence: "daily" }))
+      .body;
+    await alice.request("POST", `/api/tasks/${completed.task_id}/complete`);
+    const afterSetup = await tableCounts(backend);
+    const next = (headers: Record<string, string>) =>
+      caller.request(
+        "POST",
+        `/internal/tasks/${completed.task_id}/next-occurrence`,
+        { event_id: randomUUID() },
+        headers,
+      );
+    const refusals: Record<string, string>[] = [
+      {},
+      // What any pod that reaches the app port can send: Dapr's caller header identifies, it does not authenticate.
+      { "dapr-caller-app-id": "recurring" },
+      { "dapr-caller-app-id": "recurring", "dapr-api-token": "not-the-token" },
+      { "dapr-api-token": `${FROM_SIDECAR["dapr-api-token"]}x` },
+      { "dapr-api-token": "" },
+      // A user's bearer token is not the sidecar's.
+      { authorization: `Bearer ${await tokenFor(bobId)}` },
+    ];
+    for (const headers of refusals) {
+      const answer = await next(headers);
+      expect(answer.status, JSON.stringify(headers)).toBe(401);
+      expect(answer.body).toMatchObject({ statusCode: 401, error: "Unauthorized" });
+      const subscribe = await caller.request("GET", "/dapr/subscribe", undefined, headers);
+      expect(subscribe.status, JSON.stringify(headers)).toBe(401);
+    }
+    expect(await tableCounts(backend)).toEqual(afterSetup);
+    expect(afterSetup.tasks).toBe(before.tasks + 1);
+    // The sidecar's own calls go through.
+    expect(await caller.request("GET", "/dapr/subscribe", undefined, FROM_SIDECAR)).toEqual({ status: 200, body: [] });
+    expect((await next(FROM_SIDECAR)).status).toBe(201);
   });
 
   it("answers 401 on every route without a token or with a bad one, and writes nothing", async () => {

@@ -9,7 +9,16 @@ import { freePort } from "../../../local/process";
 import type { Backend } from "../src/app";
 import { MIGRATION_NAMES, migrateTo } from "../src/migrations";
 import type { TaskSnapshot } from "../src/task-snapshot";
-import { Api, Cleanup, DATABASE_KINDS, type DatabaseKind, startTestBackend, tableCounts, testStore } from "./harness";
+import {
+  Api,
+  Cleanup,
+  DATABASE_KINDS,
+  type DatabaseKind,
+  FROM_SIDECAR,
+  startTestBackend,
+  tableCounts,
+  testStore,
+} from "./harness";
 
 /** The store's database, opened without the backend, for writing rows as an older version of it did. */
 async function openRaw(kind: DatabaseKind, env: Record<string, string>): Promise<Kysely<unknown>> {
@@ -175,7 +184,7 @@ describe.each(DATABASE_KINDS)("migration 0003 (integer task ids) on %s", (kind) 
       "POST",
       "/internal/tasks/2/next-occurrence",
       { event_id: uuids.event },
-      { "dapr-caller-app-id": "recurring" },
+      FROM_SIDECAR,
     );
     expect(repeat.status).toBe(200);
     expect(repeat.body).toMatchObject({

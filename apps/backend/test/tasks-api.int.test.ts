@@ -10,6 +10,7 @@ import {
   Api,
   Cleanup,
   DATABASE_KINDS,
+  FROM_SIDECAR,
   newUser,
   startTestBackend,
   type TestStore,
@@ -151,7 +152,7 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
           "POST",
           `/internal/tasks/${task.task_id}/next-occurrence`,
           { event_id: eventId },
-          { "dapr-caller-app-id": "recurring" },
+          FROM_SIDECAR,
         );
       return { task, call };
     };
@@ -191,7 +192,7 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
       "POST",
       `/internal/tasks/${february.task_id}/next-occurrence`,
       { event_id: randomUUID() },
-      { "dapr-caller-app-id": "recurring" },
+      FROM_SIDECAR,
     );
     expect(march.body.due_date).toBe("2032-03-31T09:00:00.000Z");
     const undated = await nextOf({ title: "Someday", recurrence: "monthly" });
@@ -227,7 +228,7 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
         "POST",
         `/internal/tasks/${taskId}/next-occurrence`,
         { event_id: randomUUID() },
-        { "dapr-caller-app-id": "recurring" },
+        FROM_SIDECAR,
       );
       expect(answer.status).toBe(201);
       return answer.body;
