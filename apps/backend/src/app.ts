@@ -61,7 +61,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const authenticator = createAuthenticator(config.auth);
 
   try {
-    registerHealthRoutes(server, { database: () => database.ping(), sidecar: () => publisher.healthy() });
+    registerHealthRoutes(server, { database: () => database.ping() });
     await registerTaskRoutes(server, { tasks, authenticator });
     await registerSidecarRoutes(server, { tasks, appToken: config.dapr.appToken });
     await registerMcpRoute(server, { tasks, authenticator, version: packageJson.version });
