@@ -1,4 +1,4 @@
-// Bearer-token authentication: verifies the JWT (HS256 with JWT_SECRET, or a JWKS with issuer and audience) and yields `sub`.
+// Bearer-token authentication: verifies the JWT (HS256 with JWT_SECRET, or a JWKS with issuer and audience), its times and bounded lifetime, and yields `sub`.
 import { schemas } from "@event-platform/events";
 import { createRemoteJWKSet, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from "jose";
 import type { AuthConfig } from "./config";
@@ -13,8 +13,18 @@ export interface Authenticator {
   userId(authorization: string | undefined): Promise<string>;
 }
 
+/**
+ * Verifies bearer tokens with jose. Beyond the signature: `exp` and `iat` are required, so no token lives for ever;
+ * `exp`, `nbf` and `iat` are checked with `clockSkewSeconds` of tolerance (an `iat` in the future is refused, as is
+ * one older than `maxLifetimeSeconds`: jose's `maxTokenAge`); and a token whose `exp − iat` is longer than
+ * `maxLifetimeSeconds` is refused outright, whatever its age.
+ */
 export function createAuthenticator(config: AuthConfig): Authenticator {
-  const clock = { clockTolerance: 5 };
+  const clock: JWTVerifyOptions = {
+    clockTolerance: config.clockSkewSeconds,
+    maxTokenAge: config.maxLifetimeSeconds,
+    requiredClaims: ["exp", "iat"],
+  };
   let key: Uint8Array | JWTVerifyGetKey;
   let options: JWTVerifyOptions;
   if (config.mode === "jwks") {
@@ -39,6 +49,12 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
         // The union of key kinds has no common overload; each branch is a documented form of jwtVerify.
         const verified =
           typeof key === "function" ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+        const { exp, iat } = verified.payload as { exp: number; iat: number };
+        if (exp - iat > config.maxLifetimeSeconds) {
+          throw new Error(
+            `"exp" claim lifetime check failed: exp − iat is ${exp - iat} s, more than the ${config.maxLifetimeSeconds} s allowed`,
+          );
+        }
         subject = verified.payload.sub;
       } catch (error) {
         throw new UnauthorizedError(`Invalid token: ${error instanceof Error ? error.message : String(error)}`);

@@ -27,7 +27,7 @@ describe("loadConfig", () => {
       pubsubName: "kafka-pubsub",
       logLevel: "info",
       database: { poolSize: 10, dataDir: "./data/backend" },
-      auth: { mode: "secret", secret: SECRET },
+      auth: { mode: "secret", secret: SECRET, maxLifetimeSeconds: 86_400, clockSkewSeconds: 30 },
       dapr: { url: "http://127.0.0.1:3500" },
       outbox: { pollIntervalMs: 1_000, batchSize: 100, backoffInitialMs: 200, backoffMaxMs: 30_000 },
       shutdownTimeoutMs: 10_000,
@@ -102,6 +102,8 @@ describe("loadConfig", () => {
       jwksUrl: "https://id.example.com/.well-known/jwks.json",
       issuer: "https://id.example.com/",
       audience: "tasks",
+      maxLifetimeSeconds: 86_400,
+      clockSkewSeconds: 30,
     });
   });
 
@@ -124,6 +126,17 @@ describe("loadConfig", () => {
     ]);
     expect(problemsOf({ JWT_SECRET: SECRET, APP_API_TOKEN: "short" })).toEqual([
       'APP_API_TOKEN must NOT have fewer than 32 characters (got "short")',
+    ]);
+  });
+
+  it("bounds a token's lifetime and the clock skew, configurably", () => {
+    expect(loadConfig({ ...BASE, JWT_MAX_LIFETIME_SECONDS: "3600", JWT_CLOCK_SKEW_SECONDS: "5" }).auth).toMatchObject({
+      maxLifetimeSeconds: 3600,
+      clockSkewSeconds: 5,
+    });
+    expect(problemsOf({ ...BASE, JWT_MAX_LIFETIME_SECONDS: "0", JWT_CLOCK_SKEW_SECONDS: "3600" })).toEqual([
+      'JWT_MAX_LIFETIME_SECONDS must be >= 60 (got "0")',
+      'JWT_CLOCK_SKEW_SECONDS must be <= 300 (got "3600")',
     ]);
   });
 

@@ -25,6 +25,10 @@ const Environment = Type.Object({
   JWT_JWKS_URL: Type.Optional(Type.String({ pattern: "^https?://[^\\s]+$" })),
   JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  // A token lives at most this long (exp − iat, and its age): one minute to 30 days, a day by default.
+  JWT_MAX_LIFETIME_SECONDS: Type.Integer({ minimum: 60, maximum: 2_592_000, default: 86_400 }),
+  // How far apart the issuer's clock and this one may be when exp, nbf and iat are checked.
+  JWT_CLOCK_SKEW_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
   DAPR_HOST: Type.String({ minLength: 1, default: "127.0.0.1" }),
   DAPR_HTTP_PORT: Port(3500),
   DAPR_API_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
@@ -42,10 +46,18 @@ type Environment = Type.Static<typeof Environment>;
 
 export type LogLevel = Environment["LOG_LEVEL"];
 
+/** How long a token may live, and the clock difference allowed when its times are checked; both in seconds. */
+export interface TokenLifetime {
+  maxLifetimeSeconds: number;
+  clockSkewSeconds: number;
+}
+
 /** How bearer tokens are verified: a shared HS256 secret, or the keys of an identity provider's JWKS. */
-export type AuthConfig =
-  | { mode: "secret"; secret: string; issuer?: string; audience?: string }
-  | { mode: "jwks"; jwksUrl: string; issuer: string; audience: string };
+export type AuthConfig = TokenLifetime &
+  (
+    | { mode: "secret"; secret: string; issuer?: string; audience?: string }
+    | { mode: "jwks"; jwksUrl: string; issuer: string; audience: string }
+  );
 
 export interface BackendConfig {
   port: number;
@@ -121,14 +133,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
       poolSize: e.DATABASE_POOL_SIZE,
       dataDir: e.DATA_DIR,
     },
-    auth: e.JWT_JWKS_URL
-      ? { mode: "jwks", jwksUrl: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER ?? "", audience: e.JWT_AUDIENCE ?? "" }
-      : {
-          mode: "secret",
-          secret: e.JWT_SECRET ?? "",
-          ...(e.JWT_ISSUER ? { issuer: e.JWT_ISSUER } : {}),
-          ...(e.JWT_AUDIENCE ? { audience: e.JWT_AUDIENCE } : {}),
-        },
+    auth: {
+      maxLifetimeSeconds: e.JWT_MAX_LIFETIME_SECONDS,
+      clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS,
+      ...(e.JWT_JWKS_URL
+        ? { mode: "jwks", jwksUrl: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER ?? "", audience: e.JWT_AUDIENCE ?? "" }
+        : {
+            mode: "secret",
+            secret: e.JWT_SECRET ?? "",
+            ...(e.JWT_ISSUER ? { issuer: e.JWT_ISSUER } : {}),
+            ...(e.JWT_AUDIENCE ? { audience: e.JWT_AUDIENCE } : {}),
+          }),
+    },
     dapr: {
       url: `http://${e.DAPR_HOST.includes(":") ? `[${e.DAPR_HOST}]` : e.DAPR_HOST}:${e.DAPR_HTTP_PORT}`,
       ...(e.DAPR_API_TOKEN ? { apiToken: e.DAPR_API_TOKEN } : {}),

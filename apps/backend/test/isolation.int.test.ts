@@ -1,7 +1,7 @@
 // A user never sees or touches another user's task: 404 (never 403) on every REST route and MCP tool; no token or a bad one is a 401.
-
 import { randomUUID } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../local/process";
 import type { Backend } from "../src/app";
@@ -15,6 +15,7 @@ import {
   newUser,
   outboxRows,
   startTestBackend,
+  TEST_JWT_SECRET,
   tableCounts,
   testStore,
   tokenFor,
@@ -200,15 +201,24 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
     expect((await next(FROM_SIDECAR)).status).toBe(201);
   });
 
-  it("answers 401 on every route without a token or with a bad one, and writes nothing", async () => {
+  it("answers 401 on every route without a token or with a bad one (a bad signature, no exp, iat far ahead, too long a life), and writes nothing", async () => {
     const before = await tableCounts(backend);
     const mallory = await Api.as(backend.url, newUser("mallory"));
+    const now = Math.floor(Date.now() / 1000);
+    const signedToken = (claims: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(TEST_JWT_SECRET));
     const tokens = [
       undefined,
       "Bearer not-a-jwt",
       // A token signed with another secret.
       "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJlLW9mLWFub3RoZXItc2VjcmV0",
       "Basic YWxpY2U6c2VjcmV0",
+      // Signed with the right secret, but a token without exp would never expire,
+      `Bearer ${await signedToken({ sub: "mallory", iat: now })}`,
+      // one issued ten years ahead would outlive any rotation,
+      `Bearer ${await signedToken({ sub: "mallory", iat: now + 10 * 365 * 86_400, exp: now + 10 * 365 * 86_400 + 60 })}`,
+      // and one that claims to live a year is longer-lived than JWT_MAX_LIFETIME_SECONDS allows (a day).
+      `Bearer ${await signedToken({ sub: "mallory", iat: now, exp: now + 365 * 86_400 })}`,
     ];
     const routes: [string, string, unknown?][] = [
       ["POST", "/api/tasks", { title: "x" }],
