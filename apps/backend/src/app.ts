@@ -30,11 +30,7 @@ export interface Backend {
 
 /** Starts the backend: migrates the database, listens, then starts the relay (which publishes any backlog). */
 export async function startBackend(config: BackendConfig): Promise<Backend> {
-  const server = fastify({
-    logger: { level: config.logLevel },
-    // Task bodies are small (a 5000-character description at most); a larger body is a mistake or an attack.
-    bodyLimit: 256 * 1024,
-  });
+  const server = fastify(serverOptions(config));
   installErrorHandler(server);
   const database = await openDatabase(config.database, server.log).catch(async (error: unknown) => {
     await server.close();
@@ -87,6 +83,28 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     return closing;
   };
   return { url: `http://127.0.0.1:${port}`, port, server, database, relay, close };
+}
+
+/**
+ * The HTTP server's limits, so that no client holds a connection or a request open for long: the whole request
+ * (headers and body) within `requestTimeoutMs`, else 408 and the connection closed (a body that stops half-way is
+ * cut off); headers within the same; any connection silent for `connectionTimeoutMs` closed. Node checks the
+ * request and header deadlines every `connectionsCheckingInterval` (30 s by default), here every second at most.
+ */
+export function serverOptions(config: Pick<BackendConfig, "logLevel" | "http">) {
+  const { requestTimeoutMs, connectionTimeoutMs } = config.http;
+  return {
+    logger: { level: config.logLevel },
+    // Task bodies are small (a 5000-character description at most); a larger body is a mistake or an attack.
+    bodyLimit: 256 * 1024,
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: connectionTimeoutMs,
+    http: {
+      headersTimeout: requestTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+    },
+  };
 }
 
 /** Closes the server; requests still running at `deadline` have their connections cut. */

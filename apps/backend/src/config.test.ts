@@ -31,6 +31,7 @@ describe("loadConfig", () => {
       dapr: { url: "http://127.0.0.1:3500" },
       outbox: { pollIntervalMs: 1_000, batchSize: 100, backoffInitialMs: 200, backoffMaxMs: 30_000 },
       shutdownTimeoutMs: 10_000,
+      http: { requestTimeoutMs: 30_000, connectionTimeoutMs: 60_000 },
     });
     expect(config.database.url).toBeUndefined();
   });

@@ -41,6 +41,8 @@ const Environment = Type.Object({
   OUTBOX_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 87_600, default: 168 }),
   PUBLISH_TIMEOUT_MS: Milliseconds(100, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: Milliseconds(100, 600_000, 10_000),
+  HTTP_REQUEST_TIMEOUT_MS: Milliseconds(100, 600_000, 30_000),
+  HTTP_CONNECTION_TIMEOUT_MS: Milliseconds(100, 3_600_000, 60_000),
 });
 type Environment = Type.Static<typeof Environment>;
 
@@ -85,6 +87,12 @@ export interface BackendConfig {
   };
   /** How long a shutdown may take: in-flight requests, then flushing the outbox. */
   shutdownTimeoutMs: number;
+  http: {
+    /** A request's headers and body must have arrived within this (Node's `requestTimeout`), else 408 and closed. */
+    requestTimeoutMs: number;
+    /** A connection with no traffic for this long is closed (fastify's `connectionTimeout`, the socket timeout). */
+    connectionTimeoutMs: number;
+  };
 }
 
 /** Thrown when the environment does not make a valid configuration; the message names every bad variable. */
@@ -159,6 +167,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
       publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    http: { requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS },
   };
 }
 
