@@ -3,16 +3,17 @@ import { schemas as S } from "@event-platform/events";
 import Type from "typebox";
 import type { Violation } from "./errors";
 import { DEFAULT_TIME_ZONE } from "./time-zones";
+import { TEXT_KEYWORD, type TextKind } from "./validation";
 
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const closed = { additionalProperties: false } as const;
 
-/** A contract schema with a description. */
-const field = <T extends Type.TSchema>(schema: T, description: string) =>
-  Type.Unsafe<Type.Static<T>>({ ...schema, description });
+/** A contract schema with a description, and the text rules of `validation.ts` when it is text a person wrote. */
+const field = <T extends Type.TSchema>(schema: T, description: string, text?: TextKind) =>
+  Type.Unsafe<Type.Static<T>>({ ...schema, description, ...(text ? { [TEXT_KEYWORD]: text } : {}) });
 
-const Title = field(S.Title, "What to do; 1 to 200 characters.");
-const Tag = field(S.Tags.items, "A label: 1 to 50 characters.");
+const Title = field(S.Title, "What to do; 1 to 200 characters, not blank, no control characters.", "line");
+const Tag = field(S.Tags.items, "A label: 1 to 50 characters, not blank, no control characters.", "line");
 const TimeZone = Type.Unsafe<string>({
   ...S.TimeZone,
   format: "time-zone",
@@ -23,7 +24,7 @@ const TaskId = field(S.TaskId, "A task's id.");
 /** The writable fields of a task, each optional (a PATCH sends only what changes). */
 const taskFields = {
   description: Type.Optional(
-    Type.Union([field(S.Description, "Free text."), Type.Null()], {
+    Type.Union([field(S.Description, "Free text; tabs and line breaks allowed.", "lines"), Type.Null()], {
       description: "Free text; null clears it.",
     }),
   ),
@@ -75,10 +76,17 @@ export const ListTasksQuery = Type.Object(
   {
     completed: Type.Optional(Type.Boolean({ description: "Only completed (true) or open (false) tasks." })),
     priority: Type.Optional(S.Priority),
-    tag: Type.Optional(field(S.Tags.items, "Only tasks with this tag.")),
+    tag: Type.Optional(field(S.Tags.items, "Only tasks with this tag.", "line")),
     due_from: Type.Optional(field(S.Timestamp, "Only tasks due at or after this time.")),
     due_to: Type.Optional(field(S.Timestamp, "Only tasks due at or before this time.")),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "Search in title and description." })),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "Search in title and description.",
+        [TEXT_KEYWORD]: "line",
+      }),
+    ),
     sort: Type.Optional(
       Type.Union([Type.Literal("created_at"), Type.Literal("due_date"), Type.Literal("priority")], {
         description: "created_at (default), due_date (tasks without one last) or priority (high first).",

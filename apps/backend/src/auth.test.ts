@@ -63,6 +63,9 @@ describe("HS256 with JWT_SECRET", () => {
     expect(await rejection(auth.userId(`Bearer ${await hs256()}`))).toContain("`sub`");
     expect(await rejection(auth.userId(`Bearer ${await hs256({ sub: "" })}`))).toContain("`sub`");
     expect(await rejection(auth.userId(`Bearer ${await hs256({ sub: "x".repeat(256) })}`))).toContain("`sub`");
+    for (const sub of ["\ud800alice", "al\u0000ice", "   "]) {
+      expect(await rejection(auth.userId(`Bearer ${await hs256({ sub })}`)), JSON.stringify(sub)).toContain("`sub`");
+    }
   });
 
   it("checks issuer and audience when they are configured", async () => {

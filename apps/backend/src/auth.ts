@@ -3,7 +3,7 @@ import { schemas } from "@event-platform/events";
 import { createRemoteJWKSet, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from "jose";
 import type { AuthConfig } from "./config";
 import { UnauthorizedError } from "./errors";
-import { violationsOf } from "./validation";
+import { textProblems, violationsOf } from "./validation";
 
 /** Asymmetric algorithms only for a JWKS: accepting HS* there would let a public key be used as an HMAC secret. */
 const JWKS_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
@@ -59,8 +59,11 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       } catch (error) {
         throw new UnauthorizedError(`Invalid token: ${error instanceof Error ? error.message : String(error)}`);
       }
-      if (violationsOf(schemas.UserId, subject).length > 0) {
-        throw new UnauthorizedError("Invalid token: `sub` must be a user id of 1 to 255 characters");
+      // The user id is stored and keys every event: it must be text PostgreSQL keeps as it is.
+      if (violationsOf(schemas.UserId, subject).length > 0 || textProblems(subject as string, "line").length > 0) {
+        throw new UnauthorizedError(
+          "Invalid token: `sub` must be a user id of 1 to 255 characters, well-formed, without control characters",
+        );
       }
       return subject as string;
     },

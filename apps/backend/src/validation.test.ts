@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { CreateTaskBody, ListTasksQuery, UpdateTaskBody } from "./api-schemas";
 import { InvalidInputError } from "./errors";
-import { validated, violationsOf } from "./validation";
+import { textProblems, validated, violationsOf } from "./validation";
 
 describe("violationsOf", () => {
   it("accepts a full, valid task", () => {
@@ -64,8 +64,8 @@ describe("violationsOf", () => {
 
   it("rejects what PostgreSQL or JavaScript could not store: NUL characters, leap seconds, years past 9999, ids past 2^53 - 1", () => {
     expect(violationsOf(CreateTaskBody, { title: "a\u0000b", tags: ["ok", "b\u0000"] })).toEqual([
-      { path: "/title", message: "must not contain U+0000" },
-      { path: "/tags/1", message: "must not contain U+0000" },
+      { path: "/title", message: "must not contain control characters" },
+      { path: "/tags/1", message: "must not contain control characters" },
     ]);
     const dates = ["2016-12-31T23:59:60Z", "+10000-01-01T00:00:00Z", "2025-02-30T00:00:00Z", "2025-03-01T09:30:00"];
     for (const due_date of dates) {
@@ -107,6 +107,62 @@ describe("violationsOf", () => {
       const violations = violationsOf(CreateTaskBody, { title: "t", time_zone });
       expect(new Set(violations.map((v) => v.path)), time_zone).toEqual(new Set(["/time_zone"]));
     }
+  });
+});
+
+describe("text a person wrote", () => {
+  const LONE_HIGH = "\ud83d";
+  const LONE_LOW = "\ude00";
+
+  it("must be well-formed Unicode: a lone surrogate is refused, a pair (an emoji) is fine", () => {
+    expect(violationsOf(CreateTaskBody, { title: `fix ${LONE_HIGH} it` }, "/body")).toEqual([
+      { path: "/body/title", message: "must be well-formed Unicode (no lone surrogate)" },
+    ]);
+    expect(violationsOf(CreateTaskBody, { title: "t", description: `x${LONE_LOW}`, tags: [LONE_HIGH] })).toEqual([
+      { path: "/description", message: "must be well-formed Unicode (no lone surrogate)" },
+      { path: "/tags/0", message: "must be well-formed Unicode (no lone surrogate)" },
+    ]);
+    expect(violationsOf(CreateTaskBody, { title: "Party \ud83c\udf89", tags: ["\ud83d\ude00"] })).toEqual([]);
+  });
+
+  it("must not be blank where a value is required: a title or a tag of spaces", () => {
+    expect(violationsOf(CreateTaskBody, { title: "   ", tags: ["\u00a0\u3000"] }, "/body")).toEqual([
+      { path: "/body/title", message: "must not be blank" },
+      { path: "/body/tags/0", message: "must not be blank" },
+    ]);
+    expect(violationsOf(UpdateTaskBody, { title: "\t" })).toEqual([
+      { path: "/title", message: "must not contain control characters" },
+      { path: "/title", message: "must not be blank" },
+    ]);
+  });
+
+  it("must not contain control characters; a description keeps tabs and line breaks", () => {
+    expect(violationsOf(CreateTaskBody, { title: "bell\u0007", tags: ["a\nb", "c\u009bd"] })).toEqual([
+      { path: "/title", message: "must not contain control characters" },
+      { path: "/tags/0", message: "must not contain control characters" },
+      { path: "/tags/1", message: "must not contain control characters" },
+    ]);
+    expect(violationsOf(CreateTaskBody, { title: "t", description: "line 1\r\n\tline 2\n" })).toEqual([]);
+    expect(violationsOf(CreateTaskBody, { title: "t", description: "esc\u001b[31m" })).toEqual([
+      { path: "/description", message: "must not contain control characters other than tab and line breaks" },
+    ]);
+    // An empty or blank description is allowed: it is optional text, not a required value.
+    expect(violationsOf(CreateTaskBody, { title: "t", description: "  " })).toEqual([]);
+  });
+
+  it("applies to the search and the tag filter too", () => {
+    expect(violationsOf(ListTasksQuery, { q: "  ", tag: `x${LONE_HIGH}` }, "/querystring", true)).toEqual([
+      { path: "/querystring/tag", message: "must be well-formed Unicode (no lone surrogate)" },
+      { path: "/querystring/q", message: "must not be blank" },
+    ]);
+  });
+
+  it("textProblems names every problem of a string", () => {
+    expect(textProblems(`\u0000 ${LONE_LOW}`, "line")).toEqual([
+      "must be well-formed Unicode (no lone surrogate)",
+      "must not contain control characters",
+    ]);
+    expect(textProblems("fine", "line")).toEqual([]);
   });
 });
 
