@@ -7,6 +7,7 @@ import type { BackendConfig } from "./config";
 import { type Database, openDatabase } from "./database";
 import { registerHealthRoutes } from "./health-routes";
 import { installErrorHandler } from "./http-errors";
+import { installJsonBodyParser } from "./json-body";
 import { registerMcpRoute } from "./mcp-route";
 import { OutboxRelay } from "./outbox-relay";
 import { registerTaskRoutes } from "./rest-routes";
@@ -32,6 +33,7 @@ export interface Backend {
 export async function startBackend(config: BackendConfig): Promise<Backend> {
   const server = fastify(serverOptions(config));
   installErrorHandler(server);
+  installJsonBodyParser(server);
   const database = await openDatabase(config.database, server.log).catch(async (error: unknown) => {
     await server.close();
     throw error;

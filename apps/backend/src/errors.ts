@@ -14,10 +14,26 @@ export class ServiceError extends Error {
   }
 }
 
-/** Input that breaks the API's schemas or rules; lists every bad field. */
+/**
+ * At most this many violations are reported, then one saying how many more there were: a body of thousands of
+ * unknown fields gets an answer of bounded size.
+ */
+export const MAX_VIOLATIONS = 50;
+
+function bounded(violations: Violation[]): Violation[] {
+  if (violations.length <= MAX_VIOLATIONS) return violations;
+  const more = violations.length - MAX_VIOLATIONS;
+  return [...violations.slice(0, MAX_VIOLATIONS), { path: "", message: `and ${more} more violations` }];
+}
+
+/** Input that breaks the API's schemas or rules; lists every bad field (up to MAX_VIOLATIONS). */
 export class InvalidInputError extends ServiceError {
-  constructor(readonly violations: Violation[]) {
-    super(400, `Invalid input: ${violations.map((v) => `${v.path || "/"} ${v.message}`).join("; ")}`);
+  readonly violations: Violation[];
+
+  constructor(violations: Violation[]) {
+    const shown = bounded(violations);
+    super(400, `Invalid input: ${shown.map((v) => `${v.path || "/"} ${v.message}`).join("; ")}`);
+    this.violations = shown;
   }
 
   /** The same violations under `prefix`: the service names fields of its input, REST places them in `/body`. */

@@ -218,6 +218,36 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
     expect(await tableCounts(backend)).toEqual(before);
   });
 
+  it("bounded work: a body nested 2,200 levels deep is a 400 on every route that reads a body, never a 500", async () => {
+    const before = await tableCounts(backend);
+    const deep = `{"title":"t","x":${"[".repeat(2_200)}${"]".repeat(2_200)}}`;
+    const json = { "content-type": "application/json" };
+    const mcp = { ...json, accept: "application/json, text/event-stream" };
+    const mcpCall = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add_task","arguments":${deep}}}`;
+    const attempts: [string, string, string, Record<string, string>][] = [
+      ["POST", "/api/tasks", deep, json],
+      ["PATCH", `/api/tasks/${task.task_id}`, deep, json],
+      ["POST", "/mcp", mcpCall, mcp],
+      ["POST", `/internal/tasks/${task.task_id}/next-occurrence`, deep, { ...json, ...FROM_SIDECAR }],
+      ["POST", "/api/tasks", `${"[".repeat(100_000)}${"]".repeat(100_000)}`, json],
+    ];
+    for (const [method, path, body, headers] of attempts) {
+      const answer = await api.request<{ statusCode: number; message: string }>(method, path, body, headers);
+      expect(answer.status, `${method} ${path}`).toBe(400);
+      expect(answer.body.message).toBe("The JSON body is nested deeper than 32 levels");
+    }
+    expect(await tableCounts(backend)).toEqual(before);
+  });
+
+  it("bounded work: a body of thousands of unknown fields gets a 400 of bounded size", async () => {
+    const body = Object.fromEntries([["title", "t"], ...Array.from({ length: 10_000 }, (_, i) => [`f${i}`, i])]);
+    const answer = await api.request<{ violations: { path: string; message: string }[] }>("POST", "/api/tasks", body);
+    expect(answer.status).toBe(400);
+    expect(answer.body.violations).toHaveLength(51);
+    expect(answer.body.violations[0]).toEqual({ path: "/body/f0", message: "must NOT have additional properties" });
+    expect(answer.body.violations[50]).toEqual({ path: "", message: "and 9950 more violations" });
+  });
+
   it("MCP: bad tool arguments are tool errors listing each bad field; nothing is written", async () => {
     const before = await tableCounts(backend);
     const client = await mcpClientFor(backend.url, userId);
