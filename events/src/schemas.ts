@@ -87,6 +87,7 @@ const taskFields = {
   created_at: Timestamp,
   updated_at: Timestamp,
 };
+/** The task flat in an event's `data` (see above): `task.created`'s whole `data`, and the base of the others. */
 export const TaskFields = Type.Object(taskFields, closed);
 export type TaskFields = Type.Static<typeof TaskFields>;
 
@@ -122,6 +123,7 @@ export const TaskCompletedData = Type.Object(
   closed,
 );
 
+/** task.deleted: which task, whose, and when (the task as it was rides on task_list_changed `remove`). */
 export const TaskDeletedData = Type.Object({ task_id: TaskId, user_id: UserId, deleted_at: Timestamp }, closed);
 
 /** The contract's reminder fields; `title`, `due_at` and `remind_before_minutes` are "where known". */
@@ -140,10 +142,13 @@ const reminderFields = {
   time_zone: TimeZone,
 };
 
+/** reminder.scheduled: a new reminder, with every field known. */
 export const ReminderScheduledData = Type.Object(reminderFields, closed);
 
+/** reminder.triggered: the scheduled reminder, and when it fired. */
 export const ReminderTriggeredData = Type.Object({ ...reminderFields, triggered_at: Timestamp }, closed);
 
+/** Why a reminder no longer applies: its task moved, was completed or deleted, or lost its due date or minutes. */
 export const ReminderCancelReason = Type.Union([
   Type.Literal("rescheduled"),
   Type.Literal("completed"),
@@ -176,6 +181,7 @@ export const TaskListAction = Type.Union([
 ]);
 export type TaskListAction = Type.Static<typeof TaskListAction>;
 
+/** task_list_changed: one task of the user's list to add, update or remove (or the whole list to `refresh`). */
 export const TaskListChangedData = Type.Object(
   {
     user_id: UserId,

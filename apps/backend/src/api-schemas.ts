@@ -46,9 +46,11 @@ const taskFields = {
   parent_task_id: Type.Optional(field(Nullable(S.TaskId), "The id of one of your tasks this one belongs to.")),
 };
 
+/** `POST /api/tasks` and `add_task`: a title, and any of the writable fields. */
 export const CreateTaskBody = Type.Object({ title: Title, ...taskFields }, closed);
 export type CreateTaskBody = Type.Static<typeof CreateTaskBody>;
 
+/** `PATCH /api/tasks/:task_id`: at least one writable field. */
 export const UpdateTaskBody = Type.Object(
   { title: Type.Optional(Title), ...taskFields },
   { ...closed, minProperties: 1 },
@@ -108,6 +110,7 @@ export function dueRangeViolations(query: ListTasksQuery, prefix: string): Viola
     : [];
 }
 
+/** `POST /internal/tasks/:task_id/next-occurrence`: the completion event the request answers. */
 export const NextOccurrenceBody = Type.Object(
   { event_id: field(S.Uuid, "Id of the task.completed event this request answers.") },
   closed,

@@ -59,7 +59,7 @@ export const TASK_TOOLS: Record<string, TaskTool<Type.TSchema>> = {
     run: (tasks, userId, { task_id }) => tasks.complete(userId, task_id),
   }),
   delete_task: tool({
-    description: "Delete one of the user's tasks.",
+    description: "Delete one of the user's tasks. Its subtasks stay, detached (their parent_task_id becomes null).",
     input: TaskIdArguments,
     annotations: { title: "Delete task", readOnlyHint: false, destructiveHint: true, idempotentHint: true },
     run: async (tasks, userId, { task_id }) => {

@@ -8,6 +8,10 @@ import type { TaskService } from "./task-service";
 /** Set by the calling sidecar on service invocation: logged as who asked, never trusted as authentication. */
 const DAPR_CALLER_HEADER = "dapr-caller-app-id";
 
+/**
+ * Registers `GET /dapr/subscribe` and `POST /internal/tasks/:task_id/next-occurrence` in a scope of their own,
+ * every route of which answers 401 without the app API token (`requireAppToken`).
+ */
 export async function registerSidecarRoutes(
   server: FastifyInstance,
   deps: { tasks: TaskService; appToken: string },
