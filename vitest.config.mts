@@ -39,7 +39,7 @@ export default defineConfig({
           name: "integration",
           include: ["**/*.int.test.ts"],
           exclude: ["**/node_modules/**"],
-          globalSetup: ["test/setup/kafka.ts", "test/setup/postgres.ts"],
+          globalSetup: ["test/setup/upstream.ts", "test/setup/kafka.ts", "test/setup/postgres.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

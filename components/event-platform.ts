@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../infra/config";
 import { APP_LIST, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
-import { sidecarAnnotations } from "../specs/dapr";
+import { APP_TOKEN_KEY, appTokenSecretName, sidecarAnnotations } from "../specs/dapr";
 import { type KafkaEndpoint, kafkaClientPeers, portOf, portsOf } from "../specs/network";
 import { imageReference, PLATFORM_LABELS, pinnedImage, podSecurityLabels } from "../specs/pods";
 import { brokerLabels, listenerPort } from "../specs/strimzi";
@@ -138,7 +138,13 @@ export class EventPlatform extends pulumi.ComponentResource {
       jwtSecret,
     ];
     this.services = APP_LIST.map((app) => {
+      // Dapr's app API token: daprd sends it on every call to the app (annotation dapr.io/app-token-secret), the app
+      // reads it from the same Secret and refuses calls without it.
+      const appTokenSecret = this.appTokenSecret(`${name}-${app.id}`, appTokenSecretName(app), config.namespace, [
+        namespace,
+      ]);
       const secretEnv: SecretEnv[] = [
+        { name: "APP_API_TOKEN", secretName: appTokenSecretName(app), key: APP_TOKEN_KEY },
         ...(app.database ? [{ name: "DATABASE_URL", secretName: DATABASE_URL_SECRET, key: "url" }] : []),
         // The user-facing apps authenticate users.
         ...(app.userFacing ? [{ name: "JWT_SECRET", secretName: JWT_SECRET, key: "secret" }] : []),
@@ -160,7 +166,7 @@ export class EventPlatform extends pulumi.ComponentResource {
           secretEnv,
           disruptionBudget: config.apps.disruptionBudget,
         },
-        { parent: this, dependsOn: appDependencies },
+        { parent: this, dependsOn: [...appDependencies, appTokenSecret] },
       );
       return { name: service.serviceName, port: service.port };
     });
@@ -194,6 +200,29 @@ export class EventPlatform extends pulumi.ComponentResource {
         },
       },
       { parent: this },
+    );
+  }
+
+  /** A generated 64-character token in a Secret of the apps' namespace, under the key Dapr's injector reads. */
+  private appTokenSecret(
+    resourceName: string,
+    secretName: string,
+    namespace: string,
+    dependsOn: pulumi.Resource[],
+  ): k8s.core.v1.Secret {
+    const token = new random.RandomPassword(
+      `${resourceName}-app-token`,
+      { length: 64, special: false },
+      { parent: this },
+    );
+    return new k8s.core.v1.Secret(
+      `${resourceName}-app-token`,
+      {
+        metadata: { name: secretName, namespace },
+        type: "Opaque",
+        stringData: { [APP_TOKEN_KEY]: token.result },
+      },
+      { parent: this, dependsOn },
     );
   }
 

@@ -2,6 +2,7 @@
 import { DEAD_LETTER_TOPIC, TOPIC_LIST } from "@event-platform/events";
 import { beforeAll, describe, expect, it } from "vitest";
 import { APP_LIST } from "../specs/apps";
+import { appTokenSecretName } from "../specs/dapr";
 import { dev as devProfile } from "../stacks/dev";
 import { prod as prodProfile } from "../stacks/prod";
 import { type Plan, plan } from "../test/support/plan";
@@ -110,6 +111,36 @@ describe("every plan", () => {
           "dapr.io/sidecar-memory-request": requests.memory,
           "dapr.io/sidecar-cpu-limit": limits.cpu,
           "dapr.io/sidecar-memory-limit": limits.memory,
+        });
+      }
+    }
+  });
+
+  it("gives every app Dapr's app API token: a generated Secret, the annotation on the pod template, APP_API_TOKEN from it", () => {
+    for (const [name, p] of Object.entries(plans())) {
+      for (const app of APP_LIST) {
+        const secretName = appTokenSecretName(app);
+        const secret = named(p, "Secret", secretName);
+        expect(secret, `${name} ${secretName}`).toBeDefined();
+        expect(Object.keys(secret.stringData as object)).toEqual(["token"]);
+        const resource = p.resources.find(
+          (r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.name === secretName,
+        );
+        expect(resource?.dependsOn.length, secretName).toBeGreaterThan(0);
+        const password = p.resources.find(
+          (r) => r.type === "random:index/randomPassword:RandomPassword" && r.name.endsWith(`-${app.id}-app-token`),
+        );
+        expect(password?.inputs).toMatchObject({ length: 64, special: false });
+
+        const template = spec(named(p, "Deployment", app.id)).template as {
+          metadata: { annotations: Record<string, string> };
+          spec: { containers: { env: { name: string; valueFrom?: unknown }[] }[] };
+        };
+        expect(template.metadata.annotations["dapr.io/app-token-secret"]).toBe(secretName);
+        const env = template.spec.containers[0]?.env.find((e) => e.name === "APP_API_TOKEN");
+        expect(env, `${name} ${app.id}`).toEqual({
+          name: "APP_API_TOKEN",
+          valueFrom: { secretKeyRef: { name: secretName, key: "token" } },
         });
       }
     }

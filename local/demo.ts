@@ -36,6 +36,8 @@ async function main(): Promise<void> {
 
     // A fresh signing key per run: the printed token is only good for this demo.
     const jwtSecret = randomBytes(32).toString("hex");
+    // Dapr's app API token, as the platform generates one per app: the sidecar sends it, the backend requires it.
+    const appToken = randomBytes(32).toString("hex");
     const [appPort, daprPort] = [await freePort(), await freePort()];
     const backend: Backend = await startBackend(
       loadConfig({
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
         PORT: String(appPort),
         HOST: "127.0.0.1",
         JWT_SECRET: jwtSecret,
+        APP_API_TOKEN: appToken,
         DAPR_HTTP_PORT: String(daprPort),
         DATA_DIR: process.env.DATA_DIR ?? path.resolve(__dirname, "../.cache/demo/backend"),
         LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
       httpPort: daprPort,
       brokers: broker.bootstrap,
       resources: daprResources(localDaprSettings(broker.bootstrap)),
+      appToken,
       log: (line) => log(`[sidecar backend] ${line}`),
     });
     stops.push(() => sidecar.stop());

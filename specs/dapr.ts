@@ -201,6 +201,18 @@ export function configuration(settings: DaprSettings): KubernetesObject {
   };
 }
 
+/** The key of an app token Secret that Dapr's injector reads (`APP_API_TOKEN` in daprd). */
+export const APP_TOKEN_KEY = "token";
+
+/**
+ * The Secret that holds an app's API token (key `token`): daprd sends it as `dapr-api-token` on every call to the
+ * app, and the app reads the same key as its `APP_API_TOKEN` and refuses calls without it. One per app, so that an
+ * app that leaks its token cannot call another app past that app's sidecar.
+ */
+export function appTokenSecretName(app: Pick<AppSpec, "id">): string {
+  return `dapr-app-token-${app.id}`;
+}
+
 /**
  * The pod annotations that set the injected daprd container's resources (dapr/dapr `pkg/injector/annotations`:
  * `KeyCPURequest`, `KeyMemoryRequest`, `KeyCPULimit`, `KeyMemoryLimit`), by the field of `ContainerResources` they take.
@@ -235,6 +247,7 @@ export function sidecarAnnotations(app: AppSpec, settings: SidecarSettings): Rec
     [requests.memory]: settings.sidecarResources.requests.memory,
     [limits.cpu]: settings.sidecarResources.limits.cpu,
     [limits.memory]: settings.sidecarResources.limits.memory,
+    "dapr.io/app-token-secret": appTokenSecretName(app),
   };
 }
 

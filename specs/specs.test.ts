@@ -6,6 +6,7 @@ import { prod } from "../stacks/prod";
 import type { PlatformProfile, StrimziSettings } from "../stacks/profile";
 import { APP_LIST, APPS, type AppSpec, appById, GATEWAY_PUBSUB, PUBSUB } from "./apps";
 import {
+  appTokenSecretName,
   type DaprSettings,
   daprResources,
   type KafkaAuth,
@@ -692,6 +693,7 @@ describe("sidecar annotations", () => {
       "dapr.io/sidecar-memory-request": "64Mi",
       "dapr.io/sidecar-cpu-limit": "300m",
       "dapr.io/sidecar-memory-limit": "256Mi",
+      "dapr.io/app-token-secret": "dapr-app-token-backend",
     });
   });
 
@@ -702,6 +704,14 @@ describe("sidecar annotations", () => {
     expect(annotations["dapr.io/app-port"]).toBe(String(app.port));
     expect(annotations["dapr.io/config"]).toBe("event-platform");
     expect(annotations["dapr.io/log-level"]).toBe("warn");
+    // daprd sends the token of this Secret (key `token`) as dapr-api-token on every call to the app.
+    expect(annotations["dapr.io/app-token-secret"]).toBe(appTokenSecretName(app));
+  });
+
+  it("gives every app a token Secret of its own", () => {
+    const names = APP_LIST.map((app) => appTokenSecretName(app));
+    expect(new Set(names).size).toBe(APP_LIST.length);
+    expect(appTokenSecretName(APPS.recurring)).toBe("dapr-app-token-recurring");
   });
 
   it("turns API logging on at debug level", () => {

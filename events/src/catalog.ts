@@ -14,12 +14,12 @@ export const EVENT_TYPES = {
   "com.taskmanager.task.created": {
     topic: TOPICS.taskEvents,
     data: S.TaskCreatedData,
-    description: "A task was created.",
+    description: "A task was created; its fields are flat in `data`.",
   },
   "com.taskmanager.task.updated": {
     topic: TOPICS.taskEvents,
     data: S.TaskUpdatedData,
-    description: "Fields of a task changed; `changes` holds each field's old and new value.",
+    description: "Fields of a task changed; `changes` holds each changed field's new value, `previous` its old one.",
   },
   "com.taskmanager.task.completed": {
     topic: TOPICS.taskEvents,
@@ -44,12 +44,13 @@ export const EVENT_TYPES = {
   "com.taskmanager.reminder.cancelled": {
     topic: TOPICS.reminders,
     data: S.ReminderCancelledData,
-    description: "A scheduled reminder no longer applies.",
+    description: "A scheduled reminder no longer applies; `remind_at` says which time it was for.",
   },
   "com.taskmanager.ui.task_list_changed": {
     topic: TOPICS.taskUpdates,
     data: S.TaskListChangedData,
-    description: "The user's task list changed; the gateway pushes it to the user's connections.",
+    description:
+      "The user's task list changed (`action`: refresh, add, update, remove); the gateway pushes it to the user's connections.",
   },
   "com.taskmanager.ui.task_status_changed": {
     topic: TOPICS.taskUpdates,

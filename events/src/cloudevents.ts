@@ -34,7 +34,8 @@ const envelopeFields = {
 // Extension attributes (Dapr adds topic, pubsubname, traceparent, ...) are allowed, named as CloudEvents 1.0 requires.
 const extensionNames = { propertyNames: { pattern: "^[a-z0-9]{1,20}$" } } as const;
 
-function envelopeSchema<T extends EventType>(type: T) {
+/** The TypeBox schema of a whole CloudEvent of one catalog type: the envelope and its typed `data`. */
+export function envelopeSchema<T extends EventType>(type: T) {
   return Type.Object(
     { ...envelopeFields, type: Type.Literal(type), data: EVENT_TYPES[type].data },
     { additionalProperties: true, ...extensionNames },

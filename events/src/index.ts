@@ -2,5 +2,6 @@
 export * from "./catalog";
 export * from "./cloudevents";
 export * as schemas from "./schemas";
+export * from "./tasks";
 export * from "./topics";
 export * from "./violations";

@@ -99,7 +99,7 @@ describe("per-key partitioning and order", () => {
           key: message.key,
           partition: message.partition,
           offset: message.offset,
-          sequence: Number(event.data.task.title.split("#")[1]),
+          sequence: Number(event.data.title.split("#")[1]),
         });
         if (received.length === KEYS * RECORDS_PER_KEY) break;
       }
@@ -135,28 +135,18 @@ describe("per-key partitioning and order", () => {
 
 function taskCreated(userId: string, sequence: number) {
   const now = new Date().toISOString();
-  const id = randomUUID();
   return buildEvent(
     "com.taskmanager.task.created",
     {
-      task_id: id,
+      task_id: sequence + 1,
       user_id: userId,
-      task: {
-        id,
-        user_id: userId,
-        title: `task #${sequence}`,
-        description: null,
-        priority: "medium",
-        tags: [],
-        due_date: null,
-        reminder_offset_minutes: null,
-        recurrence: null,
-        completed: false,
-        completed_at: null,
-        parent_task_id: null,
-        created_at: now,
-        updated_at: now,
-      },
+      title: `task #${sequence}`,
+      priority: "medium",
+      tags: [],
+      time_zone: "UTC",
+      completed: false,
+      created_at: now,
+      updated_at: now,
     },
     { source: eventSource("backend") },
   );

@@ -1,17 +1,24 @@
-// The channel to the app on 127.0.0.1:<app port>: waiting for it to listen, asking it for subscriptions, delivering events.
+// The channel to the app on 127.0.0.1:<app port>: waiting for it to listen, asking it for subscriptions, delivering events, each call with the app API token when one is set.
 import type { Agent, OutgoingHttpHeaders } from "node:http";
 import { createConnection } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type HttpAnswer, httpRequest } from "./http-client";
 
+/** The header daprd puts the app API token in, on every call to its app (dapr/dapr `securityConsts.APITokenHeader`). */
+export const APP_TOKEN_HEADER = "dapr-api-token";
+
 export class AppChannel {
   readonly baseUrl: URL;
+  /** What every call to the app carries: daprd's http channel sets `dapr-api-token` when APP_API_TOKEN is set. */
+  private readonly tokenHeader: OutgoingHttpHeaders;
 
   constructor(
     readonly appPort: number,
     private readonly agent: Agent,
+    appToken?: string,
   ) {
     this.baseUrl = new URL(`http://127.0.0.1:${appPort}`);
+    this.tokenHeader = appToken ? { [APP_TOKEN_HEADER]: appToken } : {};
   }
 
   /** Resolves once the app accepts TCP connections on its port; daprd probes the same way before subscribing. */
@@ -41,7 +48,7 @@ export class AppChannel {
       try {
         answer = await httpRequest(new URL("/dapr/subscribe", this.baseUrl), {
           method: "GET",
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": "application/json", ...this.tokenHeader },
           agent: this.agent,
           signal,
         });
@@ -67,6 +74,12 @@ export class AppChannel {
   /** POSTs an event to a route of the app. Rejects on connection errors (a retriable failure for the caller). */
   deliver(path: string, body: Buffer, headers: OutgoingHttpHeaders, signal: AbortSignal): Promise<HttpAnswer> {
     const target = new URL(`/${path.replace(/^\/+/, "")}`, this.baseUrl);
-    return httpRequest(target, { method: "POST", headers, body, agent: this.agent, signal });
+    return httpRequest(target, {
+      method: "POST",
+      headers: { ...headers, ...this.tokenHeader },
+      body,
+      agent: this.agent,
+      signal,
+    });
   }
 }

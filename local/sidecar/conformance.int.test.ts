@@ -583,6 +583,54 @@ describe("service invocation", () => {
   });
 });
 
+describe("the app API token (APP_API_TOKEN)", () => {
+  it("sends it as dapr-api-token on every call to the app: /dapr/subscribe, deliveries and invocations", async () => {
+    // daprd's http channel sets `dapr-api-token` from APP_API_TOKEN on each request to its app (pkg/channel/http).
+    const token = `app-token-${randomUUID()}`;
+    const topic = await freshTopic("token");
+    const appId = `token-${tag}`;
+    const app = cleanup.add(await startTestApp(() => ({})));
+    const other = cleanup.add(await startTestApp(() => ({})));
+    const resources = [
+      kafkaComponent(NAME),
+      subscriptionResource(`${appId}-sub`, { pubsubname: NAME, topic, default: "/events", scopes: [appId] }),
+      fastRetries(),
+    ];
+    const sidecar = await sidecarFor(app, appId, resources, {
+      appToken: token,
+      appAddresses: { orders: other.url, untokened: other.url },
+      appTokens: { orders: "orders-own-token" },
+    });
+    expect(app.subscribeHeaders.map((h) => h["dapr-api-token"])).toEqual([token]);
+
+    const event = cloudEvent("com.example.token", { n: 1 });
+    await publishEvent(sidecar, topic, event, "user-1");
+    const [delivery] = await waitFor(
+      () => deliveriesOf(app, event.id).length > 0 && deliveriesOf(app, event.id),
+      "delivery",
+    );
+    expect(delivery?.headers["dapr-api-token"]).toBe(token);
+
+    // Invoking its own app carries its own token, in place of whatever the caller sent.
+    await fetch(`${sidecar.url}/v1.0/invoke/${appId}/method/self`, { headers: { "dapr-api-token": "forged" } });
+    expect(app.to("/self")[0]?.headers["dapr-api-token"]).toBe(token);
+    // Another app gets that app's token (which its own sidecar would set), never this app's.
+    await fetch(`${sidecar.url}/v1.0/invoke/orders/method/order`);
+    expect(other.to("/order")[0]?.headers["dapr-api-token"]).toBe("orders-own-token");
+    await fetch(`${sidecar.url}/v1.0/invoke/untokened/method/plain`);
+    expect(other.to("/plain")[0]?.headers["dapr-api-token"]).toBeUndefined();
+  });
+
+  it("sends no token when none is configured", async () => {
+    const appId = `no-token-${tag}`;
+    const app = cleanup.add(await startTestApp(() => ({})));
+    const sidecar = await sidecarFor(app, appId, []);
+    await fetch(`${sidecar.url}/v1.0/invoke/${appId}/method/self`);
+    expect(app.subscribeHeaders.map((h) => h["dapr-api-token"])).toEqual([undefined]);
+    expect(app.to("/self")[0]?.headers["dapr-api-token"]).toBeUndefined();
+  });
+});
+
 describe("health and metadata", () => {
   it("is healthy once started and reports its components and both kinds of subscription", async () => {
     const [declared, programmatic] = [await freshTopic("declared"), await freshTopic("programmatic")];

@@ -1,5 +1,6 @@
 // Service invocation, `/v1.0/invoke/{app-id}/method/{path}`: any HTTP method, forwarded to the target app by an app-id → address table, its answer passed back as is.
 import type { Agent, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { APP_TOKEN_HEADER } from "./app-channel";
 import { errorText } from "./component-publisher";
 import { httpRequest } from "./http-client";
 import { errorInfo, readBody, sendDaprError } from "./http-util";
@@ -8,6 +9,12 @@ export interface InvokeApi {
   appId: string;
   /** Base URL of each app that can be invoked, this sidecar's own app included. */
   addresses: ReadonlyMap<string, URL>;
+  /**
+   * The app API token of each app that has one, this sidecar's own included. In Kubernetes the callee's own sidecar
+   * sets it (daprd's http channel sets `dapr-api-token` from its APP_API_TOKEN on every call to its app); here the
+   * caller's sidecar reaches the app directly, so it sets it in the callee sidecar's place.
+   */
+  appTokens: ReadonlyMap<string, string>;
   agent: Agent;
 }
 
@@ -56,6 +63,8 @@ export async function handleInvoke(
   }
   headers["dapr-caller-app-id"] = api.appId;
   headers["dapr-callee-app-id"] = targetAppId;
+  const token = api.appTokens.get(targetAppId);
+  if (token !== undefined) headers[APP_TOKEN_HEADER] = token;
   const target = new URL(`${base.pathname.replace(/\/$/, "")}/${methodPathAndQuery}`, base);
   let answer: Awaited<ReturnType<typeof httpRequest>>;
   try {

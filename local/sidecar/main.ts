@@ -11,7 +11,9 @@ const USAGE = `Usage: tsx local/sidecar/main.ts --app-id <id> --app-port <port> 
 
 Without --resources-path the sidecar loads the platform's own Dapr resources (specs/dapr.ts) with local
 settings: the given brokers, authType none, initialOffset oldest, short retries. Service invocation reaches the
-bundled apps on 127.0.0.1 at their catalog ports unless --app-address says otherwise.`;
+bundled apps on 127.0.0.1 at their catalog ports unless --app-address says otherwise.
+
+Environment: APP_API_TOKEN, as for daprd: sent as the dapr-api-token header on every call to the app.`;
 
 class UsageError extends Error {}
 
@@ -78,6 +80,8 @@ async function main(): Promise<void> {
     brokers,
     resources: resourcesPath ? { dir: resourcesPath } : daprResources(localDaprSettings(brokers)),
     appAddresses: appAddresses(values["app-address"] ?? []),
+    // daprd reads the app API token from its environment, never from a flag (flags show in the process list).
+    ...(process.env.APP_API_TOKEN ? { appToken: process.env.APP_API_TOKEN } : {}),
     ...(values["instance-id"] ? { instanceId: values["instance-id"] } : {}),
     ...(values["topic-prefix"] ? { topicPrefix: values["topic-prefix"] } : {}),
     log,

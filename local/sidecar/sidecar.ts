@@ -24,6 +24,13 @@ export interface SidecarOptions {
   resources: readonly KubernetesObject[] | { dir: string };
   /** App id → base URL for service invocation; this sidecar's own app id always means http://127.0.0.1:<appPort>. */
   appAddresses?: Record<string, string>;
+  /**
+   * The app API token (daprd's `APP_API_TOKEN`, from the `dapr.io/app-token-secret` annotation in Kubernetes): sent
+   * as `dapr-api-token` on every call to the app (deliveries, `/dapr/subscribe`, invocations). None sends no token.
+   */
+  appToken?: string;
+  /** App id → the app API token of other apps that service invocation reaches (their own sidecars' APP_API_TOKEN). */
+  appTokens?: Record<string, string>;
   /** What `{podName}` expands to; a random id per start when not given. */
   instanceId?: string;
   /** Put before every topic name on the broker (publish, subscribe, dead letters), so parallel tests never share topics. */
@@ -72,10 +79,13 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const kafka = new KafkaPublisher(brokers, `${options.appId}-sidecar`);
   const components = new Map(resources.components.map((c) => [c.name, c]));
   const publisher = new ComponentPublisher(kafka, components, resources.resiliency, topicPrefix, lifetime.signal, log);
-  const channel = new AppChannel(options.appPort, agent);
+  const channel = new AppChannel(options.appPort, agent, options.appToken);
   const addresses = new Map(Object.entries(options.appAddresses ?? {}).map(([id, url]) => [id, new URL(url)]));
-  // The sidecar's own app is always the one on its app port.
+  // The sidecar's own app is always the one on its app port, with its own token.
   addresses.set(options.appId, channel.baseUrl);
+  const appTokens = new Map(Object.entries(options.appTokens ?? {}));
+  if (options.appToken) appTokens.set(options.appId, options.appToken);
+  else appTokens.delete(options.appId);
 
   let server: Server | undefined;
   let active: ActiveSubscriptions | undefined;
@@ -109,7 +119,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     });
     server = createApiServer({
       publish: { appId: options.appId, publisher, log },
-      invoke: { appId: options.appId, addresses, agent },
+      invoke: { appId: options.appId, addresses, appTokens, agent },
       health: () => ({ ready, outbound: true }),
       metadata: () =>
         metadataBody({

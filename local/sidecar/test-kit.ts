@@ -76,8 +76,10 @@ export interface AppAnswer {
 export interface TestApp {
   port: number;
   url: string;
-  /** Every request the app received, in order. */
+  /** Every request the app received, in order, but `GET /dapr/subscribe`. */
   requests: AppRequest[];
+  /** The headers of each `GET /dapr/subscribe` the app received. */
+  subscribeHeaders: IncomingHttpHeaders[];
   /** The requests to one path. */
   to(path: string): AppRequest[];
   stop(): Promise<void>;
@@ -85,19 +87,21 @@ export interface TestApp {
 
 /**
  * An HTTP app on 127.0.0.1 and a free port. `GET /dapr/subscribe` answers `subscriptions` (404 when there are none)
- * and is not recorded; every other request is recorded and answered by `handler`.
+ * and only its headers are recorded; every other request is recorded and answered by `handler`.
  */
 export async function startTestApp(
   handler: (req: AppRequest) => AppAnswer | Promise<AppAnswer> = () => ({}),
   subscriptions?: unknown[],
 ): Promise<TestApp> {
   const requests: AppRequest[] = [];
+  const subscribeHeaders: IncomingHttpHeaders[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const url = new URL(req.url ?? "/", "http://app");
     if (url.pathname === "/dapr/subscribe" && req.method === "GET") {
+      subscribeHeaders.push(req.headers);
       res.writeHead(subscriptions ? 200 : 404, { "content-type": "application/json" });
       res.end(subscriptions ? JSON.stringify(subscriptions) : "");
       return;
@@ -133,6 +137,7 @@ export async function startTestApp(
     port,
     url: `http://127.0.0.1:${port}`,
     requests,
+    subscribeHeaders,
     to: (path) => requests.filter((r) => r.path === path),
     stop: () =>
       new Promise<void>((resolve) => {

@@ -2,51 +2,93 @@
 import { schemas as S } from "@event-platform/events";
 import Type from "typebox";
 import type { Violation } from "./errors";
+import { DEFAULT_TIME_ZONE } from "./time-zones";
+import { TEXT_KEYWORD, type TextKind } from "./validation";
 
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const closed = { additionalProperties: false } as const;
 
-const described = <T extends Type.TSchema>(schema: T, description: string) =>
-  Type.Unsafe<Type.Static<T>>({ ...schema, description });
+/** A contract schema with a description, and the text rules of `validation.ts` when it is text a person wrote. */
+const field = <T extends Type.TSchema>(schema: T, description: string, text?: TextKind) =>
+  Type.Unsafe<Type.Static<T>>({ ...schema, description, ...(text ? { [TEXT_KEYWORD]: text } : {}) });
+
+const Title = field(S.Title, "What to do; 1 to 200 characters, not blank, no control characters.", "line");
+const Tag = field(S.Tags.items, "A label: 1 to 50 characters, not blank, no control characters.", "line");
+const TimeZone = Type.Unsafe<string>({
+  ...S.TimeZone,
+  format: "time-zone",
+  description: `An IANA time zone such as America/New_York; ${DEFAULT_TIME_ZONE} when created without one. Recurrence follows its calendar and wall clock.`,
+});
+const TaskId = field(S.TaskId, "A task's id.");
 
 /** The writable fields of a task, each optional (a PATCH sends only what changes). */
 const taskFields = {
-  description: Type.Optional(described(Nullable(S.Description), "Free text; null clears it.")),
-  priority: Type.Optional(described(S.Priority, "high, medium or low; medium when created without one.")),
-  tags: Type.Optional(described(S.Tags, "Distinct labels; a list task filter matches one of them.")),
-  due_date: Type.Optional(described(Nullable(S.Timestamp), "RFC 3339 date-time with a time zone; null clears it.")),
-  reminder_offset_minutes: Type.Optional(
-    described(Nullable(S.ReminderOffsetMinutes), "Minutes before the due date to remind; null for no reminder."),
+  description: Type.Optional(
+    Type.Union([field(S.Description, "Free text; tabs and line breaks allowed.", "lines"), Type.Null()], {
+      description: "Free text; null clears it.",
+    }),
+  ),
+  priority: Type.Optional(field(S.Priority, "high, medium or low; medium when created without one.")),
+  tags: Type.Optional(
+    Type.Unsafe<string[]>({ ...S.Tags, items: Tag, description: "Distinct labels; a list's tag filter matches one." }),
+  ),
+  due_date: Type.Optional(field(Nullable(S.Timestamp), "RFC 3339 date-time with a time zone; null clears it.")),
+  remind_before_minutes: Type.Optional(
+    field(Nullable(S.RemindBeforeMinutes), "Minutes before the due date to remind; null for no reminder."),
   ),
   recurrence: Type.Optional(
-    described(Nullable(S.Recurrence), "daily, weekly or monthly (same day of the next calendar month); null for none."),
+    field(
+      Nullable(S.Recurrence),
+      "daily, weekly or monthly (same day of the next calendar month), in the task's time zone; null for none.",
+    ),
   ),
-  parent_task_id: Type.Optional(described(Nullable(S.Uuid), "Id of one of your tasks this one belongs to.")),
+  time_zone: Type.Optional(TimeZone),
+  parent_task_id: Type.Optional(field(Nullable(S.TaskId), "The id of one of your tasks this one belongs to.")),
 };
 
-export const CreateTaskBody = Type.Object(
-  { title: described(S.Title, "What to do; 1 to 200 characters."), ...taskFields },
-  closed,
-);
+/** `POST /api/tasks` and `add_task`: a title, and any of the writable fields. */
+export const CreateTaskBody = Type.Object({ title: Title, ...taskFields }, closed);
 export type CreateTaskBody = Type.Static<typeof CreateTaskBody>;
 
+/** `PATCH /api/tasks/:task_id`: at least one writable field. */
 export const UpdateTaskBody = Type.Object(
-  { title: Type.Optional(S.Title), ...taskFields },
+  { title: Type.Optional(Title), ...taskFields },
   { ...closed, minProperties: 1 },
 );
 export type UpdateTaskBody = Type.Static<typeof UpdateTaskBody>;
 
-export const TaskIdParams = Type.Object({ id: S.Uuid }, closed);
+/**
+ * A task id in a URL path: a positive decimal integer, no sign, no leading zero, no exponent; at most 16 digits,
+ * and `pathTaskIdViolations` checks the value against Number.MAX_SAFE_INTEGER.
+ */
+export const TaskIdParams = Type.Object(
+  { task_id: Type.String({ pattern: "^[1-9][0-9]{0,15}$", description: "A task's id." }) },
+  closed,
+);
+
+/** A path's task id past the largest id there can be (Number.MAX_SAFE_INTEGER). */
+export function pathTaskIdViolations(params: { task_id: string }, prefix: string): Violation[] {
+  return Number.isSafeInteger(Number(params.task_id))
+    ? []
+    : [{ path: `${prefix}/task_id`, message: `must be <= ${Number.MAX_SAFE_INTEGER}` }];
+}
 
 /** The filters, search, sort and page of a task list; in a query string or as MCP tool arguments. */
 export const ListTasksQuery = Type.Object(
   {
     completed: Type.Optional(Type.Boolean({ description: "Only completed (true) or open (false) tasks." })),
     priority: Type.Optional(S.Priority),
-    tag: Type.Optional(described(S.Tags.items, "Only tasks with this tag.")),
-    due_from: Type.Optional(described(S.Timestamp, "Only tasks due at or after this time.")),
-    due_to: Type.Optional(described(S.Timestamp, "Only tasks due at or before this time.")),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "Search in title and description." })),
+    tag: Type.Optional(field(S.Tags.items, "Only tasks with this tag.", "line")),
+    due_from: Type.Optional(field(S.Timestamp, "Only tasks due at or after this time.")),
+    due_to: Type.Optional(field(S.Timestamp, "Only tasks due at or before this time.")),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "Search in title and description.",
+        [TEXT_KEYWORD]: "line",
+      }),
+    ),
     sort: Type.Optional(
       Type.Union([Type.Literal("created_at"), Type.Literal("due_date"), Type.Literal("priority")], {
         description: "created_at (default), due_date (tasks without one last) or priority (high first).",
@@ -68,14 +110,12 @@ export function dueRangeViolations(query: ListTasksQuery, prefix: string): Viola
     : [];
 }
 
+/** `POST /internal/tasks/:task_id/next-occurrence`: the completion event the request answers. */
 export const NextOccurrenceBody = Type.Object(
-  { event_id: described(S.Uuid, "Id of the task.completed event this request answers.") },
+  { event_id: field(S.Uuid, "Id of the task.completed event this request answers.") },
   closed,
 );
 
-// MCP tools name the task in their arguments rather than in a path.
-export const TaskIdArguments = Type.Object({ id: described(S.Uuid, "The task's id.") }, closed);
-export const UpdateTaskArguments = Type.Object(
-  { id: described(S.Uuid, "The task's id."), title: Type.Optional(S.Title), ...taskFields },
-  closed,
-);
+// MCP tools name the task in their arguments rather than in a path, by the same name.
+export const TaskIdArguments = Type.Object({ task_id: TaskId }, closed);
+export const UpdateTaskArguments = Type.Object({ task_id: TaskId, title: Type.Optional(Title), ...taskFields }, closed);

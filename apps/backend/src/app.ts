@@ -7,11 +7,12 @@ import type { BackendConfig } from "./config";
 import { type Database, openDatabase } from "./database";
 import { registerHealthRoutes } from "./health-routes";
 import { installErrorHandler } from "./http-errors";
-import { registerInternalRoutes } from "./internal-routes";
+import { installJsonBodyParser } from "./json-body";
 import { registerMcpRoute } from "./mcp-route";
 import { OutboxRelay } from "./outbox-relay";
 import { registerTaskRoutes } from "./rest-routes";
 import { SidecarPublisher } from "./sidecar-publisher";
+import { registerSidecarRoutes } from "./sidecar-routes";
 import { TaskService } from "./task-service";
 
 export interface Backend {
@@ -30,12 +31,9 @@ export interface Backend {
 
 /** Starts the backend: migrates the database, listens, then starts the relay (which publishes any backlog). */
 export async function startBackend(config: BackendConfig): Promise<Backend> {
-  const server = fastify({
-    logger: { level: config.logLevel },
-    // Task bodies are small (a 5000-character description at most); a larger body is a mistake or an attack.
-    bodyLimit: 256 * 1024,
-  });
+  const server = fastify(serverOptions(config));
   installErrorHandler(server);
+  installJsonBodyParser(server);
   const database = await openDatabase(config.database, server.log).catch(async (error: unknown) => {
     await server.close();
     throw error;
@@ -61,9 +59,9 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const authenticator = createAuthenticator(config.auth);
 
   try {
-    registerHealthRoutes(server, { database: () => database.ping(), sidecar: () => publisher.healthy() });
+    registerHealthRoutes(server, { database: () => database.ping() });
     await registerTaskRoutes(server, { tasks, authenticator });
-    registerInternalRoutes(server, { tasks });
+    await registerSidecarRoutes(server, { tasks, appToken: config.dapr.appToken });
     await registerMcpRoute(server, { tasks, authenticator, version: packageJson.version });
     await server.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -87,6 +85,28 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     return closing;
   };
   return { url: `http://127.0.0.1:${port}`, port, server, database, relay, close };
+}
+
+/**
+ * The HTTP server's limits, so that no client holds a connection or a request open for long: the whole request
+ * (headers and body) within `requestTimeoutMs`, else 408 and the connection closed (a body that stops half-way is
+ * cut off); headers within the same; any connection silent for `connectionTimeoutMs` closed. Node checks the
+ * request and header deadlines every `connectionsCheckingInterval` (30 s by default), here every second at most.
+ */
+export function serverOptions(config: Pick<BackendConfig, "logLevel" | "http">) {
+  const { requestTimeoutMs, connectionTimeoutMs } = config.http;
+  return {
+    logger: { level: config.logLevel },
+    // Task bodies are small (a 5000-character description at most); a larger body is a mistake or an attack.
+    bodyLimit: 256 * 1024,
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: connectionTimeoutMs,
+    http: {
+      headersTimeout: requestTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+    },
+  };
 }
 
 /** Closes the server; requests still running at `deadline` have their connections cut. */

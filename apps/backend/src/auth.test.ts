@@ -8,6 +8,9 @@ import { UnauthorizedError } from "./errors";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
 const secretKey = new TextEncoder().encode(SECRET);
+/** Tokens live an hour at most here; clocks may be 30 s apart. */
+const LIFETIME = { maxLifetimeSeconds: 3600, clockSkewSeconds: 30 };
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const hs256 = (claims: Record<string, unknown> = {}, key: Uint8Array = secretKey) =>
   new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setExpirationTime("5m").sign(key);
@@ -23,7 +26,7 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
 }
 
 describe("HS256 with JWT_SECRET", () => {
-  const auth = createAuthenticator({ mode: "secret", secret: SECRET });
+  const auth = createAuthenticator({ mode: "secret", secret: SECRET, ...LIFETIME });
 
   it("returns sub as the user id", async () => {
     expect(await auth.userId(`Bearer ${await hs256({ sub: "auth0|alice" })}`)).toBe("auth0|alice");
@@ -42,10 +45,15 @@ describe("HS256 with JWT_SECRET", () => {
     expect(await rejection(auth.userId("Bearer not.a.jwt"))).toContain("Invalid token");
     const expired = await new SignJWT({ sub: "a" })
       .setProtectedHeader({ alg: "HS256" })
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .setIssuedAt(nowSeconds() - 600)
+      .setExpirationTime(nowSeconds() - 60)
       .sign(secretKey);
     expect(await rejection(auth.userId(`Bearer ${expired}`))).toContain("exp");
-    const hs512 = await new SignJWT({ sub: "a" }).setProtectedHeader({ alg: "HS512" }).sign(secretKey);
+    const hs512 = await new SignJWT({ sub: "a" })
+      .setProtectedHeader({ alg: "HS512" })
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(secretKey);
     expect(await rejection(auth.userId(`Bearer ${hs512}`))).toContain("alg");
     const unsigned = `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from('{"sub":"a"}').toString("base64url")}.`;
     expect(await rejection(auth.userId(`Bearer ${unsigned}`))).toContain("Invalid token");
@@ -55,15 +63,69 @@ describe("HS256 with JWT_SECRET", () => {
     expect(await rejection(auth.userId(`Bearer ${await hs256()}`))).toContain("`sub`");
     expect(await rejection(auth.userId(`Bearer ${await hs256({ sub: "" })}`))).toContain("`sub`");
     expect(await rejection(auth.userId(`Bearer ${await hs256({ sub: "x".repeat(256) })}`))).toContain("`sub`");
+    for (const sub of ["\ud800alice", "al\u0000ice", "   "]) {
+      expect(await rejection(auth.userId(`Bearer ${await hs256({ sub })}`)), JSON.stringify(sub)).toContain("`sub`");
+    }
   });
 
   it("checks issuer and audience when they are configured", async () => {
-    const strict = createAuthenticator({ mode: "secret", secret: SECRET, issuer: "https://id/", audience: "tasks" });
+    const strict = createAuthenticator({
+      mode: "secret",
+      secret: SECRET,
+      issuer: "https://id/",
+      audience: "tasks",
+      ...LIFETIME,
+    });
     expect(await strict.userId(`Bearer ${await hs256({ sub: "a", iss: "https://id/", aud: "tasks" })}`)).toBe("a");
     expect(
       await rejection(strict.userId(`Bearer ${await hs256({ sub: "a", iss: "https://id/", aud: "x" })}`)),
     ).toContain("aud");
     expect(await rejection(strict.userId(`Bearer ${await hs256({ sub: "a", aud: "tasks" })}`))).toContain("iss");
+  });
+});
+
+describe("token times: exp required, a bounded lifetime, iat and nbf within the clock skew", () => {
+  const auth = createAuthenticator({ mode: "secret", secret: SECRET, ...LIFETIME });
+  /** A token with exactly these claims (times in seconds since the epoch), signed with the secret. */
+  const signed = (claims: Record<string, unknown>) =>
+    new SignJWT({ sub: "alice", ...claims }).setProtectedHeader({ alg: "HS256" }).sign(secretKey);
+  const now = nowSeconds();
+
+  it("accepts a token issued now for an hour", async () => {
+    expect(await auth.userId(`Bearer ${await signed({ iat: now, exp: now + 3600 })}`)).toBe("alice");
+  });
+
+  it("refuses a token without exp, which would never expire, and one without iat", async () => {
+    expect(await rejection(auth.userId(`Bearer ${await signed({ iat: now })}`))).toContain('missing required "exp"');
+    expect(await rejection(auth.userId(`Bearer ${await signed({ exp: now + 60 })}`))).toContain(
+      'missing required "iat"',
+    );
+  });
+
+  it("refuses an iat in the future beyond the clock skew: ten years ahead, or two minutes", async () => {
+    const tenYears = 10 * 365 * 86_400;
+    const future = await signed({ iat: now + tenYears, exp: now + tenYears + 60 });
+    expect(await rejection(auth.userId(`Bearer ${future}`))).toContain('"iat" claim timestamp check failed');
+    const early = await signed({ iat: now + 120, exp: now + 180 });
+    expect(await rejection(auth.userId(`Bearer ${early}`))).toContain('"iat" claim timestamp check failed');
+  });
+
+  it("accepts an iat, nbf or exp off by less than the clock skew", async () => {
+    expect(await auth.userId(`Bearer ${await signed({ iat: now + 10, exp: now + 600 })}`)).toBe("alice");
+    expect(await auth.userId(`Bearer ${await signed({ iat: now, nbf: now + 10, exp: now + 600 })}`)).toBe("alice");
+    expect(await auth.userId(`Bearer ${await signed({ iat: now - 600, exp: now - 10 })}`)).toBe("alice");
+  });
+
+  it("refuses an nbf in the future beyond the clock skew", async () => {
+    const notYet = await signed({ iat: now, nbf: now + 120, exp: now + 600 });
+    expect(await rejection(auth.userId(`Bearer ${notYet}`))).toContain('"nbf" claim timestamp check failed');
+  });
+
+  it("refuses a token that claims to live longer than the maximum lifetime, and one older than it", async () => {
+    const forAYear = await signed({ iat: now, exp: now + 365 * 86_400 });
+    expect(await rejection(auth.userId(`Bearer ${forAYear}`))).toContain("more than the 3600 s allowed");
+    const old = await signed({ iat: now - 7200, exp: now + 60 });
+    expect(await rejection(auth.userId(`Bearer ${old}`))).toContain('"iat" claim timestamp check failed');
   });
 });
 
@@ -89,16 +151,22 @@ describe("JWKS with JWT_ISSUER and JWT_AUDIENCE", () => {
   });
 
   const es256 = (claims: Record<string, unknown>) =>
-    new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "k1" }).setExpirationTime("5m").sign(privateKey);
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: "ES256", kid: "k1" })
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(privateKey);
+  const jwks = () =>
+    createAuthenticator({ mode: "jwks", jwksUrl, issuer: "https://id.example/", audience: "tasks", ...LIFETIME });
 
   it("accepts a token signed by a key of the set, with the right issuer and audience", async () => {
-    const auth = createAuthenticator({ mode: "jwks", jwksUrl, issuer: "https://id.example/", audience: "tasks" });
+    const auth = jwks();
     const token = await es256({ sub: "carol", iss: "https://id.example/", aud: "tasks" });
     expect(await auth.userId(`Bearer ${token}`)).toBe("carol");
   });
 
   it("rejects a wrong audience or issuer, and an HS256 token even when signed with some secret", async () => {
-    const auth = createAuthenticator({ mode: "jwks", jwksUrl, issuer: "https://id.example/", audience: "tasks" });
+    const auth = jwks();
     const wrongAud = await es256({ sub: "carol", iss: "https://id.example/", aud: "other" });
     expect(await rejection(auth.userId(`Bearer ${wrongAud}`))).toContain("aud");
     const wrongIss = await es256({ sub: "carol", iss: "https://evil.example/", aud: "tasks" });

@@ -1,9 +1,9 @@
-// Bearer-token authentication: verifies the JWT (HS256 with JWT_SECRET, or a JWKS with issuer and audience) and yields `sub`.
+// Bearer-token authentication: verifies the JWT (HS256 with JWT_SECRET, or a JWKS with issuer and audience), its times and bounded lifetime, and yields `sub`.
 import { schemas } from "@event-platform/events";
 import { createRemoteJWKSet, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from "jose";
 import type { AuthConfig } from "./config";
 import { UnauthorizedError } from "./errors";
-import { violationsOf } from "./validation";
+import { textProblems, violationsOf } from "./validation";
 
 /** Asymmetric algorithms only for a JWKS: accepting HS* there would let a public key be used as an HMAC secret. */
 const JWKS_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
@@ -13,8 +13,18 @@ export interface Authenticator {
   userId(authorization: string | undefined): Promise<string>;
 }
 
+/**
+ * Verifies bearer tokens with jose. Beyond the signature: `exp` and `iat` are required, so no token lives for ever;
+ * `exp`, `nbf` and `iat` are checked with `clockSkewSeconds` of tolerance (an `iat` in the future is refused, as is
+ * one older than `maxLifetimeSeconds`: jose's `maxTokenAge`); and a token whose `exp − iat` is longer than
+ * `maxLifetimeSeconds` is refused outright, whatever its age.
+ */
 export function createAuthenticator(config: AuthConfig): Authenticator {
-  const clock = { clockTolerance: 5 };
+  const clock: JWTVerifyOptions = {
+    clockTolerance: config.clockSkewSeconds,
+    maxTokenAge: config.maxLifetimeSeconds,
+    requiredClaims: ["exp", "iat"],
+  };
   let key: Uint8Array | JWTVerifyGetKey;
   let options: JWTVerifyOptions;
   if (config.mode === "jwks") {
@@ -39,12 +49,21 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
         // The union of key kinds has no common overload; each branch is a documented form of jwtVerify.
         const verified =
           typeof key === "function" ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+        const { exp, iat } = verified.payload as { exp: number; iat: number };
+        if (exp - iat > config.maxLifetimeSeconds) {
+          throw new Error(
+            `"exp" claim lifetime check failed: exp − iat is ${exp - iat} s, more than the ${config.maxLifetimeSeconds} s allowed`,
+          );
+        }
         subject = verified.payload.sub;
       } catch (error) {
         throw new UnauthorizedError(`Invalid token: ${error instanceof Error ? error.message : String(error)}`);
       }
-      if (violationsOf(schemas.UserId, subject).length > 0) {
-        throw new UnauthorizedError("Invalid token: `sub` must be a user id of 1 to 255 characters");
+      // The user id is stored and keys every event: it must be text PostgreSQL keeps as it is.
+      if (violationsOf(schemas.UserId, subject).length > 0 || textProblems(subject as string, "line").length > 0) {
+        throw new UnauthorizedError(
+          "Invalid token: `sub` must be a user id of 1 to 255 characters, well-formed, without control characters",
+        );
       }
       return subject as string;
     },

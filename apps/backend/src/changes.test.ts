@@ -1,18 +1,19 @@
-// Unit tests of change detection: which fields a task.updated event reports, with their old and new values.
-import { buildEvent, type schemas } from "@event-platform/events";
+// Unit tests of change detection: which fields a task.updated event reports, with their new values (`changes`) and old ones (`previous`).
+import { buildEvent, type schemas, taskFieldsOf } from "@event-platform/events";
 import { describe, expect, it } from "vitest";
 import { detectChanges, TRACKED_FIELDS } from "./changes";
 
 const task = (overrides: Partial<schemas.TaskSnapshot> = {}): schemas.TaskSnapshot => ({
-  id: "3f1c2a4e-8b7d-4c6a-9e21-5d0b7a9c1f34",
+  task_id: 12,
   user_id: "user-1",
   title: "Write the report",
   description: null,
   priority: "medium",
   tags: ["work"],
   due_date: "2025-03-05T17:00:00.000Z",
-  reminder_offset_minutes: 30,
+  remind_before_minutes: 30,
   recurrence: null,
+  time_zone: "UTC",
   completed: false,
   completed_at: null,
   parent_task_id: null,
@@ -36,37 +37,38 @@ describe("detectChanges", () => {
     expect(detectChanges(task(), after)).toBeUndefined();
   });
 
-  it("reports each changed field with its old and new value", () => {
+  it("reports each changed field's new value in changes and its old one in previous", () => {
     const after = task({ title: "Write the quarterly report", priority: "high", description: "With charts." });
     expect(detectChanges(task(), after)).toEqual({
-      title: { old: "Write the report", new: "Write the quarterly report" },
-      description: { old: null, new: "With charts." },
-      priority: { old: "medium", new: "high" },
+      changes: { title: "Write the quarterly report", description: "With charts.", priority: "high" },
+      previous: { title: "Write the report", description: null, priority: "medium" },
     });
   });
 
   it("reports clearing a value as a change to null", () => {
-    expect(detectChanges(task(), task({ due_date: null, reminder_offset_minutes: null }))).toEqual({
-      due_date: { old: "2025-03-05T17:00:00.000Z", new: null },
-      reminder_offset_minutes: { old: 30, new: null },
+    expect(detectChanges(task(), task({ due_date: null, remind_before_minutes: null }))).toEqual({
+      changes: { due_date: null, remind_before_minutes: null },
+      previous: { due_date: "2025-03-05T17:00:00.000Z", remind_before_minutes: 30 },
     });
   });
 
   it("compares tags as lists: an added tag and a reordering are changes", () => {
     expect(detectChanges(task({ tags: ["a"] }), task({ tags: ["a", "b"] }))).toEqual({
-      tags: { old: ["a"], new: ["a", "b"] },
+      changes: { tags: ["a", "b"] },
+      previous: { tags: ["a"] },
     });
-    expect(detectChanges(task({ tags: ["a", "b"] }), task({ tags: ["b", "a"] }))).toEqual({
-      tags: { old: ["a", "b"], new: ["b", "a"] },
+    expect(detectChanges(task({ tags: ["a", "b"] }), task({ tags: ["b", "a"] }))?.changes).toEqual({
+      tags: ["b", "a"],
     });
   });
 
-  it("reports recurrence and parent changes", () => {
-    const parent = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
-    expect(detectChanges(task(), task({ recurrence: "weekly", parent_task_id: parent }))).toEqual({
-      recurrence: { old: null, new: "weekly" },
-      parent_task_id: { old: null, new: parent },
-    });
+  it("reports recurrence, time zone and parent changes", () => {
+    expect(detectChanges(task(), task({ recurrence: "weekly", time_zone: "Europe/Paris", parent_task_id: 3 }))).toEqual(
+      {
+        changes: { recurrence: "weekly", time_zone: "Europe/Paris", parent_task_id: 3 },
+        previous: { recurrence: null, time_zone: "UTC", parent_task_id: null },
+      },
+    );
   });
 
   it("tracks exactly the fields the contract's TaskChanges allows", () => {
@@ -76,18 +78,20 @@ describe("detectChanges", () => {
       priority: "low",
       tags: [],
       due_date: null,
-      reminder_offset_minutes: 5,
+      remind_before_minutes: 5,
       recurrence: "daily",
-      parent_task_id: "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+      time_zone: "Asia/Tokyo",
+      parent_task_id: 9,
     });
-    const changes = detectChanges(task(), after);
-    expect(Object.keys(changes ?? {})).toEqual([...TRACKED_FIELDS]);
+    const diff = detectChanges(task(), after);
+    expect(Object.keys(diff?.changes ?? {})).toEqual([...TRACKED_FIELDS]);
+    expect(Object.keys(diff?.previous ?? {})).toEqual([...TRACKED_FIELDS]);
     // The contract's own validator accepts the result in a task.updated event.
     const event = buildEvent(
       "com.taskmanager.task.updated",
-      { task_id: after.id, user_id: after.user_id, changes: changes as schemas.TaskChanges, task: after },
+      { ...taskFieldsOf(after), changes: diff?.changes ?? {}, previous: diff?.previous ?? {} },
       { source: "/tasks/backend" },
     );
-    expect(event.data.changes).toEqual(changes);
+    expect(event.data.changes).toEqual(diff?.changes);
   });
 });

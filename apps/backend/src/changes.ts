@@ -1,4 +1,4 @@
-// Which fields an update changed, with their old and new values: the `changes` of a task.updated event.
+// Which fields an update changed: the `changes` (new values) and `previous` (old values) of a task.updated event.
 import type { schemas } from "@event-platform/events";
 
 /** The fields a `task.updated` event reports, in the order the contract lists them. */
@@ -8,21 +8,31 @@ export const TRACKED_FIELDS = [
   "priority",
   "tags",
   "due_date",
-  "reminder_offset_minutes",
+  "remind_before_minutes",
   "recurrence",
+  "time_zone",
   "parent_task_id",
 ] as const satisfies readonly (keyof schemas.TaskChanges)[];
 
+/** The changed fields with their new values (`changes`, the contract's) and with their old ones (`previous`). */
+export interface TaskDiff {
+  changes: schemas.TaskChanges;
+  previous: schemas.TaskChanges;
+}
+
 /** The tracked fields that differ between two snapshots of a task, or undefined when none does. */
-export function detectChanges(
-  before: schemas.TaskSnapshot,
-  after: schemas.TaskSnapshot,
-): schemas.TaskChanges | undefined {
-  const changes: Record<string, { old: unknown; new: unknown }> = {};
+export function detectChanges(before: schemas.TaskSnapshot, after: schemas.TaskSnapshot): TaskDiff | undefined {
+  const changes: Record<string, unknown> = {};
+  const previous: Record<string, unknown> = {};
   for (const field of TRACKED_FIELDS) {
-    if (!sameValue(before[field], after[field])) changes[field] = { old: before[field], new: after[field] };
+    if (!sameValue(before[field], after[field])) {
+      changes[field] = after[field];
+      previous[field] = before[field];
+    }
   }
-  return Object.keys(changes).length > 0 ? (changes as schemas.TaskChanges) : undefined;
+  return Object.keys(changes).length > 0
+    ? { changes: changes as schemas.TaskChanges, previous: previous as schemas.TaskChanges }
+    : undefined;
 }
 
 // Tags are a list: a reordering is a change, since the stored list is what users see. Timestamps are compared

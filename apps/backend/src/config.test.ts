@@ -3,6 +3,9 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
+const APP_TOKEN = "app-token-0123456789abcdef0123456789";
+/** The variables every configuration needs. */
+const BASE = { JWT_SECRET: SECRET, APP_API_TOKEN: APP_TOKEN };
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -16,7 +19,7 @@ function problemsOf(env: Record<string, string>): string[] {
 
 describe("loadConfig", () => {
   it("fills the defaults: port 3000, embedded database in ./data/backend, the sidecar on 127.0.0.1:3500", () => {
-    const config = loadConfig({ JWT_SECRET: SECRET });
+    const config = loadConfig({ ...BASE });
     expect(config).toMatchObject({
       port: 3000,
       host: "0.0.0.0",
@@ -24,10 +27,11 @@ describe("loadConfig", () => {
       pubsubName: "kafka-pubsub",
       logLevel: "info",
       database: { poolSize: 10, dataDir: "./data/backend" },
-      auth: { mode: "secret", secret: SECRET },
+      auth: { mode: "secret", secret: SECRET, maxLifetimeSeconds: 86_400, clockSkewSeconds: 30 },
       dapr: { url: "http://127.0.0.1:3500" },
       outbox: { pollIntervalMs: 1_000, batchSize: 100, backoffInitialMs: 200, backoffMaxMs: 30_000 },
       shutdownTimeoutMs: 10_000,
+      http: { requestTimeoutMs: 30_000, connectionTimeoutMs: 60_000 },
     });
     expect(config.database.url).toBeUndefined();
   });
@@ -39,7 +43,7 @@ describe("loadConfig", () => {
       PUBSUB_NAME: "other-pubsub",
       LOG_LEVEL: "debug",
       DATABASE_URL: "postgresql://app@db:5432/tasks",
-      JWT_SECRET: SECRET,
+      ...BASE,
       DAPR_HOST: "localhost",
       DAPR_HTTP_PORT: "3501",
       OUTBOX_BACKOFF_INITIAL_MS: "5",
@@ -56,14 +60,14 @@ describe("loadConfig", () => {
   });
 
   it("treats an empty variable as unset", () => {
-    expect(loadConfig({ JWT_SECRET: SECRET, PORT: "", DATABASE_URL: "" })).toMatchObject({
+    expect(loadConfig({ ...BASE, PORT: "", DATABASE_URL: "" })).toMatchObject({
       port: 3000,
       database: { dataDir: "./data/backend" },
     });
   });
 
   it("names every bad variable with its value", () => {
-    expect(problemsOf({ JWT_SECRET: SECRET, PORT: "70000", DAPR_HTTP_PORT: "http", LOG_LEVEL: "verbose" })).toEqual([
+    expect(problemsOf({ ...BASE, PORT: "70000", DAPR_HTTP_PORT: "http", LOG_LEVEL: "verbose" })).toEqual([
       'PORT must be <= 65535 (got "70000")',
       'LOG_LEVEL must be one of: fatal, error, warn, info, debug, trace, silent (got "verbose")',
       'DAPR_HTTP_PORT must be integer (got "http")',
@@ -71,20 +75,25 @@ describe("loadConfig", () => {
   });
 
   it("rejects a DATABASE_URL that is not a PostgreSQL URL and a short JWT_SECRET", () => {
-    expect(problemsOf({ JWT_SECRET: "short", DATABASE_URL: "mysql://db/tasks" })).toEqual([
+    expect(problemsOf({ ...BASE, JWT_SECRET: "short", DATABASE_URL: "mysql://db/tasks" })).toEqual([
       'DATABASE_URL must match pattern "^postgres(ql)?://" (got "mysql://db/tasks")',
       'JWT_SECRET must NOT have fewer than 32 characters (got "short")',
     ]);
   });
 
   it("needs JWT_SECRET, or JWT_JWKS_URL with JWT_ISSUER and JWT_AUDIENCE", () => {
-    expect(problemsOf({})).toEqual(["JWT_SECRET is required unless JWT_JWKS_URL is set (got unset)"]);
-    expect(problemsOf({ JWT_JWKS_URL: "https://id.example.com/.well-known/jwks.json" })).toEqual([
+    expect(problemsOf({ APP_API_TOKEN: APP_TOKEN })).toEqual([
+      "JWT_SECRET is required unless JWT_JWKS_URL is set (got unset)",
+    ]);
+    expect(
+      problemsOf({ APP_API_TOKEN: APP_TOKEN, JWT_JWKS_URL: "https://id.example.com/.well-known/jwks.json" }),
+    ).toEqual([
       "JWT_ISSUER is required with JWT_JWKS_URL (got unset)",
       "JWT_AUDIENCE is required with JWT_JWKS_URL (got unset)",
     ]);
     expect(
       loadConfig({
+        APP_API_TOKEN: APP_TOKEN,
         JWT_JWKS_URL: "https://id.example.com/.well-known/jwks.json",
         JWT_ISSUER: "https://id.example.com/",
         JWT_AUDIENCE: "tasks",
@@ -94,12 +103,15 @@ describe("loadConfig", () => {
       jwksUrl: "https://id.example.com/.well-known/jwks.json",
       issuer: "https://id.example.com/",
       audience: "tasks",
+      maxLifetimeSeconds: 86_400,
+      clockSkewSeconds: 30,
     });
   });
 
   it("refuses JWT_SECRET and JWT_JWKS_URL together rather than ignoring one", () => {
     expect(
       problemsOf({
+        APP_API_TOKEN: APP_TOKEN,
         JWT_SECRET: "a-shared-secret-of-at-least-32-characters",
         JWT_JWKS_URL: "https://id.example.com/.well-known/jwks.json",
         JWT_ISSUER: "https://id.example.com/",
@@ -108,8 +120,29 @@ describe("loadConfig", () => {
     ).toEqual(["JWT_SECRET and JWT_JWKS_URL are both set; set only one (HS256 secret, or the JWKS)"]);
   });
 
+  it("needs Dapr's app API token, long enough not to be guessed", () => {
+    expect(loadConfig(BASE).dapr.appToken).toBe(APP_TOKEN);
+    expect(problemsOf({ JWT_SECRET: SECRET })).toEqual([
+      "APP_API_TOKEN is required: the token the Dapr sidecar sends as dapr-api-token (dapr.io/app-token-secret) (got unset)",
+    ]);
+    expect(problemsOf({ JWT_SECRET: SECRET, APP_API_TOKEN: "short" })).toEqual([
+      'APP_API_TOKEN must NOT have fewer than 32 characters (got "short")',
+    ]);
+  });
+
+  it("bounds a token's lifetime and the clock skew, configurably", () => {
+    expect(loadConfig({ ...BASE, JWT_MAX_LIFETIME_SECONDS: "3600", JWT_CLOCK_SKEW_SECONDS: "5" }).auth).toMatchObject({
+      maxLifetimeSeconds: 3600,
+      clockSkewSeconds: 5,
+    });
+    expect(problemsOf({ ...BASE, JWT_MAX_LIFETIME_SECONDS: "0", JWT_CLOCK_SKEW_SECONDS: "3600" })).toEqual([
+      'JWT_MAX_LIFETIME_SECONDS must be >= 60 (got "0")',
+      'JWT_CLOCK_SKEW_SECONDS must be <= 300 (got "3600")',
+    ]);
+  });
+
   it("rejects a backoff whose cap is below its start", () => {
-    expect(problemsOf({ JWT_SECRET: SECRET, OUTBOX_BACKOFF_INITIAL_MS: "500", OUTBOX_BACKOFF_MAX_MS: "100" })).toEqual([
+    expect(problemsOf({ ...BASE, OUTBOX_BACKOFF_INITIAL_MS: "500", OUTBOX_BACKOFF_MAX_MS: "100" })).toEqual([
       "OUTBOX_BACKOFF_MAX_MS must be at least OUTBOX_BACKOFF_INITIAL_MS (500) (got 100)",
     ]);
   });

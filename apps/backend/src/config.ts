@@ -25,9 +25,15 @@ const Environment = Type.Object({
   JWT_JWKS_URL: Type.Optional(Type.String({ pattern: "^https?://[^\\s]+$" })),
   JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  // A token lives at most this long (exp − iat, and its age): one minute to 30 days, a day by default.
+  JWT_MAX_LIFETIME_SECONDS: Type.Integer({ minimum: 60, maximum: 2_592_000, default: 86_400 }),
+  // How far apart the issuer's clock and this one may be when exp, nbf and iat are checked.
+  JWT_CLOCK_SKEW_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
   DAPR_HOST: Type.String({ minLength: 1, default: "127.0.0.1" }),
   DAPR_HTTP_PORT: Port(3500),
   DAPR_API_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  // Dapr's app API token: a short one could be guessed by anyone who reaches the app port.
+  APP_API_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
   OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
   OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
@@ -35,15 +41,25 @@ const Environment = Type.Object({
   OUTBOX_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 87_600, default: 168 }),
   PUBLISH_TIMEOUT_MS: Milliseconds(100, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: Milliseconds(100, 600_000, 10_000),
+  HTTP_REQUEST_TIMEOUT_MS: Milliseconds(100, 600_000, 30_000),
+  HTTP_CONNECTION_TIMEOUT_MS: Milliseconds(100, 3_600_000, 60_000),
 });
 type Environment = Type.Static<typeof Environment>;
 
 export type LogLevel = Environment["LOG_LEVEL"];
 
+/** How long a token may live, and the clock difference allowed when its times are checked; both in seconds. */
+export interface TokenLifetime {
+  maxLifetimeSeconds: number;
+  clockSkewSeconds: number;
+}
+
 /** How bearer tokens are verified: a shared HS256 secret, or the keys of an identity provider's JWKS. */
-export type AuthConfig =
-  | { mode: "secret"; secret: string; issuer?: string; audience?: string }
-  | { mode: "jwks"; jwksUrl: string; issuer: string; audience: string };
+export type AuthConfig = TokenLifetime &
+  (
+    | { mode: "secret"; secret: string; issuer?: string; audience?: string }
+    | { mode: "jwks"; jwksUrl: string; issuer: string; audience: string }
+  );
 
 export interface BackendConfig {
   port: number;
@@ -55,7 +71,12 @@ export interface BackendConfig {
   /** A PostgreSQL server when `url` is set, otherwise embedded PostgreSQL (PGlite) in `dataDir`. */
   database: { url?: string; poolSize: number; dataDir: string };
   auth: AuthConfig;
-  dapr: { url: string; apiToken?: string };
+  /**
+   * `url`: the sidecar's HTTP API. `apiToken`: sent to it as `dapr-api-token` (DAPR_API_TOKEN). `appToken`: what the
+   * sidecar sends to this app as `dapr-api-token` (APP_API_TOKEN, from the `dapr.io/app-token-secret` Secret); the
+   * routes only the sidecar calls refuse any call without it.
+   */
+  dapr: { url: string; apiToken?: string; appToken: string };
   outbox: {
     pollIntervalMs: number;
     batchSize: number;
@@ -66,6 +87,12 @@ export interface BackendConfig {
   };
   /** How long a shutdown may take: in-flight requests, then flushing the outbox. */
   shutdownTimeoutMs: number;
+  http: {
+    /** A request's headers and body must have arrived within this (Node's `requestTimeout`), else 408 and closed. */
+    requestTimeoutMs: number;
+    /** A connection with no traffic for this long is closed (fastify's `connectionTimeout`, the socket timeout). */
+    connectionTimeoutMs: number;
+  };
 }
 
 /** Thrown when the environment does not make a valid configuration; the message names every bad variable. */
@@ -114,17 +141,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
       poolSize: e.DATABASE_POOL_SIZE,
       dataDir: e.DATA_DIR,
     },
-    auth: e.JWT_JWKS_URL
-      ? { mode: "jwks", jwksUrl: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER ?? "", audience: e.JWT_AUDIENCE ?? "" }
-      : {
-          mode: "secret",
-          secret: e.JWT_SECRET ?? "",
-          ...(e.JWT_ISSUER ? { issuer: e.JWT_ISSUER } : {}),
-          ...(e.JWT_AUDIENCE ? { audience: e.JWT_AUDIENCE } : {}),
-        },
+    auth: {
+      maxLifetimeSeconds: e.JWT_MAX_LIFETIME_SECONDS,
+      clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS,
+      ...(e.JWT_JWKS_URL
+        ? { mode: "jwks", jwksUrl: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER ?? "", audience: e.JWT_AUDIENCE ?? "" }
+        : {
+            mode: "secret",
+            secret: e.JWT_SECRET ?? "",
+            ...(e.JWT_ISSUER ? { issuer: e.JWT_ISSUER } : {}),
+            ...(e.JWT_AUDIENCE ? { audience: e.JWT_AUDIENCE } : {}),
+          }),
+    },
     dapr: {
       url: `http://${e.DAPR_HOST.includes(":") ? `[${e.DAPR_HOST}]` : e.DAPR_HOST}:${e.DAPR_HTTP_PORT}`,
       ...(e.DAPR_API_TOKEN ? { apiToken: e.DAPR_API_TOKEN } : {}),
+      appToken: e.APP_API_TOKEN ?? "",
     },
     outbox: {
       pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
@@ -135,6 +167,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
       publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    http: { requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS },
   };
 }
 
@@ -154,6 +187,11 @@ function crossFieldProblems(e: Environment): string[] {
     if (!e.JWT_AUDIENCE) problems.push("JWT_AUDIENCE is required with JWT_JWKS_URL (got unset)");
   } else if (!e.JWT_SECRET) {
     problems.push("JWT_SECRET is required unless JWT_JWKS_URL is set (got unset)");
+  }
+  if (!e.APP_API_TOKEN) {
+    problems.push(
+      "APP_API_TOKEN is required: the token the Dapr sidecar sends as dapr-api-token (dapr.io/app-token-secret) (got unset)",
+    );
   }
   if (e.OUTBOX_BACKOFF_MAX_MS < e.OUTBOX_BACKOFF_INITIAL_MS) {
     problems.push(

@@ -14,10 +14,26 @@ export class ServiceError extends Error {
   }
 }
 
-/** Input that breaks the API's schemas or rules; lists every bad field. */
+/**
+ * At most this many violations are reported, then one saying how many more there were: a body of thousands of
+ * unknown fields gets an answer of bounded size.
+ */
+export const MAX_VIOLATIONS = 50;
+
+function bounded(violations: Violation[]): Violation[] {
+  if (violations.length <= MAX_VIOLATIONS) return violations;
+  const more = violations.length - MAX_VIOLATIONS;
+  return [...violations.slice(0, MAX_VIOLATIONS), { path: "", message: `and ${more} more violations` }];
+}
+
+/** Input that breaks the API's schemas or rules; lists every bad field (up to MAX_VIOLATIONS). */
 export class InvalidInputError extends ServiceError {
-  constructor(readonly violations: Violation[]) {
-    super(400, `Invalid input: ${violations.map((v) => `${v.path || "/"} ${v.message}`).join("; ")}`);
+  readonly violations: Violation[];
+
+  constructor(violations: Violation[]) {
+    const shown = bounded(violations);
+    super(400, `Invalid input: ${shown.map((v) => `${v.path || "/"} ${v.message}`).join("; ")}`);
+    this.violations = shown;
   }
 
   /** The same violations under `prefix`: the service names fields of its input, REST places them in `/body`. */
@@ -28,7 +44,7 @@ export class InvalidInputError extends ServiceError {
 
 /** No such task for this user. Another user's task is reported the same way, so its existence never leaks. */
 export class TaskNotFoundError extends ServiceError {
-  constructor(id: string) {
+  constructor(id: number) {
     super(404, `Task ${id} not found`);
   }
 }
@@ -45,8 +61,9 @@ export class UnauthorizedError extends ServiceError {
   }
 }
 
-export class ForbiddenError extends ServiceError {
+/** A call on a route only the Dapr sidecar may call, without the app API token (`dapr-api-token`). */
+export class AppTokenError extends ServiceError {
   constructor(message: string) {
-    super(403, message);
+    super(401, message);
   }
 }

@@ -1,10 +1,9 @@
-// Liveness (/healthz: the process answers) and readiness (/readyz: the database and the Dapr sidecar answer).
+// Liveness (/healthz: the process answers) and readiness (/readyz: what serving needs, which is the database).
 import type { FastifyInstance } from "fastify";
 
 export interface ReadinessChecks {
+  /** Resolves when the database answers; every request needs it. */
   database: () => Promise<void>;
-  /** Resolves true when the sidecar's `/v1.0/healthz` answers 2xx. */
-  sidecar: () => Promise<boolean>;
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -15,8 +14,8 @@ async function check(probe: () => Promise<unknown>): Promise<"ok" | string> {
     timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
   });
   try {
-    const result = await Promise.race([probe(), timeout]);
-    return result === false ? "unhealthy" : "ok";
+    await Promise.race([probe(), timeout]);
+    return "ok";
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   } finally {
@@ -24,12 +23,17 @@ async function check(probe: () => Promise<unknown>): Promise<"ok" | string> {
   }
 }
 
+/**
+ * Readiness is the database only. The Dapr sidecar is not part of it: while the sidecar is down the outbox keeps
+ * every write and publishes it later, so the pod can serve; taking it out of its Service then would refuse writes
+ * for no reason. The sidecar's own readiness is daprd's business (its own probe).
+ */
 export function registerHealthRoutes(server: FastifyInstance, checks: ReadinessChecks): void {
   server.get("/healthz", async () => ({ status: "ok" }));
 
   server.get("/readyz", async (_request, reply) => {
-    const [database, sidecar] = await Promise.all([check(checks.database), check(checks.sidecar)]);
-    const ready = database === "ok" && sidecar === "ok";
-    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not ready", checks: { database, sidecar } });
+    const database = await check(checks.database);
+    const ready = database === "ok";
+    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not ready", checks: { database } });
   });
 }

@@ -44,11 +44,11 @@ export const TASK_TOOLS: Record<string, TaskTool<Type.TSchema>> = {
     description: "Change fields of one of the user's tasks; fields not given stay as they are. Returns the task.",
     input: UpdateTaskArguments,
     annotations: { title: "Update task", readOnlyHint: false, destructiveHint: false, idempotentHint: true },
-    run: (tasks, userId, { id, ...patch }) => {
+    run: (tasks, userId, { task_id, ...patch }) => {
       if (Object.keys(patch).length === 0) {
-        throw new InvalidInputError([{ path: "", message: "must change at least one field besides id" }]);
+        throw new InvalidInputError([{ path: "", message: "must change at least one field besides task_id" }]);
       }
-      return tasks.update(userId, id, patch);
+      return tasks.update(userId, task_id, patch);
     },
   }),
   complete_task: tool({
@@ -56,15 +56,15 @@ export const TASK_TOOLS: Record<string, TaskTool<Type.TSchema>> = {
       "Mark one of the user's tasks completed; a recurring task then gets its next occurrence. Returns the task.",
     input: TaskIdArguments,
     annotations: { title: "Complete task", readOnlyHint: false, destructiveHint: false, idempotentHint: true },
-    run: (tasks, userId, { id }) => tasks.complete(userId, id),
+    run: (tasks, userId, { task_id }) => tasks.complete(userId, task_id),
   }),
   delete_task: tool({
-    description: "Delete one of the user's tasks.",
+    description: "Delete one of the user's tasks. Its subtasks stay, detached (their parent_task_id becomes null).",
     input: TaskIdArguments,
     annotations: { title: "Delete task", readOnlyHint: false, destructiveHint: true, idempotentHint: true },
-    run: async (tasks, userId, { id }) => {
-      await tasks.remove(userId, id);
-      return { id, deleted: true };
+    run: async (tasks, userId, { task_id }) => {
+      await tasks.remove(userId, task_id);
+      return { task_id, deleted: true };
     },
   }),
 };

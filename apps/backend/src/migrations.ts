@@ -69,6 +69,109 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`ALTER TABLE tasks DROP COLUMN monthly_anchor_day`.execute(db);
     },
   },
+  "0003_integer_task_ids_time_zones": {
+    /**
+     * Tasks get integer ids (the contract's `task_id`), a time zone, the contract's `remind_before_minutes`, the
+     * active reminder's time, and a parent that the database keeps valid: a foreign key to one of the same user's
+     * tasks, set to null when that task is deleted. Existing rows are carried over in creation order (their new ids
+     * follow it), with their parents mapped to the new ids; a parent that no longer exists becomes null. Recorded
+     * next-occurrence requests are keyed anew by (user, source task, event) and their answers rewritten with the
+     * new ids. Outbox rows keep the events as they were stored (uuid task ids), and are published as they are.
+     * There is no way back to the uuids, so this migration has no `down`.
+     */
+    async up(db: Kysely<unknown>) {
+      for (const statement of [
+        sql`DROP INDEX tasks_by_user_created`,
+        sql`DROP INDEX tasks_by_user_due`,
+        sql`DROP INDEX tasks_by_tag`,
+        sql`ALTER TABLE tasks RENAME TO tasks_0002`,
+        sql`ALTER TABLE tasks_0002 RENAME CONSTRAINT tasks_pkey TO tasks_0002_pkey`,
+        sql`ALTER TABLE processed_requests RENAME TO processed_requests_0002`,
+        sql`ALTER TABLE processed_requests_0002 RENAME CONSTRAINT processed_requests_pkey TO processed_requests_0002_pkey`,
+        // Ids stop at Number.MAX_SAFE_INTEGER (2^53 - 1): every id is exact as a JSON number.
+        sql`
+          CREATE TABLE tasks (
+            id bigint GENERATED ALWAYS AS IDENTITY (MAXVALUE 9007199254740991) PRIMARY KEY,
+            user_id text NOT NULL,
+            title text NOT NULL,
+            description text,
+            priority text NOT NULL CHECK (priority IN ('high', 'medium', 'low')),
+            tags text[] NOT NULL DEFAULT '{}',
+            due_date timestamptz,
+            remind_before_minutes integer CHECK (remind_before_minutes BETWEEN 0 AND 525600),
+            recurrence text CHECK (recurrence IN ('daily', 'weekly', 'monthly')),
+            time_zone text NOT NULL DEFAULT 'UTC',
+            monthly_anchor_day smallint CHECK (monthly_anchor_day BETWEEN 1 AND 31),
+            completed boolean NOT NULL DEFAULT false,
+            completed_at timestamptz,
+            parent_task_id bigint CHECK (parent_task_id <> id),
+            reminder_id uuid,
+            reminder_at timestamptz,
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL,
+            uuid_0002 uuid UNIQUE,
+            UNIQUE (user_id, id),
+            CHECK ((reminder_id IS NULL) = (reminder_at IS NULL)),
+            FOREIGN KEY (user_id, parent_task_id) REFERENCES tasks (user_id, id) ON DELETE SET NULL (parent_task_id)
+          )`,
+        sql`
+          INSERT INTO tasks (user_id, title, description, priority, tags, due_date, remind_before_minutes, recurrence,
+                             monthly_anchor_day, completed, completed_at, reminder_id, reminder_at, created_at,
+                             updated_at, uuid_0002)
+          SELECT user_id, title, description, priority, tags, due_date, reminder_offset_minutes, recurrence,
+                 monthly_anchor_day, completed, completed_at,
+                 -- A reminder is only ever scheduled with a due date and an offset, so its time is known.
+                 CASE WHEN reminder_time IS NULL THEN NULL ELSE reminder_id END,
+                 CASE WHEN reminder_id IS NULL THEN NULL ELSE reminder_time END,
+                 created_at, updated_at, id
+          FROM tasks_0002,
+               LATERAL (SELECT due_date - make_interval(mins => reminder_offset_minutes) AS reminder_time) AS computed
+          ORDER BY created_at, id`,
+        sql`
+          UPDATE tasks AS child SET parent_task_id = parent.id
+          FROM tasks_0002 AS old, tasks AS parent
+          WHERE old.id = child.uuid_0002 AND parent.uuid_0002 = old.parent_task_id AND parent.user_id = child.user_id`,
+        sql`CREATE INDEX tasks_by_user_created ON tasks (user_id, created_at, id)`,
+        sql`CREATE INDEX tasks_by_user_due ON tasks (user_id, due_date)`,
+        sql`CREATE INDEX tasks_by_tag ON tasks USING gin (tags)`,
+        // The foreign key's ON DELETE looks children up by (user_id, parent_task_id).
+        sql`CREATE INDEX tasks_by_parent ON tasks (user_id, parent_task_id) WHERE parent_task_id IS NOT NULL`,
+        sql`
+          CREATE TABLE processed_requests (
+            user_id text NOT NULL,
+            source_task_id bigint NOT NULL,
+            event_id uuid NOT NULL,
+            task_id bigint NOT NULL,
+            response json NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (user_id, source_task_id, event_id)
+          )`,
+        // The source task is the answer's parent. A created task deleted since keeps an id of its own from the
+        // sequence, never given to another task, so the replayed answer still names no other task.
+        sql`
+          INSERT INTO processed_requests (user_id, source_task_id, event_id, task_id, response, created_at)
+          SELECT source.user_id, source.id, old.event_id, renamed.task_id,
+                 (old.response::jsonb - 'id' - 'reminder_offset_minutes'
+                   || jsonb_build_object('task_id', renamed.task_id, 'parent_task_id', source.id,
+                                         'remind_before_minutes', old.response::jsonb -> 'reminder_offset_minutes',
+                                         'time_zone', 'UTC'))::json,
+                 old.created_at
+          FROM processed_requests_0002 AS old
+          JOIN tasks AS source
+            ON source.uuid_0002 = (old.response::jsonb ->> 'parent_task_id')::uuid
+           AND source.user_id = old.response::jsonb ->> 'user_id'
+          CROSS JOIN LATERAL (
+            SELECT COALESCE((SELECT id FROM tasks WHERE uuid_0002 = old.task_id),
+                            nextval(pg_get_serial_sequence('tasks', 'id'))) AS task_id
+          ) AS renamed`,
+        sql`DROP TABLE processed_requests_0002`,
+        sql`DROP TABLE tasks_0002`,
+        sql`ALTER TABLE tasks DROP COLUMN uuid_0002`,
+      ]) {
+        await statement.execute(db);
+      }
+    },
+  },
 };
 
 const inCode: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -81,8 +184,19 @@ export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
  * serializes them with a lock in the database, and a version that is already applied is skipped.
  */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: inCode });
-  const { error, results } = await migrator.migrateToLatest();
+  return migrate(db, (migrator) => migrator.migrateToLatest());
+}
+
+/** Brings the schema to one version (`MIGRATION_NAMES`), up or down: how a test makes a database of an older version. */
+export async function migrateTo(db: Kysely<unknown>, name: string): Promise<string[]> {
+  return migrate(db, (migrator) => migrator.migrateTo(name));
+}
+
+async function migrate(
+  db: Kysely<unknown>,
+  run: (migrator: Migrator) => ReturnType<Migrator["migrateToLatest"]>,
+): Promise<string[]> {
+  const { error, results } = await run(new Migrator({ db, provider: inCode }));
   const failed = results?.find((r) => r.status === "Error");
   if (error) {
     const cause = error instanceof Error ? error.message : String(error);

@@ -1,11 +1,23 @@
 // REST under /api/tasks: create, list, get, partial update, delete and complete, each for the authenticated user only.
 import type { FastifyInstance } from "fastify";
-import { CreateTaskBody, dueRangeViolations, ListTasksQuery, TaskIdParams, UpdateTaskBody } from "./api-schemas";
+import {
+  CreateTaskBody,
+  dueRangeViolations,
+  ListTasksQuery,
+  pathTaskIdViolations,
+  TaskIdParams,
+  UpdateTaskBody,
+} from "./api-schemas";
 import type { Authenticator } from "./auth";
 import { InvalidInputError } from "./errors";
 import { requireUser } from "./http-auth";
 import { requestInput } from "./request-input";
 import type { TaskService } from "./task-service";
+
+/** The task id of a `/tasks/:task_id` path that `requestInput` checked: decimal digits, at most Number.MAX_SAFE_INTEGER. */
+function pathTaskId(params: { task_id: string }): number {
+  return Number(params.task_id);
+}
 
 /** The service reports its own input fields (`/parent_task_id`); over REST they live in the body. */
 async function bodyFields<T>(work: () => Promise<T>): Promise<T> {
@@ -28,7 +40,7 @@ export async function registerTaskRoutes(
       api.post("/tasks", async (request, reply) => {
         const { body } = requestInput(request, { body: CreateTaskBody });
         const task = await bodyFields(() => tasks.create(request.userId, body));
-        return reply.code(201).header("location", `/api/tasks/${task.id}`).send(task);
+        return reply.code(201).header("location", `/api/tasks/${task.task_id}`).send(task);
       });
 
       api.get("/tasks", async (request) => {
@@ -38,25 +50,28 @@ export async function registerTaskRoutes(
         return tasks.list(request.userId, querystring);
       });
 
-      api.get("/tasks/:id", async (request) => {
-        const { params } = requestInput(request, { params: TaskIdParams });
-        return tasks.get(request.userId, params.id);
+      const withId = { params: TaskIdParams };
+      const idChecks = ({ params }: { params: { task_id: string } }) => pathTaskIdViolations(params, "/params");
+
+      api.get("/tasks/:task_id", async (request) => {
+        const { params } = requestInput(request, withId, idChecks);
+        return tasks.get(request.userId, pathTaskId(params));
       });
 
-      api.patch("/tasks/:id", async (request) => {
-        const { params, body } = requestInput(request, { params: TaskIdParams, body: UpdateTaskBody });
-        return bodyFields(() => tasks.update(request.userId, params.id, body));
+      api.patch("/tasks/:task_id", async (request) => {
+        const { params, body } = requestInput(request, { ...withId, body: UpdateTaskBody }, idChecks);
+        return bodyFields(() => tasks.update(request.userId, pathTaskId(params), body));
       });
 
-      api.delete("/tasks/:id", async (request, reply) => {
-        const { params } = requestInput(request, { params: TaskIdParams });
-        await tasks.remove(request.userId, params.id);
+      api.delete("/tasks/:task_id", async (request, reply) => {
+        const { params } = requestInput(request, withId, idChecks);
+        await tasks.remove(request.userId, pathTaskId(params));
         return reply.code(204).send();
       });
 
-      api.post("/tasks/:id/complete", async (request) => {
-        const { params } = requestInput(request, { params: TaskIdParams });
-        return tasks.complete(request.userId, params.id);
+      api.post("/tasks/:task_id/complete", async (request) => {
+        const { params } = requestInput(request, withId, idChecks);
+        return tasks.complete(request.userId, pathTaskId(params));
       });
     },
     { prefix: "/api" },

@@ -1,4 +1,4 @@
-// Publishes stored CloudEvents through the Dapr sidecar's HTTP API, and asks the sidecar whether it is healthy.
+// Publishes stored CloudEvents through the Dapr sidecar's HTTP API.
 import type { OutboxRecord } from "./outbox";
 
 export interface SidecarOptions {
@@ -61,20 +61,6 @@ export class SidecarPublisher {
         `sidecar answered ${response.status} to a publish to ${record.topic}: ${text}`,
         response.status,
       );
-    }
-  }
-
-  /** Whether the sidecar answers its health endpoint with 2xx. */
-  async healthy(timeoutMs = 2_000): Promise<boolean> {
-    try {
-      const response = await fetch(`${this.options.url}/v1.0/healthz`, {
-        headers: this.headers,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      return response.ok;
-    } catch {
-      return false;
     }
   }
 }

@@ -7,11 +7,19 @@ import { detectChanges } from "./changes";
 import { ConflictError, InvalidInputError, TaskNotFoundError } from "./errors";
 import { appendToOutbox } from "./outbox";
 import { monthlyAnchorDay, nextDueDate } from "./recurrence";
-import { planReminder } from "./reminders";
+import { type ActiveReminder, planReminder, type ReminderPlan } from "./reminders";
 import type { NewTaskRow, Tables, TaskRow } from "./tables";
-import { completedEvents, createdEvents, deletedEvents, type EventContext, updatedEvents } from "./task-events";
+import {
+  completedEvents,
+  createdEvents,
+  deletedEvents,
+  detachedEvents,
+  type EventContext,
+  updatedEvents,
+} from "./task-events";
 import { listTasks } from "./task-queries";
 import { type TaskSnapshot, toSnapshot } from "./task-snapshot";
+import { canonicalTimeZone, DEFAULT_TIME_ZONE } from "./time-zones";
 
 export interface TaskServiceOptions {
   /** The `source` of every event, `eventSource(appId)`. */
@@ -19,6 +27,7 @@ export interface TaskServiceOptions {
   /** Called after a commit that stored events, to wake the outbox relay. */
   onEventsStored: () => void;
   now?: () => Date;
+  /** Reminder ids (uuid). */
   newId?: () => string;
 }
 
@@ -42,6 +51,9 @@ export interface NextOccurrence {
  */
 const USER_WRITE_LOCK = 7_183;
 
+/** A task's id as a query parameter: PostgreSQL compares the `bigint` column with its decimal text exactly. */
+const idText = (id: number) => String(id);
+
 export class TaskService {
   private readonly now: () => Date;
   private readonly newId: () => string;
@@ -56,22 +68,25 @@ export class TaskService {
 
   async create(userId: string, input: CreateTaskBody): Promise<TaskSnapshot> {
     return this.write(userId, async (trx, ctx) => {
-      if (input.parent_task_id) await this.requireParent(trx, userId, input.parent_task_id);
+      if (typeof input.parent_task_id === "number") await this.requireParent(trx, userId, input.parent_task_id);
+      const timeZone = zoneOf(input.time_zone ?? DEFAULT_TIME_ZONE);
+      const dueDate = toDate(input.due_date);
       const row: NewTaskRow = {
-        id: this.newId(),
         user_id: userId,
         title: input.title,
         description: input.description ?? null,
         priority: input.priority ?? "medium",
         tags: input.tags ?? [],
-        due_date: toDate(input.due_date),
-        monthly_anchor_day: monthlyAnchorDay(toDate(input.due_date)),
-        reminder_offset_minutes: input.reminder_offset_minutes ?? null,
+        due_date: dueDate,
+        remind_before_minutes: input.remind_before_minutes ?? null,
         recurrence: input.recurrence ?? null,
+        time_zone: timeZone,
+        monthly_anchor_day: monthlyAnchorDay(dueDate, timeZone),
         completed: false,
         completed_at: null,
         parent_task_id: input.parent_task_id ?? null,
         reminder_id: null,
+        reminder_at: null,
         created_at: ctx.now,
         updated_at: ctx.now,
       };
@@ -84,11 +99,11 @@ export class TaskService {
     return { ...page, items: page.items.map(toSnapshot) };
   }
 
-  async get(userId: string, id: string): Promise<TaskSnapshot> {
+  async get(userId: string, id: number): Promise<TaskSnapshot> {
     const row = await this.db
       .selectFrom("tasks")
       .selectAll()
-      .where("id", "=", id)
+      .where("id", "=", idText(id))
       .where("user_id", "=", userId)
       .executeTakeFirst();
     if (!row) throw new TaskNotFoundError(id);
@@ -96,53 +111,65 @@ export class TaskService {
   }
 
   /** Changes the given fields; a patch that changes nothing writes nothing and emits nothing. */
-  async update(userId: string, id: string, patch: UpdateTaskBody): Promise<TaskSnapshot> {
+  async update(userId: string, id: number, patch: UpdateTaskBody): Promise<TaskSnapshot> {
     return this.write(userId, async (trx, ctx) => {
       const current = await this.lockTask(trx, userId, id);
-      if (patch.parent_task_id) {
-        if (patch.parent_task_id.toLowerCase() === id.toLowerCase()) {
+      if (typeof patch.parent_task_id === "number") {
+        if (patch.parent_task_id === id) {
           throw new InvalidInputError([{ path: "/parent_task_id", message: "must not be the task itself" }]);
         }
         await this.requireParent(trx, userId, patch.parent_task_id);
       }
-      const columns: Partial<TaskRow> = {
-        ...withoutUndefined({ ...patch, due_date: undefined }),
-        ...(patch.due_date === undefined
-          ? {}
-          : { due_date: toDate(patch.due_date), monthly_anchor_day: monthlyAnchorDay(toDate(patch.due_date)) }),
+      const { due_date, time_zone, ...rest } = patch;
+      const timeZone = time_zone === undefined ? current.time_zone : zoneOf(time_zone);
+      const dueDate = due_date === undefined ? current.due_date : toDate(due_date);
+      const columns = {
+        ...withoutUndefined(rest),
+        due_date: dueDate,
+        time_zone: timeZone,
+        // The series' day follows the due date the user set, in the zone the task is in.
+        monthly_anchor_day:
+          due_date === undefined && time_zone === undefined
+            ? current.monthly_anchor_day
+            : monthlyAnchorDay(dueDate, timeZone),
       };
       const before = toSnapshot(current);
-      const proposed = toSnapshot({ ...current, ...columns });
-      const changes = detectChanges(before, proposed);
-      if (!changes) return { result: before, events: [] };
+      const proposed = toSnapshot({
+        ...current,
+        ...columns,
+        parent_task_id:
+          columns.parent_task_id === undefined ? current.parent_task_id : idOrNull(columns.parent_task_id),
+      });
+      const diff = detectChanges(before, proposed);
+      if (!diff) return { result: before, events: [] };
 
       const reminder = planReminder(
         { kind: "updated", before, after: proposed },
-        current.reminder_id,
+        activeReminder(current),
         ctx.now,
         this.newId,
       );
-      const reminderId = reminder.schedule?.reminderId ?? (reminder.cancel ? null : current.reminder_id);
       const updated = await trx
         .updateTable("tasks")
-        .set({ ...columns, reminder_id: reminderId, updated_at: ctx.now })
+        .set({ ...columns, ...reminderColumns(reminder, current), updated_at: ctx.now })
         .where("id", "=", current.id)
         .returningAll()
         .executeTakeFirstOrThrow();
       const after = toSnapshot(updated);
-      return { result: after, events: updatedEvents(after, changes, reminder, ctx) };
+      return { result: after, events: updatedEvents(after, diff, reminder, ctx) };
     });
   }
 
   /** Completes a task; completing a completed task again changes nothing and emits nothing. */
-  async complete(userId: string, id: string): Promise<TaskSnapshot> {
+  async complete(userId: string, id: number): Promise<TaskSnapshot> {
     return this.write(userId, async (trx, ctx) => {
       const current = await this.lockTask(trx, userId, id);
       if (current.completed) return { result: toSnapshot(current), events: [] };
-      const reminder = planReminder({ kind: "completed" }, current.reminder_id, ctx.now, this.newId);
+      const before = toSnapshot(current);
+      const reminder = planReminder({ kind: "completed", before }, activeReminder(current), ctx.now, this.newId);
       const updated = await trx
         .updateTable("tasks")
-        .set({ completed: true, completed_at: ctx.now, updated_at: ctx.now, reminder_id: null })
+        .set({ completed: true, completed_at: ctx.now, updated_at: ctx.now, reminder_id: null, reminder_at: null })
         .where("id", "=", current.id)
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -151,60 +178,100 @@ export class TaskService {
     });
   }
 
-  async remove(userId: string, id: string): Promise<void> {
+  /**
+   * Deletes a task. Its subtasks are detached, not deleted: their `parent_task_id` becomes null, which the
+   * database's foreign key (ON DELETE SET NULL) would do anyway; doing it here first stamps `updated_at` and
+   * emits a task.updated for each, so consumers learn of it. Deleting an old occurrence of a recurring task
+   * therefore leaves the later ones in place.
+   */
+  async remove(userId: string, id: number): Promise<void> {
     await this.write(userId, async (trx, ctx) => {
-      const deleted = await trx
-        .deleteFrom("tasks")
-        .where("id", "=", id)
+      const current = await this.lockTask(trx, userId, id);
+      const before = toSnapshot(current);
+      const detached = await trx
+        .updateTable("tasks")
+        .set({ parent_task_id: null, updated_at: ctx.now })
         .where("user_id", "=", userId)
+        .where("parent_task_id", "=", current.id)
         .returningAll()
-        .executeTakeFirst();
-      if (!deleted) throw new TaskNotFoundError(id);
-      const reminder = planReminder({ kind: "deleted" }, deleted.reminder_id, ctx.now, this.newId);
-      return { result: undefined, events: deletedEvents(toSnapshot(deleted), reminder, ctx) };
+        .execute();
+      await trx.deleteFrom("tasks").where("id", "=", current.id).execute();
+      const reminder = planReminder({ kind: "deleted", before }, activeReminder(current), ctx.now, this.newId);
+      const events = [
+        ...deletedEvents(before, reminder, ctx),
+        ...detached.flatMap((child) => detachedEvents(toSnapshot(child), id, ctx)),
+      ];
+      return { result: undefined, events };
     });
   }
 
   /**
    * Creates the next occurrence of a completed recurring task: the same fields, the due date advanced by its
-   * recurrence, open, with the completed task as parent. Idempotent by `eventId`: the request is recorded in the
-   * same transaction as the new task, and a repeat gets the first answer back without writing anything.
+   * recurrence in its time zone, open, with the completed task as parent. Idempotent per user, source task and
+   * completion event: the request is recorded under (user, source task, event) in the same transaction as the new
+   * task, and a repeat gets the first answer back without writing anything. The source task's id names its owner,
+   * so a request for one user's task never matches, nor answers, another user's.
    */
-  async createNextOccurrence(taskId: string, eventId: string): Promise<NextOccurrence> {
-    const replay = await this.processedRequest(this.db, eventId);
+  async createNextOccurrence(taskId: number, eventId: string): Promise<NextOccurrence> {
+    // A repeat is answered even when the source task was deleted after the first answer.
+    const replay = await this.recordedAnswer(this.db, taskId, eventId);
     if (replay) return { created: false, task: replay };
-    const owner = await this.db.selectFrom("tasks").select("user_id").where("id", "=", taskId).executeTakeFirst();
+    const owner = await this.db
+      .selectFrom("tasks")
+      .select("user_id")
+      .where("id", "=", idText(taskId))
+      .executeTakeFirst();
     if (!owner) throw new TaskNotFoundError(taskId);
+    const userId = owner.user_id;
 
-    return this.write<NextOccurrence>(owner.user_id, async (trx, ctx) => {
+    return this.write<NextOccurrence>(userId, async (trx, ctx) => {
       // Checked again under the user's lock: a concurrent repeat of this request has committed by now, or not begun.
-      const repeated = await this.processedRequest(trx, eventId);
+      const repeated = await this.recordedAnswer(trx, taskId, eventId, userId);
       if (repeated) return { result: { created: false, task: repeated }, events: [] };
-      const completed = await this.lockTask(trx, owner.user_id, taskId);
+      const completed = await this.lockTask(trx, userId, taskId);
       if (!completed.completed) throw new ConflictError(`Task ${taskId} is not completed`);
       if (completed.recurrence === null) throw new ConflictError(`Task ${taskId} is not recurring`);
       const dueDate =
         completed.due_date &&
-        nextDueDate(completed.due_date, completed.recurrence, completed.monthly_anchor_day ?? undefined);
+        nextDueDate(
+          completed.due_date,
+          completed.recurrence,
+          completed.time_zone,
+          completed.monthly_anchor_day ?? undefined,
+        );
       // Timestamps stay within the years RFC 3339 (and so the event contract) can write.
       if (dueDate && dueDate.getUTCFullYear() > 9999) {
         throw new ConflictError(`Task ${taskId} has no next occurrence before the year 10000`);
       }
       const next: NewTaskRow = {
-        ...completed,
-        id: this.newId(),
+        user_id: userId,
+        title: completed.title,
+        description: completed.description,
+        priority: completed.priority,
+        tags: completed.tags,
         due_date: dueDate,
+        remind_before_minutes: completed.remind_before_minutes,
+        recurrence: completed.recurrence,
+        time_zone: completed.time_zone,
+        monthly_anchor_day: completed.monthly_anchor_day,
         completed: false,
         completed_at: null,
-        parent_task_id: completed.id,
+        parent_task_id: taskId,
         reminder_id: null,
+        reminder_at: null,
         created_at: ctx.now,
         updated_at: ctx.now,
       };
       const { result: task, events } = await this.insertTask(trx, next, ctx);
       await trx
         .insertInto("processed_requests")
-        .values({ event_id: eventId, task_id: task.id, response: JSON.stringify(task) })
+        .values({
+          user_id: userId,
+          source_task_id: taskId,
+          event_id: eventId,
+          task_id: task.task_id,
+          response: JSON.stringify(task),
+        })
         .execute();
       return { result: { created: true, task }, events };
     });
@@ -228,11 +295,23 @@ export class TaskService {
     return result;
   }
 
+  /** Inserts a task, with its reminder when it has a reminder time ahead; the database gives its id. */
   private async insertTask(trx: Transaction<Tables>, row: NewTaskRow, ctx: EventContext) {
-    const reminder = planReminder({ kind: "created", after: toSnapshot(row as TaskRow) }, null, ctx.now, this.newId);
+    const fields = {
+      title: row.title,
+      due_date: row.due_date ? row.due_date.toISOString() : null,
+      remind_before_minutes: row.remind_before_minutes ?? null,
+      time_zone: row.time_zone,
+      completed: row.completed ?? false,
+    };
+    const reminder = planReminder({ kind: "created", after: fields }, null, ctx.now, this.newId);
     const inserted = await trx
       .insertInto("tasks")
-      .values({ ...row, reminder_id: reminder.schedule?.reminderId ?? null })
+      .values({
+        ...row,
+        reminder_id: reminder.schedule?.reminderId ?? null,
+        reminder_at: reminder.schedule?.remindAt ?? null,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     const task = toSnapshot(inserted);
@@ -240,11 +319,11 @@ export class TaskService {
   }
 
   /** The user's task, locked until the transaction ends, so concurrent writes to it apply one after the other. */
-  private async lockTask(trx: Transaction<Tables>, userId: string, id: string): Promise<TaskRow> {
+  private async lockTask(trx: Transaction<Tables>, userId: string, id: number): Promise<TaskRow> {
     const row = await trx
       .selectFrom("tasks")
       .selectAll()
-      .where("id", "=", id)
+      .where("id", "=", idText(id))
       .where("user_id", "=", userId)
       .forUpdate()
       .executeTakeFirst();
@@ -252,26 +331,62 @@ export class TaskService {
     return row;
   }
 
-  /** A parent must be one of the user's own tasks; another user's task is reported as not existing. */
-  private async requireParent(trx: Transaction<Tables>, userId: string, parentId: string): Promise<void> {
+  /**
+   * A parent must be one of the user's own tasks; another user's task is reported as not existing. The database
+   * enforces the same with its foreign key on (user_id, parent_task_id); this check names the field.
+   */
+  private async requireParent(trx: Transaction<Tables>, userId: string, parentId: number): Promise<void> {
     const parent = await trx
       .selectFrom("tasks")
       .select("id")
-      .where("id", "=", parentId)
+      .where("id", "=", idText(parentId))
       .where("user_id", "=", userId)
       .executeTakeFirst();
     if (!parent)
       throw new InvalidInputError([{ path: "/parent_task_id", message: "must be the id of one of your tasks" }]);
   }
 
-  private async processedRequest(db: Kysely<Tables>, eventId: string): Promise<TaskSnapshot | undefined> {
-    const row = await db
+  /** The first answer to a next-occurrence request for this source task and event (and user, when known). */
+  private async recordedAnswer(
+    db: Kysely<Tables>,
+    sourceTaskId: number,
+    eventId: string,
+    userId?: string,
+  ): Promise<TaskSnapshot | undefined> {
+    let query = db
       .selectFrom("processed_requests")
       .select("response")
-      .where("event_id", "=", eventId)
-      .executeTakeFirst();
+      .where("source_task_id", "=", idText(sourceTaskId))
+      .where("event_id", "=", eventId);
+    if (userId !== undefined) query = query.where("user_id", "=", userId);
+    const row = await query.executeTakeFirst();
     return row ? (row.response as TaskSnapshot) : undefined;
   }
+}
+
+/** The canonical spelling of a time zone the input schema already accepted. */
+function zoneOf(name: string): string {
+  const zone = canonicalTimeZone(name);
+  if (!zone) throw new InvalidInputError([{ path: "/time_zone", message: 'must match format "time-zone"' }]);
+  return zone;
+}
+
+/** The active reminder a row records, if any. */
+function activeReminder(row: TaskRow): ActiveReminder | null {
+  return row.reminder_id === null || row.reminder_at === null
+    ? null
+    : { reminderId: row.reminder_id, remindAt: row.reminder_at };
+}
+
+/** The row's reminder columns after a plan: the new reminder, none after a cancellation, else unchanged. */
+function reminderColumns(plan: ReminderPlan, row: TaskRow): Pick<TaskRow, "reminder_id" | "reminder_at"> {
+  if (plan.schedule) return { reminder_id: plan.schedule.reminderId, reminder_at: plan.schedule.remindAt };
+  if (plan.cancel) return { reminder_id: null, reminder_at: null };
+  return { reminder_id: row.reminder_id, reminder_at: row.reminder_at };
+}
+
+function idOrNull(value: number | null): string | null {
+  return value === null ? null : idText(value);
 }
 
 function toDate(value: string | null | undefined): Date | null {

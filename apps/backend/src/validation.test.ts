@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { CreateTaskBody, ListTasksQuery, UpdateTaskBody } from "./api-schemas";
 import { InvalidInputError } from "./errors";
-import { validated, violationsOf } from "./validation";
+import { textProblems, validated, violationsOf } from "./validation";
 
 describe("violationsOf", () => {
   it("accepts a full, valid task", () => {
@@ -12,8 +12,9 @@ describe("violationsOf", () => {
       priority: "high",
       tags: ["home", "money"],
       due_date: "2030-01-31T09:00:00+01:00",
-      reminder_offset_minutes: 60,
+      remind_before_minutes: 60,
       recurrence: "monthly",
+      time_zone: "Europe/Berlin",
       parent_task_id: null,
     };
     expect(violationsOf(CreateTaskBody, body, "/body")).toEqual([]);
@@ -26,9 +27,10 @@ describe("violationsOf", () => {
       priority: "urgent",
       tags: ["a", "a", ""],
       due_date: "next friday",
-      reminder_offset_minutes: -5,
+      remind_before_minutes: -5,
       recurrence: "yearly",
-      parent_task_id: "not-a-uuid",
+      time_zone: "Mars/Olympus_Mons",
+      parent_task_id: "not-a-number",
       owner: "mallory",
     };
     expect(violationsOf(CreateTaskBody, body, "/body")).toEqual([
@@ -39,9 +41,10 @@ describe("violationsOf", () => {
       { path: "/body/tags/2", message: "must NOT have fewer than 1 characters" },
       { path: "/body/tags", message: "must NOT have duplicate items (items ## 1 and 0 are identical)" },
       { path: "/body/due_date", message: 'must match format "date-time"' },
-      { path: "/body/reminder_offset_minutes", message: "must be >= 0" },
+      { path: "/body/remind_before_minutes", message: "must be >= 0" },
       { path: "/body/recurrence", message: 'must be one of: "daily", "weekly", "monthly", null' },
-      { path: "/body/parent_task_id", message: 'must match format "uuid"' },
+      { path: "/body/time_zone", message: 'must match format "time-zone"' },
+      { path: "/body/parent_task_id", message: "must be one of: integer, null" },
     ]);
   });
 
@@ -59,10 +62,10 @@ describe("violationsOf", () => {
     ]);
   });
 
-  it("rejects what PostgreSQL or JavaScript could not store: NUL characters, leap seconds, years past 9999, urn uuids", () => {
+  it("rejects what PostgreSQL or JavaScript could not store: NUL characters, leap seconds, years past 9999, ids past 2^53 - 1", () => {
     expect(violationsOf(CreateTaskBody, { title: "a\u0000b", tags: ["ok", "b\u0000"] })).toEqual([
-      { path: "/title", message: "must not contain U+0000" },
-      { path: "/tags/1", message: "must not contain U+0000" },
+      { path: "/title", message: "must not contain control characters" },
+      { path: "/tags/1", message: "must not contain control characters" },
     ]);
     const dates = ["2016-12-31T23:59:60Z", "+10000-01-01T00:00:00Z", "2025-02-30T00:00:00Z", "2025-03-01T09:30:00"];
     for (const due_date of dates) {
@@ -70,9 +73,9 @@ describe("violationsOf", () => {
         { path: "/due_date", message: 'must match format "date-time"' },
       ]);
     }
-    expect(
-      violationsOf(CreateTaskBody, { title: "t", parent_task_id: "urn:uuid:3f1c2a4e-8b7d-4c6a-9e21-5d0b7a9c1f34" }),
-    ).toEqual([{ path: "/parent_task_id", message: 'must match format "uuid"' }]);
+    expect(violationsOf(CreateTaskBody, { title: "t", parent_task_id: 2 ** 53 })).toEqual([
+      { path: "/parent_task_id", message: `must be <= ${Number.MAX_SAFE_INTEGER}` },
+    ]);
   });
 
   it("coerces a query string's numbers and booleans, and names what cannot be coerced", () => {
@@ -90,9 +93,76 @@ describe("violationsOf", () => {
   });
 
   it("does not coerce JSON bodies: a number in a string stays a string", () => {
-    expect(violationsOf(CreateTaskBody, { title: "t", reminder_offset_minutes: "30" })).toEqual([
-      { path: "/reminder_offset_minutes", message: "must be one of: integer, null" },
+    expect(violationsOf(CreateTaskBody, { title: "t", remind_before_minutes: "30", parent_task_id: "7" })).toEqual([
+      { path: "/remind_before_minutes", message: "must be one of: integer, null" },
+      { path: "/parent_task_id", message: "must be one of: integer, null" },
     ]);
+  });
+
+  it("takes IANA time zones in any letter case, and refuses offsets and unknown names", () => {
+    for (const time_zone of ["UTC", "America/New_York", "america/new_york", "Etc/GMT+5", "Asia/Calcutta"]) {
+      expect(violationsOf(CreateTaskBody, { title: "t", time_zone }), time_zone).toEqual([]);
+    }
+    for (const time_zone of ["Mars/Base", "New York", "+05:00", "", "x".repeat(65)]) {
+      const violations = violationsOf(CreateTaskBody, { title: "t", time_zone });
+      expect(new Set(violations.map((v) => v.path)), time_zone).toEqual(new Set(["/time_zone"]));
+    }
+  });
+});
+
+describe("text a person wrote", () => {
+  const LONE_HIGH = "\ud83d";
+  const LONE_LOW = "\ude00";
+
+  it("must be well-formed Unicode: a lone surrogate is refused, a pair (an emoji) is fine", () => {
+    expect(violationsOf(CreateTaskBody, { title: `fix ${LONE_HIGH} it` }, "/body")).toEqual([
+      { path: "/body/title", message: "must be well-formed Unicode (no lone surrogate)" },
+    ]);
+    expect(violationsOf(CreateTaskBody, { title: "t", description: `x${LONE_LOW}`, tags: [LONE_HIGH] })).toEqual([
+      { path: "/description", message: "must be well-formed Unicode (no lone surrogate)" },
+      { path: "/tags/0", message: "must be well-formed Unicode (no lone surrogate)" },
+    ]);
+    expect(violationsOf(CreateTaskBody, { title: "Party \ud83c\udf89", tags: ["\ud83d\ude00"] })).toEqual([]);
+  });
+
+  it("must not be blank where a value is required: a title or a tag of spaces", () => {
+    expect(violationsOf(CreateTaskBody, { title: "   ", tags: ["\u00a0\u3000"] }, "/body")).toEqual([
+      { path: "/body/title", message: "must not be blank" },
+      { path: "/body/tags/0", message: "must not be blank" },
+    ]);
+    expect(violationsOf(UpdateTaskBody, { title: "\t" })).toEqual([
+      { path: "/title", message: "must not contain control characters" },
+      { path: "/title", message: "must not be blank" },
+    ]);
+  });
+
+  it("must not contain control characters; a description keeps tabs and line breaks", () => {
+    expect(violationsOf(CreateTaskBody, { title: "bell\u0007", tags: ["a\nb", "c\u009bd"] })).toEqual([
+      { path: "/title", message: "must not contain control characters" },
+      { path: "/tags/0", message: "must not contain control characters" },
+      { path: "/tags/1", message: "must not contain control characters" },
+    ]);
+    expect(violationsOf(CreateTaskBody, { title: "t", description: "line 1\r\n\tline 2\n" })).toEqual([]);
+    expect(violationsOf(CreateTaskBody, { title: "t", description: "esc\u001b[31m" })).toEqual([
+      { path: "/description", message: "must not contain control characters other than tab and line breaks" },
+    ]);
+    // An empty or blank description is allowed: it is optional text, not a required value.
+    expect(violationsOf(CreateTaskBody, { title: "t", description: "  " })).toEqual([]);
+  });
+
+  it("applies to the search and the tag filter too", () => {
+    expect(violationsOf(ListTasksQuery, { q: "  ", tag: `x${LONE_HIGH}` }, "/querystring", true)).toEqual([
+      { path: "/querystring/tag", message: "must be well-formed Unicode (no lone surrogate)" },
+      { path: "/querystring/q", message: "must not be blank" },
+    ]);
+  });
+
+  it("textProblems names every problem of a string", () => {
+    expect(textProblems(`\u0000 ${LONE_LOW}`, "line")).toEqual([
+      "must be well-formed Unicode (no lone surrogate)",
+      "must not contain control characters",
+    ]);
+    expect(textProblems("fine", "line")).toEqual([]);
   });
 });
 

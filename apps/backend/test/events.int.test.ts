@@ -1,9 +1,10 @@
 // Each REST and MCP write, and the next occurrence over Dapr service invocation, publishes exactly its events: right topics, keyed by user, in order.
 import type { AnyCloudEvent, EventType } from "@event-platform/events";
-import { TOPICS } from "@event-platform/events";
+import { TOPICS, taskFieldsOf, validateEvent } from "@event-platform/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../local/process";
 import type { Sidecar } from "../../../local/sidecar/sidecar";
+import { contractViolations } from "../../../test/support/contract";
 import type { Backend } from "../src/app";
 import type { TaskSnapshot } from "../src/task-snapshot";
 import {
@@ -52,8 +53,12 @@ async function publishedEventsOf(backend: Backend, reader: TopicReader, user: st
       onTopic.map((r) => r.event.id),
       `${topic}: in outbox order`,
     ).toEqual(rows.filter((r) => r.topic === topic).map((r) => r.eventId));
-    // The CloudEvent arrives as stored; Dapr only adds its extension attributes.
-    for (const r of onTopic) expect(r.event).toMatchObject({ topic, pubsubname: "kafka-pubsub", specversion: "1.0" });
+    // The CloudEvent arrives as stored; Dapr only adds its extension attributes. It keeps the mission's contract.
+    for (const r of onTopic) {
+      expect(r.event).toMatchObject({ topic, pubsubname: "kafka-pubsub", specversion: "1.0" });
+      expect(contractViolations(r.event), r.event.type).toEqual([]);
+      expect(validateEvent(r.event).valid).toBe(true);
+    }
   }
   const on = (topic: string) => (byTopic.get(topic) ?? []).map((r) => r.event);
   return {
@@ -93,11 +98,11 @@ describe.each(DATABASE_KINDS)("events of every write, on %s", (kind) => {
       title: "Water the plants",
       tags: ["home"],
       due_date: inHours(48),
-      reminder_offset_minutes: 30,
+      remind_before_minutes: 30,
       recurrence: "weekly",
     });
     expect(created.status).toBe(201);
-    const id = created.body.id;
+    const id = created.body.task_id;
     expect((await api.request("PATCH", `/api/tasks/${id}`, { title: "Water all the plants" })).status).toBe(200);
     const newDue = inHours(72);
     expect((await api.request("PATCH", `/api/tasks/${id}`, { due_date: newDue })).status).toBe(200);
@@ -107,7 +112,7 @@ describe.each(DATABASE_KINDS)("events of every write, on %s", (kind) => {
     expect((await api.request("POST", `/api/tasks/${id}/complete`)).status).toBe(200);
     expect((await api.request("PATCH", `/api/tasks/${id}`, { title: "Water all the plants" })).status).toBe(200);
     const other = await api.request<TaskSnapshot>("POST", "/api/tasks", { title: "Buy soil" });
-    expect((await api.request("DELETE", `/api/tasks/${other.body.id}`)).status).toBe(204);
+    expect((await api.request("DELETE", `/api/tasks/${other.body.task_id}`)).status).toBe(204);
     expect((await api.request("GET", "/api/tasks")).status).toBe(200);
 
     const { taskEvents, reminders, ui } = await publishedEventsOf(backend, reader, user);
@@ -119,11 +124,17 @@ describe.each(DATABASE_KINDS)("events of every write, on %s", (kind) => {
       "com.taskmanager.task.created",
       "com.taskmanager.task.deleted",
     ] satisfies EventType[]);
-    expect(dataOf(taskEvents[0])).toMatchObject({ task_id: id, user_id: user, task: created.body });
-    expect(dataOf(taskEvents[1])?.changes).toEqual({ title: { old: "Water the plants", new: "Water all the plants" } });
-    expect(dataOf(taskEvents[2])?.changes).toEqual({ due_date: { old: created.body.due_date, new: newDue } });
+    expect(dataOf(taskEvents[0])).toEqual(taskFieldsOf(created.body));
+    expect(dataOf(taskEvents[1])).toMatchObject({
+      changes: { title: "Water all the plants" },
+      previous: { title: "Water the plants" },
+    });
+    expect(dataOf(taskEvents[2])).toMatchObject({
+      changes: { due_date: newDue },
+      previous: { due_date: created.body.due_date },
+    });
     expect(dataOf(taskEvents[3])).toMatchObject({ task_id: id, is_recurring: true, recurrence: "weekly" });
-    expect(dataOf(taskEvents[5])).toMatchObject({ task_id: other.body.id, user_id: user });
+    expect(dataOf(taskEvents[5])).toMatchObject({ task_id: other.body.task_id, user_id: user });
 
     expect(types(reminders)).toEqual([
       "com.taskmanager.reminder.scheduled",
@@ -132,24 +143,33 @@ describe.each(DATABASE_KINDS)("events of every write, on %s", (kind) => {
       "com.taskmanager.reminder.cancelled",
     ] satisfies EventType[]);
     const [first, rescheduled, second, cancelled] = reminders.map(dataOf);
-    expect(first).toMatchObject({ task_id: id, due_date: created.body.due_date });
+    expect(first).toMatchObject({ task_id: id, due_at: created.body.due_date, remind_before_minutes: 30 });
     expect(Date.parse(String(first?.remind_at))).toBe(Date.parse(String(created.body.due_date)) - 30 * 60_000);
-    expect(rescheduled).toMatchObject({ reminder_id: first?.reminder_id, reason: "rescheduled" });
-    expect(second).toMatchObject({ task_id: id, due_date: newDue, title: "Water all the plants" });
+    expect(rescheduled).toMatchObject({
+      reminder_id: first?.reminder_id,
+      remind_at: first?.remind_at,
+      reason: "rescheduled",
+    });
+    expect(second).toMatchObject({ task_id: id, due_at: newDue, title: "Water all the plants" });
     expect(second?.reminder_id).not.toBe(first?.reminder_id);
-    expect(cancelled).toMatchObject({ reminder_id: second?.reminder_id, reason: "completed" });
+    expect(cancelled).toMatchObject({
+      reminder_id: second?.reminder_id,
+      remind_at: second?.remind_at,
+      reason: "completed",
+    });
 
-    expect(ui.map((e) => [e.type, dataOf(e).change ?? dataOf(e).completed])).toEqual([
-      ["com.taskmanager.ui.task_list_changed", "created"],
-      ["com.taskmanager.ui.task_list_changed", "updated"],
-      ["com.taskmanager.ui.task_list_changed", "updated"],
-      ["com.taskmanager.ui.task_status_changed", true],
-      ["com.taskmanager.ui.task_list_changed", "completed"],
-      ["com.taskmanager.ui.task_list_changed", "created"],
-      ["com.taskmanager.ui.task_list_changed", "deleted"],
+    expect(ui.map((e) => [e.type, dataOf(e).action])).toEqual([
+      ["com.taskmanager.ui.task_list_changed", "add"],
+      ["com.taskmanager.ui.task_list_changed", "update"],
+      ["com.taskmanager.ui.task_list_changed", "update"],
+      ["com.taskmanager.ui.task_status_changed", "update"],
+      ["com.taskmanager.ui.task_list_changed", "update"],
+      ["com.taskmanager.ui.task_list_changed", "add"],
+      ["com.taskmanager.ui.task_list_changed", "remove"],
     ]);
     expect(dataOf(ui[3])?.task_snapshot).toEqual(completed.body);
-    expect(dataOf(ui[6])?.task_snapshot).toBeNull();
+    // The removed task as it was.
+    expect(dataOf(ui[6])?.task_snapshot).toEqual(other.body);
   });
 
   it("MCP: add_task, update_task, complete_task, delete_task through the same service, with the same events", async () => {
@@ -167,25 +187,32 @@ describe.each(DATABASE_KINDS)("events of every write, on %s", (kind) => {
       const added = toolResult<TaskSnapshot>(
         await client.callTool({
           name: "add_task",
-          arguments: { title: "Call the bank", due_date: inHours(5), reminder_offset_minutes: 60, priority: "high" },
+          arguments: { title: "Call the bank", due_date: inHours(5), remind_before_minutes: 60, priority: "high" },
         }),
       );
       expect(added).toMatchObject({ title: "Call the bank", user_id: user, priority: "high" });
       const updated = toolResult<TaskSnapshot>(
-        await client.callTool({ name: "update_task", arguments: { id: added.id, reminder_offset_minutes: null } }),
+        await client.callTool({
+          name: "update_task",
+          arguments: { task_id: added.task_id, remind_before_minutes: null },
+        }),
       );
-      expect(updated.reminder_offset_minutes).toBeNull();
+      expect(updated.remind_before_minutes).toBeNull();
       const listed = toolResult<{ items: TaskSnapshot[]; total: number }>(
         await client.callTool({ name: "list_tasks", arguments: { priority: "high" } }),
       );
-      expect(listed.items.map((t) => t.id)).toEqual([added.id]);
-      expect(toolResult(await client.callTool({ name: "complete_task", arguments: { id: added.id } }))).toMatchObject({
+      expect(listed.items.map((t) => t.task_id)).toEqual([added.task_id]);
+      expect(
+        toolResult(await client.callTool({ name: "complete_task", arguments: { task_id: added.task_id } })),
+      ).toMatchObject({
         completed: true,
       });
-      expect(toolResult(await client.callTool({ name: "delete_task", arguments: { id: added.id } }))).toEqual({
-        id: added.id,
-        deleted: true,
-      });
+      expect(toolResult(await client.callTool({ name: "delete_task", arguments: { task_id: added.task_id } }))).toEqual(
+        {
+          task_id: added.task_id,
+          deleted: true,
+        },
+      );
     } finally {
       await client.close();
     }
@@ -197,8 +224,12 @@ describe.each(DATABASE_KINDS)("events of every write, on %s", (kind) => {
       "com.taskmanager.task.completed",
       "com.taskmanager.task.deleted",
     ] satisfies EventType[]);
-    expect(dataOf(taskEvents[1])?.changes).toEqual({ reminder_offset_minutes: { old: 60, new: null } });
-    expect(dataOf(taskEvents[2])).toMatchObject({ is_recurring: false, recurrence: null });
+    expect(dataOf(taskEvents[1])).toMatchObject({
+      changes: { remind_before_minutes: null },
+      previous: { remind_before_minutes: 60 },
+    });
+    expect(dataOf(taskEvents[2])).toMatchObject({ is_recurring: false });
+    expect(dataOf(taskEvents[2])).not.toHaveProperty("recurrence");
     // Clearing the offset cancels the reminder; completing and deleting have none left to cancel.
     expect(reminders.map((e) => [e.type, dataOf(e).reason])).toEqual([
       ["com.taskmanager.reminder.scheduled", undefined],
@@ -219,19 +250,19 @@ describe.each(DATABASE_KINDS)("events of every write, on %s", (kind) => {
     const task = await api.request<TaskSnapshot>("POST", "/api/tasks", {
       title: "Pay rent",
       due_date: "2031-01-31T09:00:00.000Z",
-      reminder_offset_minutes: 1440,
+      remind_before_minutes: 1440,
       recurrence: "monthly",
       tags: ["money"],
       priority: "high",
     });
-    await api.request("POST", `/api/tasks/${task.body.id}/complete`);
+    await api.request("POST", `/api/tasks/${task.body.task_id}/complete`);
     // What the recurring service does: read the task.completed event and invoke the backend through Dapr.
     const completedEvent = await waitFor(
       () => reader.of(user).find((r) => r.event.type === "com.taskmanager.task.completed")?.event,
       "the task.completed event on Kafka",
     );
     const invoke = () =>
-      fetch(`${sidecar.url}/v1.0/invoke/backend/method/internal/tasks/${task.body.id}/next-occurrence`, {
+      fetch(`${sidecar.url}/v1.0/invoke/backend/method/internal/tasks/${task.body.task_id}/next-occurrence`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ event_id: completedEvent.id }),
@@ -244,11 +275,11 @@ describe.each(DATABASE_KINDS)("events of every write, on %s", (kind) => {
       priority: "high",
       tags: ["money"],
       recurrence: "monthly",
-      reminder_offset_minutes: 1440,
+      remind_before_minutes: 1440,
       due_date: "2031-02-28T09:00:00.000Z",
       completed: false,
       completed_at: null,
-      parent_task_id: task.body.id,
+      parent_task_id: task.body.task_id,
       user_id: user,
     });
     const outboxBefore = (await outboxRows(backend, user)).length;
@@ -259,14 +290,14 @@ describe.each(DATABASE_KINDS)("events of every write, on %s", (kind) => {
 
     const { taskEvents, reminders, ui } = await publishedEventsOf(backend, reader, user);
     expect(taskEvents.map((e) => [e.type, dataOf(e).task_id])).toEqual([
-      ["com.taskmanager.task.created", task.body.id],
-      ["com.taskmanager.task.completed", task.body.id],
-      ["com.taskmanager.task.created", next.id],
+      ["com.taskmanager.task.created", task.body.task_id],
+      ["com.taskmanager.task.completed", task.body.task_id],
+      ["com.taskmanager.task.created", next.task_id],
     ]);
     expect(reminders.map((e) => [e.type, dataOf(e).task_id])).toEqual([
-      ["com.taskmanager.reminder.scheduled", task.body.id],
-      ["com.taskmanager.reminder.cancelled", task.body.id],
-      ["com.taskmanager.reminder.scheduled", next.id],
+      ["com.taskmanager.reminder.scheduled", task.body.task_id],
+      ["com.taskmanager.reminder.cancelled", task.body.task_id],
+      ["com.taskmanager.reminder.scheduled", next.task_id],
     ]);
     expect(dataOf(reminders[2])?.remind_at).toBe("2031-02-27T09:00:00.000Z");
     expect(types(ui)).toEqual([

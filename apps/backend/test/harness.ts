@@ -27,6 +27,10 @@ export type DatabaseKind = "postgres" | "pglite";
 export const DATABASE_KINDS: readonly DatabaseKind[] = ["postgres", "pglite"];
 
 export const TEST_JWT_SECRET = "backend-integration-tests-secret-0123456789";
+/** The backend's app API token in the tests: its sidecar sends it, and so do tests that call as the sidecar. */
+export const TEST_APP_TOKEN = "backend-integration-tests-app-token-0123456789";
+/** The header of a call from the backend's Dapr sidecar (deliveries, invocations). */
+export const FROM_SIDECAR = { "dapr-api-token": TEST_APP_TOKEN } as const;
 
 export interface TestStore {
   /** The environment variables that select this store. */
@@ -54,6 +58,7 @@ export async function startTestBackend(env: Record<string, string>): Promise<Bac
     HOST: "127.0.0.1",
     LOG_LEVEL: process.env.BACKEND_TEST_LOG ? "info" : "silent",
     JWT_SECRET: TEST_JWT_SECRET,
+    APP_API_TOKEN: TEST_APP_TOKEN,
     OUTBOX_POLL_INTERVAL_MS: "200",
     OUTBOX_BACKOFF_INITIAL_MS: "20",
     OUTBOX_BACKOFF_MAX_MS: "250",
@@ -64,7 +69,7 @@ export async function startTestBackend(env: Record<string, string>): Promise<Bac
   return startBackend(config);
 }
 
-/** Starts the development sidecar for the backend, with the platform's own Dapr resources and a topic prefix. */
+/** Starts the development sidecar for the backend, with the platform's own Dapr resources, its app token and a topic prefix. */
 export async function startBackendSidecar(options: {
   backendPort: number;
   httpPort: number;
@@ -78,6 +83,7 @@ export async function startBackendSidecar(options: {
     brokers,
     resources: daprResources(localDaprSettings(brokers)),
     topicPrefix: options.topicPrefix,
+    appToken: TEST_APP_TOKEN,
     log: (line) => {
       if (process.env.SIDECAR_TEST_LOG) console.log(`[backend sidecar] ${line}`);
     },

@@ -8,6 +8,7 @@ import {
   Api,
   Cleanup,
   DATABASE_KINDS,
+  FROM_SIDECAR,
   mcpClientFor,
   newUser,
   startTestBackend,
@@ -40,7 +41,7 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
     userId = newUser("invalid");
     api = await Api.as(backend.url, userId);
     task = (await api.request<TaskSnapshot>("POST", "/api/tasks", { title: "valid", recurrence: "daily" })).body;
-    await api.request("POST", `/api/tasks/${task.id}/complete`);
+    await api.request("POST", `/api/tasks/${task.task_id}/complete`);
   });
   afterAll(() => cleanup.run());
 
@@ -55,7 +56,7 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
         priority: "urgent",
         tags: ["a", "a"],
         due_date: "tomorrow",
-        reminder_offset_minutes: 525_601,
+        remind_before_minutes: 525_601,
         recurrence: "yearly",
         parent_task_id: "42",
         completed: true,
@@ -67,7 +68,7 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
         "/body/priority",
         "/body/tags",
         "/body/due_date",
-        "/body/reminder_offset_minutes",
+        "/body/remind_before_minutes",
         "/body/recurrence",
         "/body/parent_task_id",
       ],
@@ -88,32 +89,54 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
       paths: ["/body/title", "/body/due_date", "/body/tags/1"],
     },
     {
+      name: "text that is blank, not well-formed Unicode, or holds control characters",
+      method: "POST",
+      path: "/api/tasks",
+      body: { title: "   ", description: "esc\u001b[0m", tags: ["ok", "lone \ud800", "tab\tbed"] },
+      paths: ["/body/title", "/body/description", "/body/tags/1", "/body/tags/2"],
+    },
+    {
+      name: "a title holding a lone surrogate (it would be stored as U+FFFD)",
+      method: "POST",
+      path: "/api/tasks",
+      body: { title: "half an emoji \ud83d" },
+      paths: ["/body/title"],
+    },
+    {
+      name: "a patch to a blank title",
+      method: "PATCH",
+      path: "/api/tasks/{id}",
+      body: { title: " \u3000 " },
+      paths: ["/body/title"],
+    },
+    { name: "a blank search", method: "GET", path: "/api/tasks?q=%20%20", paths: ["/querystring/q"] },
+    {
       name: "a parent that is not one of the user's tasks",
       method: "POST",
       path: "/api/tasks",
-      body: { title: "orphan", parent_task_id: randomUUID() },
+      body: { title: "orphan", parent_task_id: 9_007_199_254_740_991 },
       paths: ["/body/parent_task_id"],
     },
     {
       name: "a bad id and a bad patch at once",
       method: "PATCH",
-      path: "/api/tasks/not-a-uuid",
+      path: "/api/tasks/not-a-number",
       body: { priority: "urgent", due_date: 5 },
-      paths: ["/params/id", "/body/priority", "/body/due_date"],
+      paths: ["/params/task_id", "/body/priority", "/body/due_date"],
     },
     { name: "an empty patch", method: "PATCH", path: "/api/tasks/{id}", body: {}, paths: ["/body"] },
     {
       name: "a patch of a field that is not writable",
       method: "PATCH",
       path: "/api/tasks/{id}",
-      body: { completed: false, id: randomUUID(), user_id: "someone-else" },
-      paths: ["/body/completed", "/body/id", "/body/user_id"],
+      body: { completed: false, task_id: 1, user_id: "someone-else" },
+      paths: ["/body/completed", "/body/task_id", "/body/user_id"],
     },
     {
       name: "a task as its own parent",
       method: "PATCH",
       path: "/api/tasks/{id}",
-      body: { parent_task_id: "{id}" },
+      body: { parent_task_id: "{id:number}" },
       paths: ["/body/parent_task_id"],
     },
     {
@@ -137,23 +160,36 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
       path: "/api/tasks?due_from=2030-01-02T00:00:00Z&due_to=2030-01-01T00:00:00Z",
       paths: ["/querystring/due_to"],
     },
-    { name: "a bad id to get", method: "GET", path: "/api/tasks/123", paths: ["/params/id"] },
-    { name: "a bad id to delete", method: "DELETE", path: "/api/tasks/123", paths: ["/params/id"] },
-    { name: "a bad id to complete", method: "POST", path: "/api/tasks/urn:uuid:1/complete", paths: ["/params/id"] },
+    {
+      name: "a uuid for an id",
+      method: "GET",
+      path: "/api/tasks/3f1c2a4e-8b7d-4c6a-9e21-5d0b7a9c1f34",
+      paths: ["/params/task_id"],
+    },
+    { name: "a negative id to delete", method: "DELETE", path: "/api/tasks/-1", paths: ["/params/task_id"] },
+    { name: "an id with a leading zero", method: "GET", path: "/api/tasks/0123", paths: ["/params/task_id"] },
+    { name: "an id in an exponent", method: "POST", path: "/api/tasks/1e3/complete", paths: ["/params/task_id"] },
+    {
+      name: "an id past the largest safe integer",
+      method: "GET",
+      path: "/api/tasks/9007199254740993",
+      paths: ["/params/task_id"],
+    },
     {
       name: "a next-occurrence request with a bad id and body",
       method: "POST",
       path: "/internal/tasks/abc/next-occurrence",
       body: { event_id: "e1", extra: true },
-      headers: { "dapr-caller-app-id": "recurring" },
-      paths: ["/params/id", "/body/extra", "/body/event_id"],
+      headers: { ...FROM_SIDECAR },
+      paths: ["/params/task_id", "/body/extra", "/body/event_id"],
     },
   ];
 
   it.each(cases().map((c) => [c.name, c] as const))("REST: %s is a 400 listing each bad field", async (_, c) => {
     const before = await tableCounts(backend);
-    const path = c.path.replaceAll("{id}", task.id);
-    const body = c.body === undefined ? undefined : JSON.parse(JSON.stringify(c.body).replaceAll("{id}", task.id));
+    const id = String(task.task_id);
+    const path = c.path.replaceAll("{id}", id);
+    const body = c.body === undefined ? undefined : JSON.parse(JSON.stringify(c.body).replaceAll('"{id:number}"', id));
     const answer = await api.request<{ violations?: { path: string; message: string }[] }>(
       c.method,
       path,
@@ -182,6 +218,36 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
     expect(await tableCounts(backend)).toEqual(before);
   });
 
+  it("bounded work: a body nested 2,200 levels deep is a 400 on every route that reads a body, never a 500", async () => {
+    const before = await tableCounts(backend);
+    const deep = `{"title":"t","x":${"[".repeat(2_200)}${"]".repeat(2_200)}}`;
+    const json = { "content-type": "application/json" };
+    const mcp = { ...json, accept: "application/json, text/event-stream" };
+    const mcpCall = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add_task","arguments":${deep}}}`;
+    const attempts: [string, string, string, Record<string, string>][] = [
+      ["POST", "/api/tasks", deep, json],
+      ["PATCH", `/api/tasks/${task.task_id}`, deep, json],
+      ["POST", "/mcp", mcpCall, mcp],
+      ["POST", `/internal/tasks/${task.task_id}/next-occurrence`, deep, { ...json, ...FROM_SIDECAR }],
+      ["POST", "/api/tasks", `${"[".repeat(100_000)}${"]".repeat(100_000)}`, json],
+    ];
+    for (const [method, path, body, headers] of attempts) {
+      const answer = await api.request<{ statusCode: number; message: string }>(method, path, body, headers);
+      expect(answer.status, `${method} ${path}`).toBe(400);
+      expect(answer.body.message).toBe("The JSON body is nested deeper than 32 levels");
+    }
+    expect(await tableCounts(backend)).toEqual(before);
+  });
+
+  it("bounded work: a body of thousands of unknown fields gets a 400 of bounded size", async () => {
+    const body = Object.fromEntries([["title", "t"], ...Array.from({ length: 10_000 }, (_, i) => [`f${i}`, i])]);
+    const answer = await api.request<{ violations: { path: string; message: string }[] }>("POST", "/api/tasks", body);
+    expect(answer.status).toBe(400);
+    expect(answer.body.violations).toHaveLength(51);
+    expect(answer.body.violations[0]).toEqual({ path: "/body/f0", message: "must NOT have additional properties" });
+    expect(answer.body.violations[50]).toEqual({ path: "", message: "and 9950 more violations" });
+  });
+
   it("MCP: bad tool arguments are tool errors listing each bad field; nothing is written", async () => {
     const before = await tableCounts(backend);
     const client = await mcpClientFor(backend.url, userId);
@@ -193,10 +259,12 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
           ["/extra", "/title", "/priority", "/tags"],
         ],
         ["add_task", {}, ["/title"]],
-        ["update_task", { id: "x", due_date: "later" }, ["/id", "/due_date"]],
-        ["update_task", { id: task.id }, [""]],
-        ["complete_task", { id: 12 }, ["/id"]],
-        ["delete_task", {}, ["/id"]],
+        ["add_task", { title: " ", tags: ["\udfff"], description: "\u0007" }, ["/title", "/tags/0", "/description"]],
+        ["update_task", { task_id: "x", due_date: "later" }, ["/task_id", "/due_date"]],
+        ["update_task", { task_id: task.task_id }, [""]],
+        ["complete_task", { task_id: "12" }, ["/task_id"]],
+        ["complete_task", { task_id: 1.5 }, ["/task_id"]],
+        ["delete_task", {}, ["/task_id"]],
         ["list_tasks", { limit: 500, completed: "yes" }, ["/limit", "/completed"]],
         ["list_tasks", { due_from: "2030-01-02T00:00:00Z", due_to: "2030-01-01T00:00:00Z" }, ["/due_to"]],
       ];
@@ -216,25 +284,24 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
     expect(await tableCounts(backend)).toEqual(before);
   });
 
-  it("the internal route: 403 without Dapr's caller header, 404 for an unknown task, 409 for one that cannot recur, nothing written", async () => {
+  it("the internal route: 404 for an unknown task, 409 for one that cannot recur, nothing written", async () => {
     const before = await tableCounts(backend);
     const internal = new Api(backend.url);
-    const request = (id: string, headers: Record<string, string> = { "dapr-caller-app-id": "recurring" }) =>
+    const request = (id: number, headers: Record<string, string> = FROM_SIDECAR) =>
       internal.request("POST", `/internal/tasks/${id}/next-occurrence`, { event_id: randomUUID() }, headers);
-    expect((await request(task.id, {})).status).toBe(403);
-    expect((await request(randomUUID())).status).toBe(404);
+    expect((await request(task.task_id + 1_000_000)).status).toBe(404);
     const open = await api.request<TaskSnapshot>("POST", "/api/tasks", { title: "open", recurrence: "weekly" });
     const afterCreate = await tableCounts(backend);
-    expect(await request(open.body.id)).toMatchObject({
+    expect(await request(open.body.task_id)).toMatchObject({
       status: 409,
-      body: { message: `Task ${open.body.id} is not completed` },
+      body: { message: `Task ${open.body.task_id} is not completed` },
     });
     const once = await api.request<TaskSnapshot>("POST", "/api/tasks", { title: "once" });
-    await api.request("POST", `/api/tasks/${once.body.id}/complete`);
+    await api.request("POST", `/api/tasks/${once.body.task_id}/complete`);
     const afterComplete = await tableCounts(backend);
-    expect(await request(once.body.id)).toMatchObject({
+    expect(await request(once.body.task_id)).toMatchObject({
       status: 409,
-      body: { message: `Task ${once.body.id} is not recurring` },
+      body: { message: `Task ${once.body.task_id} is not recurring` },
     });
     expect(await tableCounts(backend)).toEqual(afterComplete);
     expect(afterCreate.tasks).toBe(before.tasks + 1);
@@ -243,11 +310,11 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
       recurrence: "daily",
       due_date: "9999-12-31T12:00:00Z",
     });
-    await api.request("POST", `/api/tasks/${last.body.id}/complete`);
+    await api.request("POST", `/api/tasks/${last.body.task_id}/complete`);
     const afterLast = await tableCounts(backend);
-    expect(await request(last.body.id)).toMatchObject({
+    expect(await request(last.body.task_id)).toMatchObject({
       status: 409,
-      body: { message: `Task ${last.body.id} has no next occurrence before the year 10000` },
+      body: { message: `Task ${last.body.task_id} has no next occurrence before the year 10000` },
     });
     expect(await tableCounts(backend)).toEqual(afterLast);
   });

@@ -1,6 +1,7 @@
 // A user never sees or touches another user's task: 404 (never 403) on every REST route and MCP tool; no token or a bad one is a 401.
 import { randomUUID } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../local/process";
 import type { Backend } from "../src/app";
@@ -9,12 +10,15 @@ import {
   Api,
   Cleanup,
   DATABASE_KINDS,
+  FROM_SIDECAR,
   mcpClientFor,
   newUser,
   outboxRows,
   startTestBackend,
+  TEST_JWT_SECRET,
   tableCounts,
   testStore,
+  tokenFor,
   toolResult,
 } from "./harness";
 
@@ -39,7 +43,7 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
       description: "only for alice",
       tags: ["private"],
       due_date: "2031-05-01T10:00:00.000Z",
-      reminder_offset_minutes: 10,
+      remind_before_minutes: 10,
     });
     expect(created.status).toBe(201);
     task = created.body;
@@ -47,18 +51,19 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
   afterAll(() => cleanup.run());
 
   it("REST: 404 on get, update, delete and complete, exactly as for a task that does not exist", async () => {
-    const missing = randomUUID();
-    const attempts = (id: string) => [
+    // An id no task has: ids are handed out in order, so this one is far ahead of them.
+    const missing = task.task_id + 1_000_000;
+    const attempts = (id: number) => [
       bob.request("GET", `/api/tasks/${id}`),
       bob.request("PATCH", `/api/tasks/${id}`, { title: "mine now" }),
       bob.request("DELETE", `/api/tasks/${id}`),
       bob.request("POST", `/api/tasks/${id}/complete`),
     ];
-    const onAlices = await Promise.all(attempts(task.id));
+    const onAlices = await Promise.all(attempts(task.task_id));
     const onMissing = await Promise.all(attempts(missing));
     for (const [i, answer] of onAlices.entries()) {
       expect(answer.status).toBe(404);
-      expect(answer.body).toEqual({ ...(onMissing[i]?.body as object), message: `Task ${task.id} not found` });
+      expect(answer.body).toEqual({ ...(onMissing[i]?.body as object), message: `Task ${task.task_id} not found` });
     }
     expect(onMissing.map((a) => a.status)).toEqual([404, 404, 404, 404]);
   });
@@ -67,15 +72,15 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
     for (const query of ["", "?q=secret", "?tag=private", "?due_from=2031-01-01T00:00:00Z"]) {
       const list = await bob.request<{ items: TaskSnapshot[]; total: number }>("GET", `/api/tasks${query}`);
       expect(list.status).toBe(200);
-      expect(list.body.items.map((t) => t.id)).not.toContain(task.id);
+      expect(list.body.items.map((t) => t.task_id)).not.toContain(task.task_id);
     }
-    const asParent = await bob.request("POST", "/api/tasks", { title: "child", parent_task_id: task.id });
+    const asParent = await bob.request("POST", "/api/tasks", { title: "child", parent_task_id: task.task_id });
     expect(asParent.status).toBe(400);
     expect(asParent.body.violations).toEqual([
       { path: "/body/parent_task_id", message: "must be the id of one of your tasks" },
     ]);
     const own = await bob.request<TaskSnapshot>("POST", "/api/tasks", { title: "Bob's own" });
-    const reparent = await bob.request("PATCH", `/api/tasks/${own.body.id}`, { parent_task_id: task.id });
+    const reparent = await bob.request("PATCH", `/api/tasks/${own.body.task_id}`, { parent_task_id: task.task_id });
     expect(reparent.status).toBe(400);
     expect(reparent.body.violations).toEqual([
       { path: "/body/parent_task_id", message: "must be the id of one of your tasks" },
@@ -86,18 +91,21 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
     const client: Client = await mcpClientFor(backend.url, bobId);
     try {
       for (const name of ["update_task", "complete_task", "delete_task"]) {
-        const args = name === "update_task" ? { id: task.id, title: "mine now" } : { id: task.id };
+        const args = name === "update_task" ? { task_id: task.task_id, title: "mine now" } : { task_id: task.task_id };
         const result = toolResult<{ error: { status: number; message: string } }>(
           await client.callTool({ name, arguments: args }),
         );
-        expect(result, name).toEqual({ isError: true, error: { status: 404, message: `Task ${task.id} not found` } });
+        expect(result, name).toEqual({
+          isError: true,
+          error: { status: 404, message: `Task ${task.task_id} not found` },
+        });
       }
       const listed = toolResult<{ items: TaskSnapshot[] }>(
         await client.callTool({ name: "list_tasks", arguments: { q: "secret" } }),
       );
       expect(listed.items).toEqual([]);
       const child = toolResult<{ error: { status: number; violations: unknown[] } }>(
-        await client.callTool({ name: "add_task", arguments: { title: "child", parent_task_id: task.id } }),
+        await client.callTool({ name: "add_task", arguments: { title: "child", parent_task_id: task.task_id } }),
       );
       expect(child.error).toMatchObject({
         status: 400,
@@ -109,7 +117,7 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
   });
 
   it("leaves Alice's task and her events untouched", async () => {
-    const mine = await alice.request<TaskSnapshot>("GET", `/api/tasks/${task.id}`);
+    const mine = await alice.request<TaskSnapshot>("GET", `/api/tasks/${task.task_id}`);
     expect(mine).toEqual({ status: 200, body: task });
     expect((await outboxRows(backend, task.user_id)).map((r) => r.type)).toEqual([
       "com.taskmanager.task.created",
@@ -123,23 +131,102 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
     ]);
   });
 
-  it("answers 401 on every route without a token or with a bad one, and writes nothing", async () => {
+  it("next occurrence: the same completion event id for Bob's task never answers with Alice's task", async () => {
+    const internal = new Api(backend.url);
+    const aliceTask = (
+      await alice.request<TaskSnapshot>("POST", "/api/tasks", { title: "Alice's daily", recurrence: "daily" })
+    ).body;
+    await alice.request("POST", `/api/tasks/${aliceTask.task_id}/complete`);
+    const bobTask = (
+      await bob.request<TaskSnapshot>("POST", "/api/tasks", { title: "Bob's daily", recurrence: "daily" })
+    ).body;
+    await bob.request("POST", `/api/tasks/${bobTask.task_id}/complete`);
+    const eventId = randomUUID();
+    const next = (taskId: number) =>
+      internal.request<TaskSnapshot>(
+        "POST",
+        `/internal/tasks/${taskId}/next-occurrence`,
+        { event_id: eventId },
+        FROM_SIDECAR,
+      );
+
+    const forAlice = await next(aliceTask.task_id);
+    expect(forAlice.status).toBe(201);
+    expect(forAlice.body).toMatchObject({ user_id: aliceTask.user_id, parent_task_id: aliceTask.task_id });
+    // The replayed event id names Bob's task: it is a request about Bob's task, answered with Bob's data only.
+    const forBob = await next(bobTask.task_id);
+    expect(forBob.status).toBe(201);
+    expect(forBob.body).toMatchObject({ user_id: bobId, title: "Bob's daily", parent_task_id: bobTask.task_id });
+    expect(JSON.stringify(forBob.body)).not.toContain("Alice");
+    // Each is idempotent within its own user.
+    expect(await next(aliceTask.task_id)).toEqual({ status: 200, body: forAlice.body });
+    expect(await next(bobTask.task_id)).toEqual({ status: 200, body: forBob.body });
+  });
+
+  it("the routes only the Dapr sidecar calls answer 401 without the app API token, whatever dapr-caller-app-id says", async () => {
+    const before = await tableCounts(backend);
+    const caller = new Api(backend.url);
+    const completed = (await alice.request<TaskSnapshot>("POST", "/api/tasks", { title: "daily", recurrence: "daily" }))
+      .body;
+    await alice.request("POST", `/api/tasks/${completed.task_id}/complete`);
+    const afterSetup = await tableCounts(backend);
+    const next = (headers: Record<string, string>) =>
+      caller.request(
+        "POST",
+        `/internal/tasks/${completed.task_id}/next-occurrence`,
+        { event_id: randomUUID() },
+        headers,
+      );
+    const refusals: Record<string, string>[] = [
+      {},
+      // What any pod that reaches the app port can send: Dapr's caller header identifies, it does not authenticate.
+      { "dapr-caller-app-id": "recurring" },
+      { "dapr-caller-app-id": "recurring", "dapr-api-token": "not-the-token" },
+      { "dapr-api-token": `${FROM_SIDECAR["dapr-api-token"]}x` },
+      { "dapr-api-token": "" },
+      // A user's bearer token is not the sidecar's.
+      { authorization: `Bearer ${await tokenFor(bobId)}` },
+    ];
+    for (const headers of refusals) {
+      const answer = await next(headers);
+      expect(answer.status, JSON.stringify(headers)).toBe(401);
+      expect(answer.body).toMatchObject({ statusCode: 401, error: "Unauthorized" });
+      const subscribe = await caller.request("GET", "/dapr/subscribe", undefined, headers);
+      expect(subscribe.status, JSON.stringify(headers)).toBe(401);
+    }
+    expect(await tableCounts(backend)).toEqual(afterSetup);
+    expect(afterSetup.tasks).toBe(before.tasks + 1);
+    // The sidecar's own calls go through.
+    expect(await caller.request("GET", "/dapr/subscribe", undefined, FROM_SIDECAR)).toEqual({ status: 200, body: [] });
+    expect((await next(FROM_SIDECAR)).status).toBe(201);
+  });
+
+  it("answers 401 on every route without a token or with a bad one (a bad signature, no exp, iat far ahead, too long a life), and writes nothing", async () => {
     const before = await tableCounts(backend);
     const mallory = await Api.as(backend.url, newUser("mallory"));
+    const now = Math.floor(Date.now() / 1000);
+    const signedToken = (claims: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(TEST_JWT_SECRET));
     const tokens = [
       undefined,
       "Bearer not-a-jwt",
       // A token signed with another secret.
       "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJlLW9mLWFub3RoZXItc2VjcmV0",
       "Basic YWxpY2U6c2VjcmV0",
+      // Signed with the right secret, but a token without exp would never expire,
+      `Bearer ${await signedToken({ sub: "mallory", iat: now })}`,
+      // one issued ten years ahead would outlive any rotation,
+      `Bearer ${await signedToken({ sub: "mallory", iat: now + 10 * 365 * 86_400, exp: now + 10 * 365 * 86_400 + 60 })}`,
+      // and one that claims to live a year is longer-lived than JWT_MAX_LIFETIME_SECONDS allows (a day).
+      `Bearer ${await signedToken({ sub: "mallory", iat: now, exp: now + 365 * 86_400 })}`,
     ];
     const routes: [string, string, unknown?][] = [
       ["POST", "/api/tasks", { title: "x" }],
       ["GET", "/api/tasks"],
-      ["GET", `/api/tasks/${task.id}`],
-      ["PATCH", `/api/tasks/${task.id}`, { title: "x" }],
-      ["DELETE", `/api/tasks/${task.id}`],
-      ["POST", `/api/tasks/${task.id}/complete`],
+      ["GET", `/api/tasks/${task.task_id}`],
+      ["PATCH", `/api/tasks/${task.task_id}`, { title: "x" }],
+      ["DELETE", `/api/tasks/${task.task_id}`],
+      ["POST", `/api/tasks/${task.task_id}/complete`],
       ["POST", "/mcp", { jsonrpc: "2.0", id: 1, method: "tools/list" }],
     ];
     for (const authorization of tokens) {

@@ -1,5 +1,4 @@
 // The outbox relay against both databases with a scripted publisher: per-user order through failures, the lock, waking and stopping.
-import { randomUUID } from "node:crypto";
 import { buildEvent, eventSource } from "@event-platform/events";
 import type { FastifyBaseLogger } from "fastify";
 import pg from "pg";
@@ -54,8 +53,8 @@ class ScriptedPublisher implements EventPublisher {
 async function store(database: Database, user: string, labels: string[]): Promise<void> {
   for (const label of labels) {
     const event = buildEvent(
-      "com.taskmanager.ui.task_list_changed",
-      { user_id: user, task_id: randomUUID(), change: "deleted", task_snapshot: null },
+      "com.taskmanager.task.deleted",
+      { task_id: 1, user_id: user, deleted_at: new Date().toISOString() },
       { source: eventSource("backend"), subject: label },
     );
     await database.db.transaction().execute((trx) => appendToOutbox(trx, [event]));

@@ -10,6 +10,7 @@ import {
   Api,
   Cleanup,
   DATABASE_KINDS,
+  FROM_SIDECAR,
   newUser,
   startTestBackend,
   type TestStore,
@@ -48,14 +49,14 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
       priority: "medium",
       tags: [],
       due_date: null,
-      reminder_offset_minutes: null,
+      remind_before_minutes: null,
       recurrence: null,
       completed: false,
       completed_at: null,
       parent_task_id: null,
     });
     expect(created.body.created_at).toBe(created.body.updated_at);
-    const { id } = created.body;
+    const id = created.body.task_id;
     expect(await api.request("GET", `/api/tasks/${id}`)).toEqual({ status: 200, body: created.body });
 
     // An offset with a numeric time zone is stored as the same instant, in UTC.
@@ -102,39 +103,39 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
     });
     const c = await make({ title: "Gamma", priority: "medium", tags: ["home"], due_date: "2030-01-01T00:00:00Z" });
     const d = await make({ title: "Delta", priority: "high", due_date: "2030-01-02T00:00:00Z" });
-    await api.request("POST", `/api/tasks/${c.id}/complete`);
+    await api.request("POST", `/api/tasks/${c.task_id}/complete`);
     const ids = async (query: string) =>
-      (await api.request<Page>("GET", `/api/tasks${query}`)).body.items.map((t) => t.id);
+      (await api.request<Page>("GET", `/api/tasks${query}`)).body.items.map((t) => t.task_id);
 
-    expect(await ids("")).toEqual([a.id, b.id, c.id, d.id]);
-    expect(await ids("?order=desc")).toEqual([d.id, c.id, b.id, a.id]);
-    expect(await ids("?completed=true")).toEqual([c.id]);
-    expect(await ids("?completed=false")).toEqual([a.id, b.id, d.id]);
-    expect(await ids("?priority=high")).toEqual([b.id, d.id]);
-    expect(await ids("?tag=work")).toEqual([a.id, b.id]);
+    expect(await ids("")).toEqual([a.task_id, b.task_id, c.task_id, d.task_id]);
+    expect(await ids("?order=desc")).toEqual([d.task_id, c.task_id, b.task_id, a.task_id]);
+    expect(await ids("?completed=true")).toEqual([c.task_id]);
+    expect(await ids("?completed=false")).toEqual([a.task_id, b.task_id, d.task_id]);
+    expect(await ids("?priority=high")).toEqual([b.task_id, d.task_id]);
+    expect(await ids("?tag=work")).toEqual([a.task_id, b.task_id]);
     expect(await ids("?tag=wor")).toEqual([]);
-    expect(await ids("?due_from=2030-01-02T00:00:00Z")).toEqual([a.id, d.id]);
-    expect(await ids("?due_to=2030-01-02T00:00:00Z")).toEqual([c.id, d.id]);
-    expect(await ids("?due_from=2030-01-02T00:00:00Z&due_to=2030-01-02T00:00:00Z")).toEqual([d.id]);
+    expect(await ids("?due_from=2030-01-02T00:00:00Z")).toEqual([a.task_id, d.task_id]);
+    expect(await ids("?due_to=2030-01-02T00:00:00Z")).toEqual([c.task_id, d.task_id]);
+    expect(await ids("?due_from=2030-01-02T00:00:00Z&due_to=2030-01-02T00:00:00Z")).toEqual([d.task_id]);
     // Case-insensitive, in title or description; % and _ are plain characters.
-    expect(await ids("?q=report")).toEqual([a.id, b.id]);
-    expect(await ids(`?q=${encodeURIComponent("100%")}`)).toEqual([b.id]);
-    expect(await ids("?q=REPORT_d")).toEqual([b.id]);
+    expect(await ids("?q=report")).toEqual([a.task_id, b.task_id]);
+    expect(await ids(`?q=${encodeURIComponent("100%")}`)).toEqual([b.task_id]);
+    expect(await ids("?q=REPORT_d")).toEqual([b.task_id]);
     expect(await ids("?q=Alph_")).toEqual([]);
     expect(await ids("?q=a%25")).toEqual([]);
     // Due date: soonest first, tasks without one last in either direction; priority: high first.
-    expect(await ids("?sort=due_date")).toEqual([c.id, d.id, a.id, b.id]);
-    expect(await ids("?sort=due_date&order=desc")).toEqual([a.id, d.id, c.id, b.id]);
-    expect(await ids("?sort=priority")).toEqual([b.id, d.id, c.id, a.id]);
-    expect(await ids("?sort=priority&order=desc")).toEqual([a.id, c.id, d.id, b.id]);
-    expect(await ids("?priority=high&tag=urgent&completed=false&q=beta")).toEqual([b.id]);
+    expect(await ids("?sort=due_date")).toEqual([c.task_id, d.task_id, a.task_id, b.task_id]);
+    expect(await ids("?sort=due_date&order=desc")).toEqual([a.task_id, d.task_id, c.task_id, b.task_id]);
+    expect(await ids("?sort=priority")).toEqual([b.task_id, d.task_id, c.task_id, a.task_id]);
+    expect(await ids("?sort=priority&order=desc")).toEqual([a.task_id, c.task_id, d.task_id, b.task_id]);
+    expect(await ids("?priority=high&tag=urgent&completed=false&q=beta")).toEqual([b.task_id]);
 
     const first = await api.request<Page>("GET", "/api/tasks?limit=3");
     expect(first.body).toMatchObject({ total: 4, limit: 3, offset: 0 });
-    expect(first.body.items.map((t) => t.id)).toEqual([a.id, b.id, c.id]);
+    expect(first.body.items.map((t) => t.task_id)).toEqual([a.task_id, b.task_id, c.task_id]);
     const second = await api.request<Page>("GET", "/api/tasks?limit=3&offset=3");
     expect(second.body).toMatchObject({ total: 4, limit: 3, offset: 3 });
-    expect(second.body.items.map((t) => t.id)).toEqual([d.id]);
+    expect(second.body.items.map((t) => t.task_id)).toEqual([d.task_id]);
     expect((await api.request<Page>("GET", "/api/tasks?offset=10")).body).toMatchObject({ items: [], total: 4 });
     expect((await api.request<Page>("GET", "/api/tasks?priority=high&limit=1")).body.total).toBe(2);
   });
@@ -144,14 +145,14 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
     const internal = new Api(backend.url);
     const nextOf = async (body: Record<string, unknown>) => {
       const task = (await api.request<TaskSnapshot>("POST", "/api/tasks", body)).body;
-      await api.request("POST", `/api/tasks/${task.id}/complete`);
+      await api.request("POST", `/api/tasks/${task.task_id}/complete`);
       const eventId = randomUUID();
       const call = () =>
         internal.request<TaskSnapshot>(
           "POST",
-          `/internal/tasks/${task.id}/next-occurrence`,
+          `/internal/tasks/${task.task_id}/next-occurrence`,
           { event_id: eventId },
-          { "dapr-caller-app-id": "recurring" },
+          FROM_SIDECAR,
         );
       return { task, call };
     };
@@ -170,14 +171,14 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
       recurrence: "daily",
       due_date: "2031-01-01T07:00:00.000Z",
       completed: false,
-      parent_task_id: daily.task.id,
+      parent_task_id: daily.task.task_id,
     });
     const counts = await tableCounts(backend);
     const repeat = await daily.call();
     expect(repeat).toEqual({ status: 200, body: first.body });
     expect(await tableCounts(backend)).toEqual(counts);
     // The repeat answers the first answer even after the new task changed or went away.
-    await api.request("DELETE", `/api/tasks/${first.body.id}`);
+    await api.request("DELETE", `/api/tasks/${first.body.task_id}`);
     expect(await daily.call()).toEqual({ status: 200, body: first.body });
 
     const weekly = await nextOf({ title: "Review", recurrence: "weekly", due_date: "2030-02-26T09:00:00Z" });
@@ -186,25 +187,129 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
     const february = (await leap.call()).body;
     expect(february.due_date).toBe("2032-02-29T09:00:00.000Z");
     // The series keeps its day: after February's 29th comes March's 31st.
-    await api.request("POST", `/api/tasks/${february.id}/complete`);
+    await api.request("POST", `/api/tasks/${february.task_id}/complete`);
     const march = await internal.request<TaskSnapshot>(
       "POST",
-      `/internal/tasks/${february.id}/next-occurrence`,
+      `/internal/tasks/${february.task_id}/next-occurrence`,
       { event_id: randomUUID() },
-      { "dapr-caller-app-id": "recurring" },
+      FROM_SIDECAR,
     );
     expect(march.body.due_date).toBe("2032-03-31T09:00:00.000Z");
     const undated = await nextOf({ title: "Someday", recurrence: "monthly" });
     expect((await undated.call()).body).toMatchObject({ due_date: null, recurrence: "monthly" });
   });
 
-  it("reports health, and readiness with the database up and no sidecar", async () => {
+  it("keeps a time zone per task: UTC by default, any IANA name in its canonical spelling, changed by a patch", async () => {
+    const api = await Api.as(backend.url, newUser("zones"));
+    const plain = await api.request<TaskSnapshot>("POST", "/api/tasks", { title: "no zone given" });
+    expect(plain.body.time_zone).toBe("UTC");
+    const paris = await api.request<TaskSnapshot>("POST", "/api/tasks", { title: "Paris", time_zone: "europe/paris" });
+    expect(paris.body.time_zone).toBe("Europe/Paris");
+    const moved = await api.request<TaskSnapshot>("PATCH", `/api/tasks/${paris.body.task_id}`, {
+      time_zone: "Asia/Tokyo",
+    });
+    expect(moved.body.time_zone).toBe("Asia/Tokyo");
+    for (const time_zone of ["Mars/Base", "+05:00", "EST5EDT5"]) {
+      const refused = await api.request<{ violations: { path: string }[] }>("POST", "/api/tasks", {
+        title: "bad zone",
+        time_zone,
+      });
+      expect(refused.status, time_zone).toBe(400);
+      expect(new Set(refused.body.violations.map((v) => v.path))).toEqual(new Set(["/body/time_zone"]));
+    }
+  });
+
+  it("computes the next occurrence on the wall clock of the task's time zone: 09:00 in New York stays 09:00 across DST", async () => {
+    const api = await Api.as(backend.url, newUser("new-york"));
+    const internal = new Api(backend.url);
+    const advance = async (taskId: number) => {
+      await api.request("POST", `/api/tasks/${taskId}/complete`);
+      const answer = await internal.request<TaskSnapshot>(
+        "POST",
+        `/internal/tasks/${taskId}/next-occurrence`,
+        { event_id: randomUUID() },
+        FROM_SIDECAR,
+      );
+      expect(answer.status).toBe(201);
+      return answer.body;
+    };
+    const nextOf = async (body: Record<string, unknown>) =>
+      advance((await api.request<TaskSnapshot>("POST", "/api/tasks", body)).body.task_id);
+    const daily = await nextOf({
+      title: "Stand-up",
+      recurrence: "daily",
+      due_date: "2026-03-07T09:00:00-05:00",
+      time_zone: "America/New_York",
+    });
+    // Daylight saving time starts on 2026-03-08: 09:00 EDT is 13:00Z (UTC arithmetic would give 14:00Z, 10:00 local).
+    expect(daily).toMatchObject({ due_date: "2026-03-08T13:00:00.000Z", time_zone: "America/New_York" });
+    // Monthly on the 31st in Los Angeles: 20:00 on Jan 31 is Feb 1 in UTC. Then Feb 28 and Mar 31, 20:00 local.
+    const february = await nextOf({
+      title: "Invoice",
+      recurrence: "monthly",
+      due_date: "2026-01-31T20:00:00-08:00",
+      time_zone: "America/Los_Angeles",
+    });
+    expect(february.due_date).toBe("2026-03-01T04:00:00.000Z");
+    const march = await advance(february.task_id);
+    expect(march.due_date).toBe("2026-04-01T03:00:00.000Z");
+  });
+
+  it("detaches the subtasks of a deleted task, with a task.updated each; the database's foreign key does the same", async () => {
+    const user = newUser("subtasks");
+    const api = await Api.as(backend.url, user);
+    const make = async (body: Record<string, unknown>) =>
+      (await api.request<TaskSnapshot>("POST", "/api/tasks", body)).body;
+    const parent = await make({ title: "Move house" });
+    const first = await make({ title: "Pack", parent_task_id: parent.task_id });
+    const second = await make({ title: "Clean", parent_task_id: parent.task_id });
+    expect((await api.request("DELETE", `/api/tasks/${parent.task_id}`)).status).toBe(204);
+    for (const child of [first, second]) {
+      const after = await api.request<TaskSnapshot>("GET", `/api/tasks/${child.task_id}`);
+      expect(after.status).toBe(200);
+      expect(after.body.parent_task_id).toBeNull();
+    }
+    const events = await backend.database.db
+      .selectFrom("outbox")
+      .select("event")
+      .where("partition_key", "=", user)
+      .orderBy("id")
+      .execute();
+    const updates = events
+      .map((row) => row.event as { type: string; data: Record<string, unknown> })
+      .filter((event) => event.type === "com.taskmanager.task.updated");
+    expect(updates.map((e) => [e.data.task_id, e.data.changes, e.data.previous])).toEqual([
+      [first.task_id, { parent_task_id: null }, { parent_task_id: parent.task_id }],
+      [second.task_id, { parent_task_id: null }, { parent_task_id: parent.task_id }],
+    ]);
+
+    // A delete that bypasses the service: the foreign key (ON DELETE SET NULL) still leaves no dangling parent.
+    const other = await make({ title: "Paint" });
+    const brush = await make({ title: "Buy brushes", parent_task_id: other.task_id });
+    await sql`DELETE FROM tasks WHERE id = ${other.task_id}`.execute(backend.database.db);
+    expect((await api.request<TaskSnapshot>("GET", `/api/tasks/${brush.task_id}`)).body.parent_task_id).toBeNull();
+    // And a parent must be the same user's task, whoever writes the row.
+    const stranger = await (await Api.as(backend.url, newUser("stranger"))).request<TaskSnapshot>(
+      "POST",
+      "/api/tasks",
+      {
+        title: "not yours",
+      },
+    );
+    await expect(
+      sql`UPDATE tasks SET parent_task_id = ${stranger.body.task_id} WHERE id = ${brush.task_id}`.execute(
+        backend.database.db,
+      ),
+    ).rejects.toThrow(/foreign key/);
+  });
+
+  it("reports health, and is ready with the database up and no sidecar: the outbox keeps the writes meanwhile", async () => {
     expect(await new Api(backend.url).request("GET", "/healthz")).toEqual({ status: 200, body: { status: "ok" } });
     const ready = await new Api(backend.url).request("GET", "/readyz");
-    expect(ready).toEqual({
-      status: 503,
-      body: { status: "not ready", checks: { database: "ok", sidecar: "unhealthy" } },
-    });
+    expect(ready).toEqual({ status: 200, body: { status: "ready", checks: { database: "ok" } } });
+    // And it takes writes: they wait in the outbox for the sidecar.
+    const api = await Api.as(backend.url, newUser("no-sidecar"));
+    expect((await api.request("POST", "/api/tasks", { title: "kept in the outbox" })).status).toBe(201);
   });
 
   it("keeps its data across a restart and applies each migration once", async () => {
@@ -215,7 +320,7 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
     backend = await startTestBackend(env);
     cleanup.add({ stop: () => backend.close() });
     const again = await Api.as(backend.url, user);
-    expect(await again.request("GET", `/api/tasks/${kept.id}`)).toEqual({ status: 200, body: kept });
+    expect(await again.request("GET", `/api/tasks/${kept.task_id}`)).toEqual({ status: 200, body: kept });
     const { rows } = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(
       backend.database.db,
     );

@@ -1,0 +1,38 @@
+// Routes only the Dapr sidecar calls, each behind the app API token: the programmatic subscriptions, and the next occurrence of a recurring task (service invocation from `recurring`).
+import type { FastifyInstance } from "fastify";
+import { NextOccurrenceBody, pathTaskIdViolations, TaskIdParams } from "./api-schemas";
+import { requireAppToken } from "./app-token";
+import { requestInput } from "./request-input";
+import type { TaskService } from "./task-service";
+
+/** Set by the calling sidecar on service invocation: logged as who asked, never trusted as authentication. */
+const DAPR_CALLER_HEADER = "dapr-caller-app-id";
+
+/**
+ * Registers `GET /dapr/subscribe` and `POST /internal/tasks/:task_id/next-occurrence` in a scope of their own,
+ * every route of which answers 401 without the app API token (`requireAppToken`).
+ */
+export async function registerSidecarRoutes(
+  server: FastifyInstance,
+  deps: { tasks: TaskService; appToken: string },
+): Promise<void> {
+  await server.register(async (scope) => {
+    requireAppToken(scope, deps.appToken);
+
+    // daprd asks every app at start; the backend publishes only, so it subscribes to nothing.
+    scope.get("/dapr/subscribe", async () => []);
+
+    scope.post("/internal/tasks/:task_id/next-occurrence", async (request, reply) => {
+      const { params, body } = requestInput(request, { params: TaskIdParams, body: NextOccurrenceBody }, (parsed) =>
+        pathTaskIdViolations(parsed.params, "/params"),
+      );
+      const taskId = Number(params.task_id);
+      const { created, task } = await deps.tasks.createNextOccurrence(taskId, body.event_id);
+      request.log.info(
+        { caller: request.headers[DAPR_CALLER_HEADER], taskId, nextTaskId: task.task_id, created },
+        "next occurrence",
+      );
+      return reply.code(created ? 201 : 200).send(task);
+    });
+  });
+}
