@@ -93,17 +93,17 @@ export type TaskFields = Type.Static<typeof TaskFields>;
 
 /** The fields a task update can change, each with one value: the new one in `changes`, the old one in `previous`. */
 export const TaskChanges = Type.Partial(
-  Type.Object({
-    title: Title,
-    description: Nullable(Description),
-    priority: Priority,
-    tags: Tags,
-    due_date: Nullable(Timestamp),
-    remind_before_minutes: Nullable(RemindBeforeMinutes),
-    recurrence: Nullable(Recurrence),
-    time_zone: TimeZone,
-    parent_task_id: Nullable(TaskId),
-  }),
+  Type.Pick(TaskSnapshot, [
+    "title",
+    "description",
+    "priority",
+    "tags",
+    "due_date",
+    "remind_before_minutes",
+    "recurrence",
+    "time_zone",
+    "parent_task_id",
+  ]),
   { additionalProperties: false, minProperties: 1 },
 );
 export type TaskChanges = Type.Static<typeof TaskChanges>;
