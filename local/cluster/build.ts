@@ -1,10 +1,10 @@
 // Builds the cluster harness's programs (etcd, kube-apiserver, kubectl, Helm) from source served by the Go module proxy, once per machine, into the project cache.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { cachePath } from "../cache";
+import { goCommand, goEnv, goModDownload, makeWritable } from "../go-module";
 
 /**
  * The pinned versions, in one place. Kubernetes publishes its staging modules (`k8s.io/api`, `k8s.io/apiserver`, ...)
@@ -50,17 +50,6 @@ export class ClusterBuildError extends Error {
   override name = "ClusterBuildError";
 }
 
-/** Go's environment for building a module outside any workspace, resolving missing go.sum lines from the proxy. */
-function goEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, GOWORK: "off", GOFLAGS: "-mod=mod", ...extra };
-}
-
-/** The Go command: `go` on PATH, else Go's default install location (as scripts/actionlint.sh looks for it). */
-function goCommand(): string {
-  const onPath = (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, "go")));
-  return !onPath && existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : "go";
-}
-
 /**
  * Runs `go` with its output kept for the error message. Go's own build cache stays where Go keeps it
  * (`go env GOCACHE`), so a rebuild after a change of recipe reuses every compiled package.
@@ -87,32 +76,11 @@ async function go(args: string[], options: { cwd: string; env?: NodeJS.ProcessEn
   });
 }
 
-/** `go mod download -json module@version`: the module's checksum-verified, read-only folder in Go's module cache. */
-async function moduleDir(moduleAtVersion: string, cwd: string): Promise<string> {
-  const { stdout } = await promisify(execFile)(goCommand(), ["mod", "download", "-json", moduleAtVersion], {
-    cwd,
-    env: goEnv(),
-    maxBuffer: 4 * 1024 * 1024,
-  }).catch((error: NodeJS.ErrnoException & { stdout?: string; stderr?: string }) => {
-    if (error.code === "ENOENT") throw new Error("Go is not installed (https://go.dev/doc/install)");
-    // With -json, go reports the module's error in the JSON it prints.
-    const reported = error.stdout ? ((JSON.parse(error.stdout) as { Error?: string }).Error ?? "") : "";
-    throw new Error(reported || (error.stderr ?? String(error)).trim());
-  });
-  const dir = (JSON.parse(stdout) as { Dir?: string }).Dir;
-  if (!dir) throw new Error(`go mod download gave no folder for ${moduleAtVersion}`);
-  return dir;
-}
-
 /** Copies a module out of Go's read-only module cache into `dest`, writable, so its go.mod can be edited. */
 async function writableCopy(from: string, dest: string): Promise<void> {
   // vendor/ is not used (-mod=mod) and is most of the Kubernetes module's files.
   await cp(from, dest, { recursive: true, filter: (source) => path.relative(from, source) !== "vendor" });
-  for (const entry of await readdir(dest, { recursive: true })) {
-    const file = path.join(dest, entry);
-    await chmod(file, (await stat(file)).mode | 0o200);
-  }
-  await chmod(dest, (await stat(dest)).mode | 0o200);
+  await makeWritable(dest);
 }
 
 /**
@@ -160,7 +128,7 @@ const kubernetes: Piece = {
   recipe: `k8s.io/kubernetes@${CLUSTER_VERSIONS.kubernetes} staging@${CLUSTER_VERSIONS.kubernetesStaging} trimpath ldflags=version`,
   async build(stage, log) {
     const source = path.join(stage, "src");
-    const module = await moduleDir(`k8s.io/kubernetes@${CLUSTER_VERSIONS.kubernetes}`, stage);
+    const module = await goModDownload(`k8s.io/kubernetes@${CLUSTER_VERSIONS.kubernetes}`, stage);
     await writableCopy(module, source);
     const goMod = path.join(source, "go.mod");
     // 31 staging modules in v1.34 (k8s.io/api ... k8s.io/sample-controller).
@@ -191,7 +159,7 @@ const etcd: Piece = {
   recipe: `go.etcd.io/etcd/server/v3@${CLUSTER_VERSIONS.etcd} trimpath`,
   async build(stage, log) {
     const source = path.join(stage, "src");
-    await writableCopy(await moduleDir(`go.etcd.io/etcd/server/v3@${CLUSTER_VERSIONS.etcd}`, stage), source);
+    await writableCopy(await goModDownload(`go.etcd.io/etcd/server/v3@${CLUSTER_VERSIONS.etcd}`, stage), source);
     const goMod = path.join(source, "go.mod");
     // api, client/pkg, client/v3 and pkg: the etcd modules released together with the server.
     await writeFile(goMod, repointLocalReplaces(await readFile(goMod, "utf8"), "../", CLUSTER_VERSIONS.etcd, 4));

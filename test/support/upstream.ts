@@ -1,12 +1,12 @@
 // The pinned upstream files the tests judge the platform with (Strimzi's and Dapr's Helm charts, CRDs and examples, the mission's event contract): fetched once into the cache, from ../shared when it is there, else from upstream.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { promisify } from "node:util";
 import { cachePath } from "../../local/cache";
+import { goModDownload, makeWritable } from "../../local/go-module";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 
@@ -155,7 +155,8 @@ const dapr: UpstreamProduct = {
 };
 
 async function fetchDapr(stage: string): Promise<void> {
-  const dir = await goModDownload(DAPR_MODULE);
+  await mkdir(UPSTREAM_DIR, { recursive: true });
+  const dir = await goModDownload(DAPR_MODULE, UPSTREAM_DIR);
   await layOut(stage, {
     chart: path.join(dir, "charts", "dapr"),
     chartDir: upstreamPaths.daprChart,
@@ -230,26 +231,6 @@ function describeFetchError(error: unknown): string {
   return reason;
 }
 
-/** `go mod download -json module@version`: the module's unpacked, checksum-verified folder in Go's module cache. */
-async function goModDownload(moduleAtVersion: string): Promise<string> {
-  try {
-    const { stdout } = await promisify(execFile)("go", ["mod", "download", "-json", moduleAtVersion], {
-      cwd: UPSTREAM_DIR,
-      env: { ...process.env, GOFLAGS: "-mod=mod", GOWORK: "off" },
-      maxBuffer: 4 * 1024 * 1024,
-    });
-    const dir = (JSON.parse(stdout) as { Dir?: string }).Dir;
-    if (!dir) throw new Error(`go mod download gave no folder for ${moduleAtVersion}`);
-    return dir;
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
-    if (e.code === "ENOENT") throw new Error("Go is not installed (https://go.dev/doc/install)");
-    // With -json, go reports the module's error in the JSON it prints.
-    const reported = e.stdout ? ((JSON.parse(e.stdout) as { Error?: string }).Error ?? "") : "";
-    throw new Error(reported || (e.stderr ?? String(error)).trim());
-  }
-}
-
 /** The folder laid out like `shared/` to copy from: `$EVENT_PLATFORM_SHARED`, else `../shared` beside the repository. */
 export function sharedSource(env: NodeJS.ProcessEnv = process.env): { dir: string; fromEnv: boolean } | undefined {
   if (env[SHARED_ENV]) return { dir: path.resolve(env[SHARED_ENV]), fromEnv: true };
@@ -315,15 +296,6 @@ async function obtain(product: UpstreamProduct, stage: string, log: (line: strin
     );
   }
   return product.upstream.source;
-}
-
-/** Adds the owner's write bit everywhere below `dir`: Go's module cache and a read-only shared/ copy have none. */
-async function makeWritable(dir: string): Promise<void> {
-  for (const entry of await readdir(dir, { recursive: true })) {
-    const file = path.join(dir, entry);
-    await chmod(file, (await stat(file)).mode | 0o200);
-  }
-  await chmod(dir, (await stat(dir)).mode | 0o200);
 }
 
 /** Moves each top-level folder of the staged product into UPSTREAM_DIR, then writes its marker. */
