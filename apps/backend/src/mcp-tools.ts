@@ -90,7 +90,8 @@ export async function callTool(
   name: string,
   args: unknown,
 ): Promise<CallToolResult> {
-  const definition = TASK_TOOLS[name];
+  // Own properties only: a name such as "constructor" must not find Object.prototype's.
+  const definition = Object.hasOwn(TASK_TOOLS, name) ? TASK_TOOLS[name] : undefined;
   if (!definition) return toolError(404, `Unknown tool ${name}; the tools are ${Object.keys(TASK_TOOLS).join(", ")}`);
   try {
     const result = await definition.run(tasks, userId, validated(definition.input, args ?? {}));

@@ -119,6 +119,7 @@ export class TaskService {
           throw new InvalidInputError([{ path: "/parent_task_id", message: "must not be the task itself" }]);
         }
         await this.requireParent(trx, userId, patch.parent_task_id);
+        await this.refuseCycle(trx, userId, id, patch.parent_task_id);
       }
       const { due_date, time_zone, ...rest } = patch;
       const timeZone = time_zone === undefined ? current.time_zone : zoneOf(time_zone);
@@ -344,6 +345,24 @@ export class TaskService {
       .executeTakeFirst();
     if (!parent)
       throw new InvalidInputError([{ path: "/parent_task_id", message: "must be the id of one of your tasks" }]);
+  }
+
+  /**
+   * A task must not become a subtask of its own subtask (at any depth): walks up from the new parent and refuses the
+   * patch if the task is among its ancestors. UNION (not UNION ALL) ends the walk on a chain that already loops. The
+   * user's writes are serialised by the per-user lock of {@link write}, so two patches cannot close a cycle together.
+   */
+  private async refuseCycle(trx: Transaction<Tables>, userId: string, id: number, parentId: number): Promise<void> {
+    const { rows } = await sql<{ found: number }>`
+      WITH RECURSIVE ancestors (id, parent_task_id) AS (
+        SELECT id, parent_task_id FROM tasks WHERE id = ${idText(parentId)} AND user_id = ${userId}
+        UNION
+        SELECT t.id, t.parent_task_id FROM tasks t JOIN ancestors a ON t.id = a.parent_task_id AND t.user_id = ${userId}
+      )
+      SELECT 1 AS found FROM ancestors WHERE id = ${idText(id)} LIMIT 1`.execute(trx);
+    if (rows.length > 0) {
+      throw new InvalidInputError([{ path: "/parent_task_id", message: "must not be one of the task's own subtasks" }]);
+    }
   }
 
   /** The first answer to a next-occurrence request for this source task and event (and user, when known). */

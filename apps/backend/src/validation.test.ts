@@ -73,6 +73,10 @@ describe("violationsOf", () => {
         { path: "/due_date", message: 'must match format "date-time"' },
       ]);
     }
+    // The first and last instants allowed: years 1 to 9999 (Date.UTC would read year 1 as 1901).
+    for (const due_date of ["0001-01-01T00:00:00Z", "1900-12-31T23:59:59Z", "9999-12-31T23:59:59.999Z"]) {
+      expect(violationsOf(CreateTaskBody, { title: "t", due_date }), due_date).toEqual([]);
+    }
     expect(violationsOf(CreateTaskBody, { title: "t", parent_task_id: 2 ** 53 })).toEqual([
       { path: "/parent_task_id", message: `must be <= ${Number.MAX_SAFE_INTEGER}` },
     ]);

@@ -7,7 +7,8 @@ import { InvalidInputError, type Violation } from "./errors";
 import { isTimeZone } from "./time-zones";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const FIRST_MS = Date.UTC(1, 0, 1);
+// Date.UTC reads years 0-99 as 1900-1999, so year 1 is set with setUTCFullYear.
+const FIRST_MS = new Date(0).setUTCFullYear(1, 0, 1);
 const LAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const rfc3339 = fullFormats["date-time"] as { validate: (value: string) => boolean };
 

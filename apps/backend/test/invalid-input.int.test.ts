@@ -284,6 +284,52 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
     expect(await tableCounts(backend)).toEqual(before);
   });
 
+  it("a task cannot become a subtask of its own subtask, at any depth, over REST or MCP; nothing is written", async () => {
+    const make = async (body: Record<string, unknown>) =>
+      (await api.request<TaskSnapshot>("POST", "/api/tasks", body)).body.task_id;
+    const top = await make({ title: "top" });
+    const middle = await make({ title: "middle", parent_task_id: top });
+    const bottom = await make({ title: "bottom", parent_task_id: middle });
+    const before = await tableCounts(backend);
+    for (const parent of [middle, bottom]) {
+      const answer = await api.request<{ violations: unknown[] }>("PATCH", `/api/tasks/${top}`, {
+        parent_task_id: parent,
+      });
+      expect(answer.status, `top under ${parent}`).toBe(400);
+      expect(answer.body.violations).toEqual([
+        { path: "/body/parent_task_id", message: "must not be one of the task's own subtasks" },
+      ]);
+    }
+    const client = await mcpClientFor(backend.url, userId);
+    try {
+      const result = toolResult<{ error: { status: number; violations: { path: string }[] } }>(
+        await client.callTool({ name: "update_task", arguments: { task_id: top, parent_task_id: bottom } }),
+      );
+      expect(result.isError).toBe(true);
+      expect(result.error.violations.map((v) => v.path)).toEqual(["/parent_task_id"]);
+    } finally {
+      await client.close();
+    }
+    expect(await tableCounts(backend)).toEqual(before);
+    // Moving a subtree elsewhere is still allowed.
+    expect((await api.request("PATCH", `/api/tasks/${bottom}`, { parent_task_id: top })).status).toBe(200);
+  });
+
+  it("MCP: a tool name that is a property of every JavaScript object is an unknown tool, not an internal error", async () => {
+    const client = await mcpClientFor(backend.url, userId);
+    try {
+      for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+        const result = toolResult<{ error: { status: number; message: string } }>(
+          await client.callTool({ name, arguments: {} }),
+        );
+        expect(result.isError, name).toBe(true);
+        expect(result.error, name).toMatchObject({ status: 404, message: expect.stringMatching(/^Unknown tool /) });
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
   it("the internal route: 404 for an unknown task, 409 for one that cannot recur, nothing written", async () => {
     const before = await tableCounts(backend);
     const internal = new Api(backend.url);
