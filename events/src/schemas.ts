@@ -91,21 +91,24 @@ const taskFields = {
 export const TaskFields = Type.Object(taskFields, closed);
 export type TaskFields = Type.Static<typeof TaskFields>;
 
+/** The fields a task update can change, in the order the contract lists them (a `task.updated` reports these). */
+export const TASK_CHANGE_FIELDS = [
+  "title",
+  "description",
+  "priority",
+  "tags",
+  "due_date",
+  "remind_before_minutes",
+  "recurrence",
+  "time_zone",
+  "parent_task_id",
+] as const;
+
 /** The fields a task update can change, each with one value: the new one in `changes`, the old one in `previous`. */
-export const TaskChanges = Type.Partial(
-  Type.Pick(TaskSnapshot, [
-    "title",
-    "description",
-    "priority",
-    "tags",
-    "due_date",
-    "remind_before_minutes",
-    "recurrence",
-    "time_zone",
-    "parent_task_id",
-  ]),
-  { additionalProperties: false, minProperties: 1 },
-);
+export const TaskChanges = Type.Partial(Type.Pick(TaskSnapshot, [...TASK_CHANGE_FIELDS]), {
+  additionalProperties: false,
+  minProperties: 1,
+});
 export type TaskChanges = Type.Static<typeof TaskChanges>;
 
 /** task.created: the new task, flat. */

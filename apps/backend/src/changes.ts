@@ -1,18 +1,8 @@
 // Which fields an update changed: the `changes` (new values) and `previous` (old values) of a task.updated event.
-import type { schemas } from "@event-platform/events";
+import { schemas } from "@event-platform/events";
 
-/** The fields a `task.updated` event reports, in the order the contract lists them. */
-export const TRACKED_FIELDS = [
-  "title",
-  "description",
-  "priority",
-  "tags",
-  "due_date",
-  "remind_before_minutes",
-  "recurrence",
-  "time_zone",
-  "parent_task_id",
-] as const satisfies readonly (keyof schemas.TaskChanges)[];
+/** The fields a `task.updated` event reports, in the order the contract lists them (the events catalog's list). */
+export const TRACKED_FIELDS = schemas.TASK_CHANGE_FIELDS;
 
 /** The changed fields with their new values (`changes`, the contract's) and with their old ones (`previous`). */
 export interface TaskDiff {
