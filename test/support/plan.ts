@@ -5,18 +5,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import YAML from "yaml";
+import type { PlanResource } from "../../local/cluster/plan-apply";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "../..");
 
-/** One entry of the plan's resources.json. */
-export interface PlannedResource {
-  type: string;
-  name: string;
-  parent?: { type: string; name: string };
-  dependsOn: { type: string; name: string }[];
+/** One entry of the plan's resources.json: the cluster harness's type, with the Kubernetes metadata the tests read. */
+export type PlannedResource = PlanResource & {
   inputs: Record<string, unknown> & { metadata?: { name?: string; namespace?: string } };
-}
+};
 
 export interface Plan {
   code: number;
