@@ -1,5 +1,4 @@
 // Dapr resources as pure functions of config and the catalogs: pub/sub components, subscriptions, resiliency, configuration.
-import { DEAD_LETTER_TOPIC } from "@event-platform/events";
 import type { ContainerResources } from "../stacks/profile";
 import {
   APP_LIST,
@@ -11,6 +10,9 @@ import {
   type PubsubName,
 } from "./apps";
 import { DAPR_ENABLED } from "./pods";
+import { subscriptionSpec } from "./subscriptions";
+
+export { matchEventType, programmaticSubscriptions, type SubscriptionSpec, subscriptionSpec } from "./subscriptions";
 
 /** A reference to one key of a Kubernetes Secret, read by the sidecar through the Kubernetes secret store. */
 export interface SecretKeyRef {
@@ -128,28 +130,13 @@ export function pubsubComponents(settings: DaprSettings): KubernetesObject[] {
   return [component(PUBSUB, settings), component(GATEWAY_PUBSUB, gateway, "{podName}")];
 }
 
-/** CEL rule that matches one CloudEvent type. */
-export function matchEventType(type: string): string {
-  return `event.type == "${type}"`;
-}
-
-/** The Subscription of one app to one topic. */
+/** The Subscription (`dapr.io/v2alpha1`) of one app to one topic, scoped to that app. */
 export function subscription(app: AppSpec, sub: AppSubscription, namespace: string): KubernetesObject {
   return {
     apiVersion: "dapr.io/v2alpha1",
     kind: "Subscription",
     metadata: { name: `${app.id}-${sub.topic.name}`, namespace },
-    spec: {
-      pubsubname: sub.pubsub,
-      topic: sub.topic.name,
-      routes: {
-        ...(sub.routes.length > 0
-          ? { rules: sub.routes.map((r) => ({ match: matchEventType(r.type), path: r.path })) }
-          : {}),
-        default: sub.defaultPath,
-      },
-      ...(sub.deadLetter ? { deadLetterTopic: DEAD_LETTER_TOPIC } : {}),
-    },
+    spec: { ...subscriptionSpec(sub) },
     scopes: [app.id],
   };
 }

@@ -1,9 +1,8 @@
 // JSON Schemas of the API's input, REST and MCP alike, built from the event contract's field schemas (one source of truth).
 import { schemas as S } from "@event-platform/events";
+import { DEFAULT_TIME_ZONE, TEXT_KEYWORD, type TextKind } from "@event-platform/service-kit";
 import Type from "typebox";
 import type { Violation } from "./errors";
-import { DEFAULT_TIME_ZONE } from "./time-zones";
-import { TEXT_KEYWORD, type TextKind } from "./validation";
 
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const closed = { additionalProperties: false } as const;

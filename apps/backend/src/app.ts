@@ -1,17 +1,23 @@
 // The composition root: database, outbox relay, service, routes and the HTTP server, with an orderly shutdown.
 import { eventSource } from "@event-platform/events";
-import fastify, { type FastifyInstance } from "fastify";
+import {
+  closeServer,
+  createAuthenticator,
+  createServer,
+  listen,
+  registerHealthRoutes,
+  registerSubscriber,
+  SidecarClient,
+} from "@event-platform/service-kit";
+import type { FastifyInstance } from "fastify";
+import { APPS } from "../../../specs/apps";
 import packageJson from "../package.json";
-import { createAuthenticator } from "./auth";
 import type { BackendConfig } from "./config";
 import { type Database, openDatabase } from "./database";
-import { registerHealthRoutes } from "./health-routes";
-import { installErrorHandler } from "./http-errors";
-import { installJsonBodyParser } from "./json-body";
 import { registerMcpRoute } from "./mcp-route";
+import type { OutboxRecord } from "./outbox";
 import { OutboxRelay } from "./outbox-relay";
 import { registerTaskRoutes } from "./rest-routes";
-import { SidecarPublisher } from "./sidecar-publisher";
 import { registerSidecarRoutes } from "./sidecar-routes";
 import { TaskService } from "./task-service";
 
@@ -31,19 +37,25 @@ export interface Backend {
 
 /** Starts the backend: migrates the database, listens, then starts the relay (which publishes any backlog). */
 export async function startBackend(config: BackendConfig): Promise<Backend> {
-  const server = fastify(serverOptions(config));
-  installErrorHandler(server);
-  installJsonBodyParser(server);
+  const server = createServer(config);
   const database = await openDatabase(config.database, server.log).catch(async (error: unknown) => {
     await server.close();
     throw error;
   });
-  const publisher = new SidecarPublisher({
+  const sidecar = new SidecarClient({
     url: config.dapr.url,
-    pubsubName: config.pubsubName,
     timeoutMs: config.outbox.publishTimeoutMs,
     ...(config.dapr.apiToken ? { apiToken: config.dapr.apiToken } : {}),
   });
+  const publisher = {
+    publish: (record: OutboxRecord) =>
+      sidecar.publish({
+        pubsubName: config.pubsubName,
+        topic: record.topic,
+        event: record.event,
+        partitionKey: record.partitionKey,
+      }),
+  };
   const relay = new OutboxRelay(
     database,
     publisher,
@@ -61,18 +73,22 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   try {
     registerHealthRoutes(server, { database: () => database.ping() });
     await registerTaskRoutes(server, { tasks, authenticator });
+    // The backend publishes only: its `GET /dapr/subscribe` answers an empty list.
+    await registerSubscriber(server, { app: APPS.backend, appToken: config.dapr.appToken, handlers: {} });
     await registerSidecarRoutes(server, { tasks, appToken: config.dapr.appToken });
     await registerMcpRoute(server, { tasks, authenticator, version: packageJson.version });
-    await server.listen({ port: config.port, host: config.host });
   } catch (error) {
     await server.close();
     await database.close();
     throw error;
   }
+  const { url, port } = await listen(server, config).catch(async (error: unknown) => {
+    await server.close();
+    await database.close();
+    throw error;
+  });
   relay.start();
 
-  const address = server.server.address();
-  const port = typeof address === "object" && address ? address.port : config.port;
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -84,37 +100,5 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     })();
     return closing;
   };
-  return { url: `http://127.0.0.1:${port}`, port, server, database, relay, close };
-}
-
-/**
- * The HTTP server's limits, so that no client holds a connection or a request open for long: the whole request
- * (headers and body) within `requestTimeoutMs`, else 408 and the connection closed (a body that stops half-way is
- * cut off); headers within the same; any connection silent for `connectionTimeoutMs` closed. Node checks the
- * request and header deadlines every `connectionsCheckingInterval` (30 s by default), here every second at most.
- */
-export function serverOptions(config: Pick<BackendConfig, "logLevel" | "http">) {
-  const { requestTimeoutMs, connectionTimeoutMs } = config.http;
-  return {
-    logger: { level: config.logLevel },
-    // Task bodies are small (a 5000-character description at most); a larger body is a mistake or an attack.
-    bodyLimit: 256 * 1024,
-    requestTimeout: requestTimeoutMs,
-    connectionTimeout: connectionTimeoutMs,
-    http: {
-      headersTimeout: requestTimeoutMs,
-      requestTimeout: requestTimeoutMs,
-      connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
-    },
-  };
-}
-
-/** Closes the server; requests still running at `deadline` have their connections cut. */
-async function closeServer(server: FastifyInstance, deadline: number): Promise<void> {
-  const timer = setTimeout(() => server.server.closeAllConnections(), Math.max(deadline - Date.now(), 0));
-  try {
-    await server.close();
-  } finally {
-    clearTimeout(timer);
-  }
+  return { url, port, server, database, relay, close };
 }

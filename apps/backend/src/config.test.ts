@@ -105,6 +105,8 @@ describe("loadConfig", () => {
       audience: "tasks",
       maxLifetimeSeconds: 86_400,
       clockSkewSeconds: 30,
+      rolesClaim: "roles",
+      operatorRole: "operator",
     });
   });
 

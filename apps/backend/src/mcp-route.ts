@@ -1,11 +1,10 @@
 // /mcp: the MCP tools over streamable HTTP (stateless, JSON responses), behind the same bearer-token auth as REST.
 
+import { type Authenticator, requireUser } from "@event-platform/service-kit";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Authenticator } from "./auth";
-import { requireUser } from "./http-auth";
 import { callTool, toolList } from "./mcp-tools";
 import type { TaskService } from "./task-service";
 

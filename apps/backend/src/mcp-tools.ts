@@ -1,4 +1,6 @@
 // The MCP tools: names, descriptions and input schemas, each run through the same service functions (and events) as REST.
+
+import { InvalidInputError, ServiceError, validated } from "@event-platform/service-kit";
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type Type from "typebox";
 import {
@@ -8,9 +10,7 @@ import {
   TaskIdArguments,
   UpdateTaskArguments,
 } from "./api-schemas";
-import { InvalidInputError, ServiceError } from "./errors";
 import type { TaskService } from "./task-service";
-import { validated } from "./validation";
 
 interface TaskTool<S extends Type.TSchema> {
   description: string;

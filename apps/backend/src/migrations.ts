@@ -1,9 +1,17 @@
 // Versioned schema migrations, in code so the service and its image carry them; the same ones run on PostgreSQL and PGlite.
+
+import { migrateTo as migrateServiceTo } from "@event-platform/service-kit";
 import { type Kysely, sql } from "kysely";
-import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+import type { Migration } from "kysely/migration";
+
+/**
+ * The schema of the backend's tables. `public`, not one of its own like the other services: databases made before
+ * services had schemas hold the tasks there.
+ */
+export const BACKEND_SCHEMA = "public";
 
 // A migration never imports the app's table types: it describes the schema as it was at its version, forever.
-const MIGRATIONS: Record<string, Migration> = {
+export const MIGRATIONS: Record<string, Migration> = {
   "0001_tasks_outbox_processed_requests": {
     async up(db: Kysely<unknown>) {
       await sql`
@@ -174,34 +182,10 @@ const MIGRATIONS: Record<string, Migration> = {
   },
 };
 
-const inCode: MigrationProvider = { getMigrations: async () => MIGRATIONS };
-
 /** The names of every migration, oldest first. */
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
 
-/**
- * Brings the schema to the latest version. Safe with several replicas starting at once: Kysely's Migrator
- * serializes them with a lock in the database, and a version that is already applied is skipped.
- */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  return migrate(db, (migrator) => migrator.migrateToLatest());
-}
-
-/** Brings the schema to one version (`MIGRATION_NAMES`), up or down: how a test makes a database of an older version. */
+/** Brings the backend's tables to one version (`MIGRATION_NAMES`), up or down: how a test makes a database of an older version. */
 export async function migrateTo(db: Kysely<unknown>, name: string): Promise<string[]> {
-  return migrate(db, (migrator) => migrator.migrateTo(name));
-}
-
-async function migrate(
-  db: Kysely<unknown>,
-  run: (migrator: Migrator) => ReturnType<Migrator["migrateToLatest"]>,
-): Promise<string[]> {
-  const { error, results } = await run(new Migrator({ db, provider: inCode }));
-  const failed = results?.find((r) => r.status === "Error");
-  if (error) {
-    const cause = error instanceof Error ? error.message : String(error);
-    const which = failed ? `migration ${failed.migrationName}` : "migration";
-    throw new Error(`Database ${which} failed: ${cause}`, { cause: error });
-  }
-  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+  return migrateServiceTo(db, MIGRATIONS, BACKEND_SCHEMA, name);
 }

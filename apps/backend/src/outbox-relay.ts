@@ -1,10 +1,10 @@
 // The outbox relay: publishes stored events through the sidecar in id order, one relay per database, retrying with backoff.
+
+import { type BackoffSettings, backoffDelay, PublishError } from "@event-platform/service-kit";
 import type { FastifyBaseLogger } from "fastify";
 import { type Kysely, sql } from "kysely";
-import { type BackoffSettings, backoffDelay } from "./backoff";
 import type { Database } from "./database";
 import { markPublished, type OutboxRecord, purgePublished, unpublishedHead } from "./outbox";
-import { PublishError } from "./sidecar-publisher";
 import type { Tables } from "./tables";
 
 /** What publishes one stored event; it throws when the event was not accepted. */
@@ -122,7 +122,7 @@ export class OutboxRelay {
   }
 
   private pass(): Promise<PassOutcome> {
-    return this.database.relaySession(async (session) => {
+    return this.database.session(async (session) => {
       const held = await holdRelayLock(session);
       if (held !== this.leader) this.log.info(held ? "outbox relay is the publisher" : "outbox relay is on standby");
       this.leader = held;

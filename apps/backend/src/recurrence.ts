@@ -1,6 +1,6 @@
 // When the next occurrence of a recurring task is due: a day, a week or a calendar month later, on the wall clock of the task's time zone (Temporal).
 import type { schemas } from "@event-platform/events";
-import { inTimeZone } from "./time-zones";
+import { inTimeZone } from "@event-platform/service-kit";
 
 /**
  * The day of the month a monthly series keeps: that of the due date the user set, in the task's time zone

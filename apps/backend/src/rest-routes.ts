@@ -1,4 +1,6 @@
 // REST under /api/tasks: create, list, get, partial update, delete and complete, each for the authenticated user only.
+
+import { type Authenticator, requestInput, requireUser } from "@event-platform/service-kit";
 import type { FastifyInstance } from "fastify";
 import {
   CreateTaskBody,
@@ -8,10 +10,7 @@ import {
   TaskIdParams,
   UpdateTaskBody,
 } from "./api-schemas";
-import type { Authenticator } from "./auth";
 import { InvalidInputError } from "./errors";
-import { requireUser } from "./http-auth";
-import { requestInput } from "./request-input";
 import type { TaskService } from "./task-service";
 
 /** The task id of a `/tasks/:task_id` path that `requestInput` checked: decimal digits, at most Number.MAX_SAFE_INTEGER. */

@@ -1,16 +1,16 @@
-// Routes only the Dapr sidecar calls, each behind the app API token: the programmatic subscriptions, and the next occurrence of a recurring task (service invocation from `recurring`).
+// The route only the Dapr sidecar calls, behind the app API token: the next occurrence of a recurring task (service invocation from `recurring`).
+
+import { requestInput, requireAppToken } from "@event-platform/service-kit";
 import type { FastifyInstance } from "fastify";
 import { NextOccurrenceBody, pathTaskIdViolations, TaskIdParams } from "./api-schemas";
-import { requireAppToken } from "./app-token";
-import { requestInput } from "./request-input";
 import type { TaskService } from "./task-service";
 
 /** Set by the calling sidecar on service invocation: logged as who asked, never trusted as authentication. */
 const DAPR_CALLER_HEADER = "dapr-caller-app-id";
 
 /**
- * Registers `GET /dapr/subscribe` and `POST /internal/tasks/:task_id/next-occurrence` in a scope of their own,
- * every route of which answers 401 without the app API token (`requireAppToken`).
+ * Registers `POST /internal/tasks/:task_id/next-occurrence` in a scope of its own, every route of which answers 401
+ * without the app API token (`requireAppToken`).
  */
 export async function registerSidecarRoutes(
   server: FastifyInstance,
@@ -18,9 +18,6 @@ export async function registerSidecarRoutes(
 ): Promise<void> {
   await server.register(async (scope) => {
     requireAppToken(scope, deps.appToken);
-
-    // daprd asks every app at start; the backend publishes only, so it subscribes to nothing.
-    scope.get("/dapr/subscribe", async () => []);
 
     scope.post("/internal/tasks/:task_id/next-occurrence", async (request, reply) => {
       const { params, body } = requestInput(request, { params: TaskIdParams, body: NextOccurrenceBody }, (parsed) =>

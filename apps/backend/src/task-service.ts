@@ -1,6 +1,7 @@
 // The task service functions REST and MCP share: every write changes the tasks and stores its events in one transaction.
 import { randomUUID } from "node:crypto";
 import type { AnyCloudEvent } from "@event-platform/events";
+import { canonicalTimeZone, DEFAULT_TIME_ZONE } from "@event-platform/service-kit";
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { CreateTaskBody, ListTasksQuery, UpdateTaskBody } from "./api-schemas";
 import { detectChanges } from "./changes";
@@ -19,7 +20,6 @@ import {
 } from "./task-events";
 import { listTasks } from "./task-queries";
 import { type TaskSnapshot, toSnapshot } from "./task-snapshot";
-import { canonicalTimeZone, DEFAULT_TIME_ZONE } from "./time-zones";
 
 export interface TaskServiceOptions {
   /** The `source` of every event, `eventSource(appId)`. */

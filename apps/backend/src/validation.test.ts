@@ -1,8 +1,8 @@
 // Unit tests of input validation: every bad field reported with its JSON Pointer, unions resolved to one message.
+
+import { InvalidInputError, textProblems, validated, violationsOf } from "@event-platform/service-kit";
 import { describe, expect, it } from "vitest";
 import { CreateTaskBody, ListTasksQuery, UpdateTaskBody } from "./api-schemas";
-import { InvalidInputError } from "./errors";
-import { textProblems, validated, violationsOf } from "./validation";
 
 describe("violationsOf", () => {
   it("accepts a full, valid task", () => {

@@ -1,7 +1,7 @@
 // Unit tests of liveness and readiness: ready exactly when the database answers; the sidecar is no part of it.
 import fastify from "fastify";
 import { describe, expect, it } from "vitest";
-import { registerHealthRoutes } from "./health-routes";
+import { registerHealthRoutes } from "./health";
 
 async function answers(database: () => Promise<void>) {
   const server = fastify();

@@ -9,7 +9,7 @@ import { UnauthorizedError } from "./errors";
 const SECRET = "0123456789abcdef0123456789abcdef";
 const secretKey = new TextEncoder().encode(SECRET);
 /** Tokens live an hour at most here; clocks may be 30 s apart. */
-const LIFETIME = { maxLifetimeSeconds: 3600, clockSkewSeconds: 30 };
+const LIFETIME = { maxLifetimeSeconds: 3600, clockSkewSeconds: 30, rolesClaim: "roles", operatorRole: "operator" };
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const hs256 = (claims: Record<string, unknown> = {}, key: Uint8Array = secretKey) =>
@@ -173,5 +173,44 @@ describe("JWKS with JWT_ISSUER and JWT_AUDIENCE", () => {
     expect(await rejection(auth.userId(`Bearer ${wrongIss}`))).toContain("iss");
     const symmetric = await hs256({ sub: "carol", iss: "https://id.example/", aud: "tasks" });
     expect(await rejection(auth.userId(`Bearer ${symmetric}`))).toContain("Invalid token");
+  });
+});
+
+describe("the operator role", () => {
+  const auth = createAuthenticator({ mode: "secret", secret: SECRET, ...LIFETIME });
+
+  it("is held by a token whose roles claim lists it, as an array or as one string", async () => {
+    expect(await auth.caller(`Bearer ${await hs256({ sub: "ops", roles: ["reader", "operator"] })}`)).toEqual({
+      userId: "ops",
+      operator: true,
+    });
+    expect((await auth.caller(`Bearer ${await hs256({ sub: "ops", roles: "operator" })}`)).operator).toBe(true);
+  });
+
+  it("is not held without the claim, with another role, or with the role under another claim", async () => {
+    for (const claims of [
+      {},
+      { roles: ["reader"] },
+      { roles: "operators" },
+      { role: "operator" },
+      { roles: { operator: true } },
+    ]) {
+      expect(
+        (await auth.caller(`Bearer ${await hs256({ sub: "ann", ...claims })}`)).operator,
+        JSON.stringify(claims),
+      ).toBe(false);
+    }
+  });
+
+  it("is read from the configured claim with the configured name", async () => {
+    const custom = createAuthenticator({
+      mode: "secret",
+      secret: SECRET,
+      ...LIFETIME,
+      rolesClaim: "groups",
+      operatorRole: "sre",
+    });
+    expect((await custom.caller(`Bearer ${await hs256({ sub: "ops", groups: ["sre"] })}`)).operator).toBe(true);
+    expect((await custom.caller(`Bearer ${await hs256({ sub: "ops", roles: ["operator"] })}`)).operator).toBe(false);
   });
 });

@@ -1,0 +1,262 @@
+// A service's configuration: read once from the environment, validated with TypeBox + ajv, with errors that name the variable; the variables every service shares, and a way to add its own.
+import { Ajv } from "ajv";
+import Type from "typebox";
+import { type AppSpec, PUBSUB } from "../../specs/apps";
+
+/** A TCP port, with its default. */
+export const Port = (defaultPort: number) => Type.Integer({ minimum: 1, maximum: 65_535, default: defaultPort });
+/** A duration in milliseconds between `minimum` and `maximum`, with its default. */
+export const Milliseconds = (minimum: number, maximum: number, defaultMs: number) =>
+  Type.Integer({ minimum, maximum, default: defaultMs });
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** The variables of the HTTP server, the sidecar and shutdown, which every service reads. */
+function baseVariables(app: AppSpec) {
+  return {
+    PORT: Port(app.port),
+    HOST: Type.String({ minLength: 1, default: "0.0.0.0" }),
+    APP_ID: Type.String({ pattern: "^[a-z-]+$", default: app.id }),
+    PUBSUB_NAME: Type.String({ minLength: 1, default: PUBSUB }),
+    LOG_LEVEL: Type.Union(
+      LOG_LEVELS.map((level) => Type.Literal(level)),
+      { default: "info" },
+    ),
+    DAPR_HOST: Type.String({ minLength: 1, default: "127.0.0.1" }),
+    DAPR_HTTP_PORT: Port(3500),
+    DAPR_API_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+    // Dapr's app API token: a short one could be guessed by anyone who reaches the app port.
+    APP_API_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
+    // A call to the sidecar (publish, invoke) that takes longer fails, so a hung sidecar stalls nothing for good.
+    SIDECAR_TIMEOUT_MS: Milliseconds(100, 600_000, 5_000),
+    SHUTDOWN_TIMEOUT_MS: Milliseconds(100, 600_000, 10_000),
+    HTTP_REQUEST_TIMEOUT_MS: Milliseconds(100, 600_000, 30_000),
+    HTTP_CONNECTION_TIMEOUT_MS: Milliseconds(100, 3_600_000, 60_000),
+  };
+}
+
+/** The variables of a service with a database of its own. */
+function databaseVariables(app: AppSpec) {
+  return {
+    DATABASE_URL: Type.Optional(Type.String({ pattern: "^postgres(ql)?://" })),
+    DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+    DATA_DIR: Type.String({ minLength: 1, default: `./data/${app.id}` }),
+  };
+}
+
+/** The variables of a service that authenticates users by bearer JWT. */
+const authVariables = {
+  // 32 characters at least: an HS256 key shorter than the hash output weakens it (RFC 7518 §3.2).
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  JWT_JWKS_URL: Type.Optional(Type.String({ pattern: "^https?://[^\\s]+$" })),
+  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  // A token lives at most this long (exp − iat, and its age): one minute to 30 days, a day by default.
+  JWT_MAX_LIFETIME_SECONDS: Type.Integer({ minimum: 60, maximum: 2_592_000, default: 86_400 }),
+  // How far apart the issuer's clock and this one may be when exp, nbf and iat are checked.
+  JWT_CLOCK_SKEW_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
+  // The claim that lists a token's roles (an array of strings, or one string), and the role of an operator.
+  JWT_ROLES_CLAIM: Type.String({ minLength: 1, maxLength: 100, default: "roles" }),
+  OPERATOR_ROLE: Type.String({ minLength: 1, maxLength: 100, default: "operator" }),
+};
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** How long a token may live, and the clock difference allowed when its times are checked; both in seconds. */
+export interface TokenLifetime {
+  maxLifetimeSeconds: number;
+  clockSkewSeconds: number;
+}
+
+/**
+ * How bearer tokens are verified: a shared HS256 secret, or the keys of an identity provider's JWKS; and where a
+ * token names its roles (`rolesClaim`) and which of them makes an operator.
+ */
+export type AuthConfig = TokenLifetime & { rolesClaim: string; operatorRole: string } & (
+    | { mode: "secret"; secret: string; issuer?: string; audience?: string }
+    | { mode: "jwks"; jwksUrl: string; issuer: string; audience: string }
+  );
+
+/** What every service is configured with, whatever else it reads. */
+export interface ServiceConfig {
+  port: number;
+  host: string;
+  /** The Dapr app id; also names the `source` of every event the service publishes (`/tasks/<appId>`). */
+  appId: string;
+  /** The Dapr pub/sub component the service publishes through. */
+  pubsubName: string;
+  logLevel: LogLevel;
+  /**
+   * `url`: the sidecar's HTTP API. `apiToken`: sent to it as `dapr-api-token` (DAPR_API_TOKEN). `appToken`: what the
+   * sidecar sends to this app as `dapr-api-token` (APP_API_TOKEN, from the `dapr.io/app-token-secret` Secret); the
+   * routes only the sidecar calls refuse any call without it. `timeoutMs`: the longest a call to the sidecar takes.
+   */
+  dapr: { url: string; apiToken?: string; appToken: string; timeoutMs: number };
+  /** How long a shutdown may take: in-flight requests and deliveries, then the service's own flushing. */
+  shutdownTimeoutMs: number;
+  http: {
+    /** A request's headers and body must have arrived within this (Node's `requestTimeout`), else 408 and closed. */
+    requestTimeoutMs: number;
+    /** A connection with no traffic for this long is closed (fastify's `connectionTimeout`, the socket timeout). */
+    connectionTimeoutMs: number;
+  };
+  /** Present for a service with a database: PostgreSQL when `url` is set, otherwise PGlite in `dataDir`. */
+  database?: { url?: string; poolSize: number; dataDir: string };
+  /** Present for a service that authenticates users. */
+  auth?: AuthConfig;
+}
+
+/** Thrown when the environment does not make a valid configuration; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false });
+
+/**
+ * Reads the variables `schema` declares from `env`, coerced and with defaults; throws a `ConfigError` naming every
+ * bad one with its value. An empty variable means unset: Kubernetes and shells often pass "" for "not configured".
+ */
+export function loadEnvironment<S extends Type.TObject>(
+  schema: S,
+  env: Readonly<Record<string, string | undefined>>,
+): Type.Static<S> {
+  const values: Record<string, unknown> = {};
+  for (const name of Object.keys(schema.properties)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") values[name] = value;
+  }
+  const validate = ajv.compile(schema);
+  if (!validate(values)) {
+    const given = (name: string) => (typeof env[name] === "string" ? JSON.stringify(env[name]) : "unset");
+    const problems = (validate.errors ?? [])
+      .filter((error) => error.keyword !== "const")
+      .map((error) => {
+        const name = error.instancePath.replace(/^\//, "");
+        const message =
+          error.keyword === "anyOf" ? `must be one of: ${allowedValues(schema, name).join(", ")}` : error.message;
+        return `${name} ${message} (got ${given(name)})`;
+      });
+    throw new ConfigError([...new Set(problems)]);
+  }
+  return values as Type.Static<S>;
+}
+
+/** The literals a union-typed variable allows, for the error message. */
+function allowedValues(schema: Type.TObject, name: string): string[] {
+  const property = (schema.properties as Record<string, { anyOf?: { const?: unknown }[] }>)[name];
+  return (property?.anyOf ?? []).map((branch) => String(branch.const));
+}
+
+/** What a service reads besides the shared variables. */
+export interface ServiceVariables<P extends Type.TProperties> {
+  /** Whether the service authenticates users by bearer JWT (JWT_* variables). */
+  auth: boolean;
+  /** The service's own variables (TypeBox schemas, with defaults). */
+  own: P;
+  /** Rules across its own variables: one message per problem, naming the variables. */
+  problems?: (values: Type.Static<Type.TObject<P>>) => string[];
+}
+
+/**
+ * Loads a service's configuration from the environment (`process.env` in production): the shared variables
+ * (database ones when the catalog gives the app a database, JWT ones when `auth`), and its own. Returns the shared
+ * part as a `ServiceConfig` and its own variables as read; throws a `ConfigError` naming every bad variable.
+ */
+export function loadServiceConfig<P extends Type.TProperties>(
+  app: AppSpec,
+  variables: ServiceVariables<P>,
+  env: Readonly<Record<string, string | undefined>>,
+): { service: ServiceConfig; own: Type.Static<Type.TObject<P>> } {
+  const schema = Type.Object({
+    ...baseVariables(app),
+    ...(app.database ? databaseVariables(app) : {}),
+    ...(variables.auth ? authVariables : {}),
+    ...variables.own,
+  });
+  const e = loadEnvironment(schema, env) as Record<string, unknown> as SharedValues;
+  const problems = [...sharedProblems(e, variables.auth)];
+  const own = e as unknown as Type.Static<Type.TObject<P>>;
+  if (variables.problems) problems.push(...variables.problems(own));
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const service: ServiceConfig = {
+    port: e.PORT,
+    host: e.HOST,
+    appId: e.APP_ID,
+    pubsubName: e.PUBSUB_NAME,
+    logLevel: e.LOG_LEVEL,
+    dapr: {
+      url: `http://${e.DAPR_HOST.includes(":") ? `[${e.DAPR_HOST}]` : e.DAPR_HOST}:${e.DAPR_HTTP_PORT}`,
+      ...(e.DAPR_API_TOKEN ? { apiToken: e.DAPR_API_TOKEN } : {}),
+      appToken: e.APP_API_TOKEN ?? "",
+      timeoutMs: e.SIDECAR_TIMEOUT_MS,
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    http: { requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS },
+    ...(app.database
+      ? {
+          database: {
+            ...(e.DATABASE_URL ? { url: e.DATABASE_URL } : {}),
+            poolSize: e.DATABASE_POOL_SIZE,
+            dataDir: e.DATA_DIR,
+          },
+        }
+      : {}),
+    ...(variables.auth ? { auth: authConfig(e) } : {}),
+  };
+  return { service, own };
+}
+
+type SharedValues = Type.Static<Type.TObject<ReturnType<typeof baseVariables>>> &
+  Type.Static<Type.TObject<ReturnType<typeof databaseVariables>>> &
+  Type.Static<Type.TObject<typeof authVariables>>;
+
+function authConfig(e: SharedValues): AuthConfig {
+  const common = {
+    maxLifetimeSeconds: e.JWT_MAX_LIFETIME_SECONDS,
+    clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS,
+    rolesClaim: e.JWT_ROLES_CLAIM,
+    operatorRole: e.OPERATOR_ROLE,
+  };
+  if (e.JWT_JWKS_URL) {
+    return {
+      ...common,
+      mode: "jwks",
+      jwksUrl: e.JWT_JWKS_URL,
+      issuer: e.JWT_ISSUER ?? "",
+      audience: e.JWT_AUDIENCE ?? "",
+    };
+  }
+  return {
+    ...common,
+    mode: "secret",
+    secret: e.JWT_SECRET ?? "",
+    ...(e.JWT_ISSUER ? { issuer: e.JWT_ISSUER } : {}),
+    ...(e.JWT_AUDIENCE ? { audience: e.JWT_AUDIENCE } : {}),
+  };
+}
+
+function sharedProblems(e: SharedValues, auth: boolean): string[] {
+  const problems: string[] = [];
+  if (auth) {
+    if (e.JWT_JWKS_URL) {
+      // Both set is ambiguous: the tokens one of them signs would be refused with no hint why.
+      if (e.JWT_SECRET)
+        problems.push("JWT_SECRET and JWT_JWKS_URL are both set; set only one (HS256 secret, or the JWKS)");
+      if (!e.JWT_ISSUER) problems.push("JWT_ISSUER is required with JWT_JWKS_URL (got unset)");
+      if (!e.JWT_AUDIENCE) problems.push("JWT_AUDIENCE is required with JWT_JWKS_URL (got unset)");
+    } else if (!e.JWT_SECRET) {
+      problems.push("JWT_SECRET is required unless JWT_JWKS_URL is set (got unset)");
+    }
+  }
+  if (!e.APP_API_TOKEN) {
+    problems.push(
+      "APP_API_TOKEN is required: the token the Dapr sidecar sends as dapr-api-token (dapr.io/app-token-secret) (got unset)",
+    );
+  }
+  return problems;
+}

@@ -1,0 +1,161 @@
+// Opens a service's database: PostgreSQL when DATABASE_URL is set, else embedded PostgreSQL (PGlite) in DATA_DIR; both migrated alike, each service in its own PostgreSQL schema.
+import { mkdir, readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { PGlite, types } from "@electric-sql/pglite";
+import type { FastifyBaseLogger } from "fastify";
+import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
+import type { Migration } from "kysely/migration";
+import pg from "pg";
+import { migrateToLatest } from "./migrations";
+
+/** Where a service keeps its data: a PostgreSQL server when `url` is set, otherwise PGlite in `dataDir`. */
+export interface DatabaseConfig {
+  url?: string;
+  /** Connections in the request pool (PostgreSQL only). */
+  poolSize: number;
+  dataDir: string;
+}
+
+export interface DatabaseOptions {
+  /** The app id: names the connections (`application_name`) in PostgreSQL's views. */
+  appId: string;
+  /**
+   * The PostgreSQL schema that holds the service's tables and its migration record, so that services sharing one
+   * database never see each other's tables (`search_path` on every connection). Created when missing.
+   */
+  schema: string;
+  /** The service's migrations by name, applied in name order (Kysely's Migrator). */
+  migrations: Record<string, Migration>;
+}
+
+export interface Database<Tables> {
+  /** Every request's queries go here. */
+  db: Kysely<Tables>;
+  kind: "postgres" | "pglite";
+  /**
+   * Runs `work` on a database session of its own. On PostgreSQL that is one dedicated connection, kept open
+   * between calls, so a session-level advisory lock taken on it lives exactly as long as the session (the outbox
+   * relay's, the scheduler's). PGlite is one session in this process, which every caller shares.
+   */
+  session<T>(work: (session: Kysely<Tables>) => Promise<T>): Promise<T>;
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Opens the configured database and brings the service's schema to its latest migration. */
+export async function openDatabase<Tables>(
+  config: DatabaseConfig,
+  options: DatabaseOptions,
+  log: FastifyBaseLogger,
+): Promise<Database<Tables>> {
+  if (!SCHEMA_NAME.test(options.schema)) {
+    throw new Error(`Database schema name "${options.schema}" must match ${SCHEMA_NAME} (a plain PostgreSQL name)`);
+  }
+  const database = config.url
+    ? await openPostgres<Tables>(config.url, config.poolSize, options, log)
+    : await openPglite<Tables>(config.dataDir, options, log);
+  try {
+    const applied = await migrateToLatest(database.db as Kysely<unknown>, options.migrations, options.schema);
+    if (applied.length > 0) log.info({ migrations: applied, schema: options.schema }, "database migrated");
+    return database;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+async function openPostgres<Tables>(
+  url: string,
+  poolSize: number,
+  options: DatabaseOptions,
+  log: FastifyBaseLogger,
+): Promise<Database<Tables>> {
+  // The schema first, on a connection of its own: every pooled connection then starts with it on its search_path.
+  const setup = new pg.Client({ connectionString: url, application_name: options.appId });
+  await setup.connect();
+  try {
+    await setup.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+  } catch (error) {
+    // Another replica creating it at the same moment is fine.
+    if ((error as { code?: string }).code !== "23505") throw error;
+  } finally {
+    await setup.end();
+  }
+  const common = { connectionString: url, keepAlive: true, options: `-c search_path=${options.schema}` };
+  const pool = new pg.Pool({ ...common, max: poolSize, application_name: options.appId });
+  // idleTimeoutMillis 0 keeps the one session connection (and the locks it holds) open while idle; TCP keepalive
+  // lets a dead peer surface as an error instead of a session waiting forever on a half-open connection.
+  const sessionPool = new pg.Pool({
+    ...common,
+    max: 1,
+    idleTimeoutMillis: 0,
+    application_name: `${options.appId}-session`,
+  });
+  // An idle client that loses its connection emits on the pool; without a listener that would crash the process.
+  pool.on("error", (error) => log.warn({ err: error }, "idle database connection lost"));
+  sessionPool.on("error", (error) => log.warn({ err: error }, "dedicated database session lost"));
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const sessionDb = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: sessionPool }) });
+  return {
+    db,
+    kind: "postgres",
+    session: (work) => sessionDb.connection().execute(work),
+    ping: async () => {
+      await sql`SELECT 1`.execute(db);
+    },
+    close: async () => {
+      await sessionDb.destroy();
+      await db.destroy();
+    },
+  };
+}
+
+async function openPglite<Tables>(
+  dataDir: string,
+  options: DatabaseOptions,
+  log: FastifyBaseLogger,
+): Promise<Database<Tables>> {
+  const path = resolve(dataDir);
+  await mkdir(path, { recursive: true });
+  // int8 as a string, as node-postgres returns it, so that both databases give the same row types.
+  const pglite = await PGlite.create(path, { parsers: { [types.INT8]: (value: string) => value } }).catch(
+    async (error: unknown) => {
+      throw await pgliteOpenError(path, error);
+    },
+  );
+  // PGlite is one session: set once, the search_path holds for every query.
+  await pglite.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}; SET search_path TO ${options.schema}`);
+  log.info({ dataDir: path }, "using embedded PostgreSQL (PGlite)");
+  const db = new Kysely<Tables>({ dialect: new PGliteDialect({ pglite }) });
+  return {
+    db,
+    kind: "pglite",
+    session: (work) => work(db),
+    ping: async () => {
+      await sql`SELECT 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/**
+ * PGlite opens only a data directory of the PostgreSQL major it runs and otherwise fails with a bare "failed to
+ * initialize"; the error names the directory's major, so a folder left by an earlier PGlite is recognised as such.
+ */
+async function pgliteOpenError(path: string, error: unknown): Promise<Error> {
+  const cause = error instanceof Error ? error : new Error(String(error));
+  const major = await readFile(join(path, "PG_VERSION"), "utf8").then(
+    (text) => text.trim(),
+    () => undefined,
+  );
+  if (major === undefined) return cause;
+  return new Error(
+    `Embedded PostgreSQL (PGlite) could not open DATA_DIR ${path}, a PostgreSQL ${major} data directory (PGlite opens ` +
+      "only data directories of the PostgreSQL major it runs: move a folder left by an earlier version with pg_dump " +
+      `and psql, or remove it to start empty): ${cause.message}`,
+    { cause },
+  );
+}

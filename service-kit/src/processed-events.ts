@@ -1,0 +1,63 @@
+// Idempotent consumers: the record of each processed event commits in the same transaction as the event's effect, so a redelivered event changes nothing.
+import { type Generated, type Kysely, sql, type Transaction } from "kysely";
+
+/** The table every consumer keeps (create it in a migration with `createProcessedEventsTable`). */
+export interface ProcessedEventsTable {
+  /** CloudEvents identify an event by `source` and `id` together (CloudEvents 1.0, "id"). */
+  source: string;
+  event_id: string;
+  processed_at: Generated<Date>;
+}
+
+export interface ProcessedEventsTables {
+  processed_events: ProcessedEventsTable;
+}
+
+/** The migration step that makes the processed-events table; used by each consumer's own first migration. */
+export async function createProcessedEventsTable(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    CREATE TABLE processed_events (
+      source text NOT NULL,
+      event_id text NOT NULL,
+      processed_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (source, event_id)
+    )`.execute(db);
+  await sql`CREATE INDEX processed_events_by_time ON processed_events (processed_at)`.execute(db);
+}
+
+/** Whether `processOnce` ran the effect now or had already recorded the event. */
+export type ProcessOutcome = "processed" | "duplicate";
+
+/**
+ * Runs `effect` once per event: in one transaction, records `(source, id)` and runs the effect; if the record is
+ * there already, the transaction does nothing and resolves `duplicate`. Two deliveries of one event at once are
+ * serialized by the primary key (the second insert waits for the first transaction, then finds its row). An effect
+ * that throws rolls back the record with it, so the event is processed again when redelivered.
+ */
+export async function processOnce<Tables extends ProcessedEventsTables>(
+  db: Kysely<Tables>,
+  event: { source: string; id: string },
+  effect: (trx: Transaction<Tables>) => Promise<void>,
+): Promise<ProcessOutcome> {
+  const untyped = db as unknown as Kysely<ProcessedEventsTables>;
+  return untyped.transaction().execute(async (trx) => {
+    const recorded = await trx
+      .insertInto("processed_events")
+      .values({ source: event.source, event_id: event.id })
+      .onConflict((conflict) => conflict.columns(["source", "event_id"]).doNothing())
+      .returning("event_id")
+      .executeTakeFirst();
+    if (!recorded) return "duplicate";
+    await effect(trx as unknown as Transaction<Tables>);
+    return "processed";
+  });
+}
+
+/**
+ * Forgets events processed before `olderThan`: no broker still holds them once their topic's retention has passed,
+ * so none can be redelivered. Returns how many records went.
+ */
+export async function purgeProcessedEvents(db: Kysely<ProcessedEventsTables>, olderThan: Date): Promise<number> {
+  const result = await db.deleteFrom("processed_events").where("processed_at", "<", olderThan).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,56 @@
+// The HTTP server every service runs: fastify with bounded requests, the kit's error answers and JSON parser, listening and an orderly close.
+import fastify, { type FastifyInstance } from "fastify";
+import type { ServiceConfig } from "./config";
+import { installErrorHandler } from "./http-errors";
+import { installJsonBodyParser } from "./json-body";
+
+/**
+ * The HTTP server's limits, so that no client holds a connection or a request open for long: the whole request
+ * (headers and body) within `requestTimeoutMs`, else 408 and the connection closed (a body that stops half-way is
+ * cut off); headers within the same; any connection silent for `connectionTimeoutMs` closed. Node checks the
+ * request and header deadlines every `connectionsCheckingInterval` (30 s by default), here every second at most.
+ */
+export function serverOptions(config: Pick<ServiceConfig, "logLevel" | "http">) {
+  const { requestTimeoutMs, connectionTimeoutMs } = config.http;
+  return {
+    logger: { level: config.logLevel },
+    // The services' bodies are small (a task, an event of a few KB); a larger body is a mistake or an attack.
+    bodyLimit: 256 * 1024,
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: connectionTimeoutMs,
+    http: {
+      headersTimeout: requestTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+    },
+  };
+}
+
+/** A fastify server with the kit's limits, error answers (`http-errors.ts`) and depth-bounded JSON parser. */
+export function createServer(config: Pick<ServiceConfig, "logLevel" | "http">): FastifyInstance {
+  const server = fastify(serverOptions(config));
+  installErrorHandler(server);
+  installJsonBodyParser(server);
+  return server;
+}
+
+/** Listens on the configured host and port; resolves with the URL tests and the local runtime reach it at. */
+export async function listen(
+  server: FastifyInstance,
+  config: Pick<ServiceConfig, "host" | "port">,
+): Promise<{ url: string; port: number }> {
+  await server.listen({ port: config.port, host: config.host });
+  const address = server.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  return { url: `http://127.0.0.1:${port}`, port };
+}
+
+/** Closes the server: no new connections, in-flight requests finish; those still running at `deadline` (epoch ms) are cut. */
+export async function closeServer(server: FastifyInstance, deadline: number): Promise<void> {
+  const timer = setTimeout(() => server.server.closeAllConnections(), Math.max(deadline - Date.now(), 0));
+  try {
+    await server.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}

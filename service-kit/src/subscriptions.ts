@@ -1,0 +1,196 @@
+// A service's side of Dapr pub/sub: `GET /dapr/subscribe` from the catalog, one route per subscribed path behind the app API token, events checked against the contract, and daprd's answers (SUCCESS, RETRY, DROP).
+import { type ContractEventOn, contractViolationsOn, TOPICS, type TopicSpec } from "@event-platform/events";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import type { AppSpec, AppSubscription } from "../../specs/apps";
+import { programmaticSubscriptions } from "../../specs/subscriptions";
+import { requireAppToken } from "./app-token";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-body";
+
+/**
+ * The status an app answers a delivery with (FACTS, "Dapr pub/sub"): `SUCCESS` done; `RETRY` try again under the
+ * inbound Resiliency policy, then the dead-letter topic; `DROP` never again, to the dead-letter topic at once.
+ */
+export type DeliveryStatus = "SUCCESS" | "RETRY" | "DROP";
+
+/** Thrown by a handler for an event that can never succeed (an unknown task, say): answered `DROP`. */
+export class DropEvent extends Error {
+  override name = "DropEvent";
+}
+
+/** What a handler of a contract topic receives: the event, valid under the mission's contract for its topic. */
+export interface Delivery<T extends TopicSpec = TopicSpec> {
+  event: ContractEventOn<T>;
+  topic: T;
+  log: FastifyBaseLogger;
+}
+
+/**
+ * What a handler of the dead-letter topic receives: the body exactly as delivered (any bytes as text), its JSON
+ * reading when it has one, and the Kafka metadata daprd passes as headers (`__topic`, `__key`, `pubsubname`...).
+ */
+export interface RawDelivery {
+  text: string;
+  json?: unknown;
+  /** Why `json` is absent: the body is not JSON, or nests deeper than the kit allows. */
+  parseError?: string;
+  headers: Record<string, string>;
+  log: FastifyBaseLogger;
+}
+
+/** A handler's verdict: nothing (or `SUCCESS`) when done; throw `DropEvent` for DROP; any other error is a RETRY. */
+export type EventHandler = (delivery: Delivery) => Promise<DeliveryStatus | undefined>;
+export type RawEventHandler = (delivery: RawDelivery) => Promise<DeliveryStatus | undefined>;
+
+/** Takes an event routed to a path the app does not act on (its subscription's default route): SUCCESS. */
+export const ignoreEvent: EventHandler = async () => "SUCCESS";
+
+export interface SubscriberOptions {
+  /** The app in the catalog: its subscriptions name the paths and topics. */
+  app: AppSpec;
+  /** The app API token; every route here refuses a call without it (`requireAppToken`). */
+  appToken: string;
+  /** A handler for each path of the app's subscriptions (route rules and defaults), and for no other path. */
+  handlers: Record<string, EventHandler | RawEventHandler>;
+}
+
+/** The subscription routes of a running service. */
+export interface Subscriber {
+  /** Deliveries being handled now. */
+  readonly inFlight: number;
+  /**
+   * Stops taking deliveries (each new one is answered 503 `RETRY`, so daprd keeps it for later) and resolves when
+   * those in flight have finished, or at `deadline` (epoch ms).
+   */
+  drain(deadline: number): Promise<void>;
+}
+
+/** Every path the app's subscriptions deliver to, with the subscription it belongs to. */
+function subscribedPaths(app: AppSpec): Map<string, AppSubscription> {
+  const paths = new Map<string, AppSubscription>();
+  for (const sub of app.subscriptions) {
+    for (const path of [...sub.routes.map((r) => r.path), sub.defaultPath]) paths.set(path, sub);
+  }
+  return paths;
+}
+
+const answer = (status: DeliveryStatus) => ({ status });
+
+/**
+ * Registers `GET /dapr/subscribe` (the app's subscriptions exactly as the deployed Subscription objects have them,
+ * `programmaticSubscriptions`) and a `POST` route per subscribed path, all behind the app API token.
+ *
+ * A delivery to a contract topic is parsed (any content type, as text; JSON nested deeper than MAX_JSON_DEPTH is
+ * refused) and checked against the contract's schema for its topic (`contractViolationsOn`): one that is not JSON
+ * or breaks the contract is answered DROP, logged with its violations, since no retry can make it valid. Only
+ * what the contract requires is required: an event with just the contract's fields reaches the handler. The
+ * dead-letter topic has no contract: its handler gets the body raw and must never fail because of it.
+ *
+ * Throws at registration when a subscribed path has no handler or a handler has no subscribed path.
+ */
+export async function registerSubscriber(server: FastifyInstance, options: SubscriberOptions): Promise<Subscriber> {
+  const paths = subscribedPaths(options.app);
+  const missing = [...paths.keys()].filter((path) => !Object.hasOwn(options.handlers, path));
+  const extra = Object.keys(options.handlers).filter((path) => !paths.has(path));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(
+      `The handlers of ${options.app.id} must match its subscribed paths in specs/apps.ts: ` +
+        `${missing.length > 0 ? `no handler for ${missing.join(", ")}` : ""}${missing.length > 0 && extra.length > 0 ? "; " : ""}` +
+        `${extra.length > 0 ? `not subscribed: ${extra.join(", ")}` : ""}`,
+    );
+  }
+
+  let draining = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  await server.register(async (scope) => {
+    requireAppToken(scope, options.appToken);
+    // daprd sends `application/cloudevents+json`; a raw subscription may carry anything. Every body is taken as
+    // text here, and each route reads it: a body that does not parse is the event's fault, not a 400 to retry.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => done(null, body));
+
+    scope.get("/dapr/subscribe", async () => programmaticSubscriptions(options.app));
+
+    for (const [path, sub] of paths) {
+      const handler = options.handlers[path] as EventHandler | RawEventHandler;
+      scope.post(path, async (request, reply) => {
+        if (draining) return reply.code(503).send(answer("RETRY"));
+        inFlight += 1;
+        try {
+          const text = typeof request.body === "string" ? request.body : "";
+          const status =
+            sub.topic.name === TOPICS.deadLetters.name
+              ? await (handler as RawEventHandler)(rawDelivery(text, request.headers, request.log))
+              : await deliverContractEvent(handler as EventHandler, sub.topic, text, request.log);
+          return reply.send(answer(status ?? "SUCCESS"));
+        } catch (error) {
+          if (error instanceof DropEvent) {
+            request.log.warn({ reason: error.message }, "event dropped: it can never succeed");
+            return reply.send(answer("DROP"));
+          }
+          request.log.error({ err: error }, "event not handled; daprd will retry it");
+          return reply.send(answer("RETRY"));
+        } finally {
+          inFlight -= 1;
+          if (inFlight === 0) idle?.();
+        }
+      });
+    }
+  });
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    async drain(deadline) {
+      draining = true;
+      if (inFlight === 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(deadline - Date.now(), 0));
+        idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    },
+  };
+}
+
+async function deliverContractEvent(
+  handler: EventHandler,
+  topic: TopicSpec,
+  text: string,
+  log: FastifyBaseLogger,
+): Promise<DeliveryStatus | undefined> {
+  const { json, parseError } = parse(text);
+  if (parseError !== undefined) throw new DropEvent(`the body is not a CloudEvent: ${parseError}`);
+  const violations = contractViolationsOn(topic, json);
+  if (violations.length > 0) {
+    const id = typeof json === "object" && json !== null ? (json as { id?: unknown }).id : undefined;
+    throw new DropEvent(
+      `event ${JSON.stringify(id ?? null)} breaks the contract of ${topic.name}: ${violations.map((v) => `${v.path || "/"} ${v.message}`).join("; ")}`,
+    );
+  }
+  const event = json as ContractEventOn<TopicSpec>;
+  const id = (event as { id?: unknown }).id;
+  return handler({ event, topic, log: log.child({ eventId: id, eventType: (event as { type?: unknown }).type }) });
+}
+
+function rawDelivery(text: string, headers: Record<string, unknown>, log: FastifyBaseLogger): RawDelivery {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === "string") flat[name] = value;
+    else if (Array.isArray(value)) flat[name] = value.join(", ");
+  }
+  return { text, ...parse(text), headers: flat, log };
+}
+
+function parse(text: string): { json?: unknown; parseError?: string } {
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) return { parseError: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+  try {
+    return { json: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { parseError: error instanceof Error ? error.message : String(error) };
+  }
+}
