@@ -11,6 +11,8 @@ export * from "./http-errors";
 export * from "./json-body";
 export * from "./main";
 export * from "./migrations";
+export * from "./outbox";
+export * from "./outbox-relay";
 export * from "./processed-events";
 export * from "./request-input";
 export * from "./server";

@@ -5,9 +5,11 @@ import {
   createAuthenticator,
   createServer,
   listen,
+  OutboxRelay,
   registerHealthRoutes,
   registerSubscriber,
   SidecarClient,
+  sidecarPublisher,
 } from "@event-platform/service-kit";
 import type { FastifyInstance } from "fastify";
 import { APPS } from "../../../specs/apps";
@@ -15,8 +17,6 @@ import packageJson from "../package.json";
 import type { BackendConfig } from "./config";
 import { type Database, openDatabase } from "./database";
 import { registerMcpRoute } from "./mcp-route";
-import type { OutboxRecord } from "./outbox";
-import { OutboxRelay } from "./outbox-relay";
 import { registerTaskRoutes } from "./rest-routes";
 import { registerSidecarRoutes } from "./sidecar-routes";
 import { TaskService } from "./task-service";
@@ -47,15 +47,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     timeoutMs: config.outbox.publishTimeoutMs,
     ...(config.dapr.apiToken ? { apiToken: config.dapr.apiToken } : {}),
   });
-  const publisher = {
-    publish: (record: OutboxRecord) =>
-      sidecar.publish({
-        pubsubName: config.pubsubName,
-        topic: record.topic,
-        event: record.event,
-        partitionKey: record.partitionKey,
-      }),
-  };
+  const publisher = sidecarPublisher(sidecar, config.pubsubName);
   const relay = new OutboxRelay(
     database,
     publisher,

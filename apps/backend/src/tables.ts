@@ -1,5 +1,6 @@
 // The database tables as Kysely sees them: one interface per table, matching the migrations.
 import type { schemas } from "@event-platform/events";
+import type { OutboxTables } from "@event-platform/service-kit";
 import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 
 /**
@@ -38,19 +39,6 @@ export interface TasksTable {
   updated_at: Date;
 }
 
-export interface OutboxTable {
-  /** Identity column: publishing in id order keeps each user's events in commit order (see task-service.ts). */
-  id: Generated<string>;
-  /** The CloudEvent exactly as it is published; `json`, not `jsonb`, so its text is kept as written. */
-  event: ColumnType<unknown, string, never>;
-  topic: string;
-  partition_key: string;
-  created_at: Generated<Date>;
-  published_at: Date | null;
-  /** How many times the relay published this row: 1 once published; more would mean a duplicate. */
-  publish_count: Generated<number>;
-}
-
 export interface ProcessedRequestsTable {
   /** The owner of the source task: a request is only ever matched within one user. */
   user_id: string;
@@ -65,9 +53,8 @@ export interface ProcessedRequestsTable {
   created_at: Generated<Date>;
 }
 
-export interface Tables {
+export interface Tables extends OutboxTables {
   tasks: TasksTable;
-  outbox: OutboxTable;
   processed_requests: ProcessedRequestsTable;
 }
 

@@ -1,12 +1,11 @@
 // The task service functions REST and MCP share: every write changes the tasks and stores its events in one transaction.
 import { randomUUID } from "node:crypto";
 import type { AnyCloudEvent } from "@event-platform/events";
-import { canonicalTimeZone, DEFAULT_TIME_ZONE } from "@event-platform/service-kit";
+import { appendToOutbox, canonicalTimeZone, DEFAULT_TIME_ZONE } from "@event-platform/service-kit";
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { CreateTaskBody, ListTasksQuery, UpdateTaskBody } from "./api-schemas";
 import { detectChanges } from "./changes";
 import { ConflictError, InvalidInputError, TaskNotFoundError } from "./errors";
-import { appendToOutbox } from "./outbox";
 import { monthlyAnchorDay, nextDueDate } from "./recurrence";
 import { type ActiveReminder, planReminder, type ReminderPlan } from "./reminders";
 import type { NewTaskRow, Tables, TaskRow } from "./tables";

@@ -1,10 +1,10 @@
 // The transactional outbox under failure: writes succeed with the sidecar down and publish once it returns, in per-user order, once each; a rolled-back write publishes nothing; a shutdown flushes.
 import { buildEvent, eventSource, TOPICS } from "@event-platform/events";
+import { appendToOutbox } from "@event-platform/service-kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../local/process";
 import type { Sidecar } from "../../../local/sidecar/sidecar";
 import type { Backend } from "../src/app";
-import { appendToOutbox } from "../src/outbox";
 import type { TaskSnapshot } from "../src/task-snapshot";
 import {
   Api,

@@ -1,11 +1,17 @@
 // The outbox relay against both databases with a scripted publisher: per-user order through failures, the lock, waking and stopping.
-import { buildEvent, eventSource } from "@event-platform/events";
+import { type AnyCloudEvent, buildEvent, eventSource } from "@event-platform/events";
+import {
+  appendToOutbox,
+  type EventPublisher,
+  type OutboxRecord,
+  OutboxRelay,
+  RELAY_LOCK_KEY,
+  type RelaySettings,
+} from "@event-platform/service-kit";
 import type { FastifyBaseLogger } from "fastify";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../src/database";
-import { appendToOutbox, type OutboxRecord } from "../src/outbox";
-import { type EventPublisher, OutboxRelay, RELAY_LOCK_KEY, type RelaySettings } from "../src/outbox-relay";
 import { Cleanup, DATABASE_KINDS, type DatabaseKind, testStore, waitFor } from "./harness";
 
 const silent: FastifyBaseLogger = {
@@ -38,7 +44,7 @@ class ScriptedPublisher implements EventPublisher {
   }
 
   async publish(record: OutboxRecord): Promise<void> {
-    const subject = record.event.subject ?? "";
+    const subject = (record.event as AnyCloudEvent).subject ?? "";
     this.attempts.push(subject);
     const left = this.failures.get(subject) ?? 0;
     if (left > 0) {

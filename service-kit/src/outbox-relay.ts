@@ -1,11 +1,11 @@
 // The outbox relay: publishes stored events through the sidecar in id order, one relay per database, retrying with backoff.
 
-import { type BackoffSettings, backoffDelay, PublishError } from "@event-platform/service-kit";
 import type { FastifyBaseLogger } from "fastify";
 import { type Kysely, sql } from "kysely";
+import { type BackoffSettings, backoffDelay } from "./backoff";
 import type { Database } from "./database";
-import { markPublished, type OutboxRecord, purgePublished, unpublishedHead } from "./outbox";
-import type { Tables } from "./tables";
+import { markPublished, type OutboxRecord, type OutboxTables, purgePublished, unpublishedHead } from "./outbox";
+import { PublishError, type SidecarClient } from "./sidecar-client";
 
 /** What publishes one stored event; it throws when the event was not accepted. */
 export interface EventPublisher {
@@ -21,6 +21,11 @@ export interface RelaySettings {
   retentionHours: number;
   /** How many users' events are published at the same time; each user's own events go one by one. */
   concurrency?: number;
+  /**
+   * The advisory lock key of this outbox (`relayLockKey(schema)`): one relay per outbox publishes, and services
+   * sharing one database each have their own. RELAY_LOCK_KEY by default.
+   */
+  lockKey?: number;
 }
 
 type PassOutcome = "standby" | "idle" | "more";
@@ -32,9 +37,25 @@ type PassOutcome = "standby" | "idle" | "more";
  * of every event it had already published, so its successor would publish them all again. The session lock is
  * held by the relay's dedicated connection between passes, is released by PostgreSQL the moment that session
  * ends (crash, pod kill, network loss), and lets each row be marked as soon as it is published. Any constant
- * unique within this database works; the one-argument bigint form keeps it apart from the per-user locks.
+ * unique within this database works; the one-argument bigint form keeps it apart from the per-user locks. This one
+ * is the outbox of the `public` schema (the backend's, which had it before services had schemas of their own).
  */
 export const RELAY_LOCK_KEY = 718_325_001;
+
+/**
+ * The relay lock key of the outbox in `schema`: RELAY_LOCK_KEY for `public`, else the 32-bit FNV-1a hash of the
+ * schema name, so each service's relay publishes its own outbox whoever else shares the database. Kept below 2^32
+ * so that PostgreSQL shows it in `pg_locks` as `classid` 0 and `objid` the key.
+ */
+export function relayLockKey(schema: string): number {
+  if (schema === "public") return RELAY_LOCK_KEY;
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(`outbox-relay:${schema}`, "utf8")) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash === RELAY_LOCK_KEY ? hash + 1 : hash;
+}
 
 /**
  * Publishes the outbox. Every pass starts by making sure this relay's session holds the lock (taking it if it is
@@ -54,7 +75,7 @@ export class OutboxRelay {
   private lastPurge = 0;
 
   constructor(
-    private readonly database: Database,
+    private readonly database: Database<OutboxTables>,
     private readonly publisher: EventPublisher,
     private readonly settings: RelaySettings,
     private readonly log: FastifyBaseLogger,
@@ -123,7 +144,7 @@ export class OutboxRelay {
 
   private pass(): Promise<PassOutcome> {
     return this.database.session(async (session) => {
-      const held = await holdRelayLock(session);
+      const held = await holdRelayLock(session, this.settings.lockKey ?? RELAY_LOCK_KEY);
       if (held !== this.leader) this.log.info(held ? "outbox relay is the publisher" : "outbox relay is on standby");
       this.leader = held;
       if (!held) return "standby";
@@ -134,7 +155,7 @@ export class OutboxRelay {
     });
   }
 
-  private async publishInUserOrder(session: Kysely<Tables>, head: OutboxRecord[]): Promise<void> {
+  private async publishInUserOrder(session: Kysely<OutboxTables>, head: OutboxRecord[]): Promise<void> {
     const byUser = new Map<string, OutboxRecord[]>();
     for (const record of head) {
       const queue = byUser.get(record.partitionKey);
@@ -159,7 +180,7 @@ export class OutboxRelay {
     if (failures.length > 0) throw failures[0];
   }
 
-  private async purgeOccasionally(session: Kysely<Tables>): Promise<void> {
+  private async purgeOccasionally(session: Kysely<OutboxTables>): Promise<void> {
     const hourMs = 3_600_000;
     if (Date.now() - this.lastPurge < hourMs) return;
     this.lastPurge = Date.now();
@@ -187,16 +208,24 @@ function failureDetail(error: unknown): Record<string, unknown> {
 }
 
 /** True when this session holds the relay lock: already, or taken now because no other session holds it. */
-async function holdRelayLock(session: Kysely<Tables>): Promise<boolean> {
+async function holdRelayLock(session: Kysely<OutboxTables>, key: number): Promise<boolean> {
   // pg_try_advisory_lock stacks a count on every success; checking pg_locks first takes it once per session.
   const { rows } = await sql<{ held: boolean }>`
     SELECT CASE
       WHEN EXISTS (
         SELECT 1 FROM pg_locks
         WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-          AND classid = 0 AND objid = ${RELAY_LOCK_KEY} AND objsubid = 1
+          AND classid = 0 AND objid = ${key} AND objsubid = 1
       ) THEN true
-      ELSE pg_try_advisory_lock(${RELAY_LOCK_KEY}::bigint)
+      ELSE pg_try_advisory_lock(${key}::bigint)
     END AS held`.execute(session);
   return rows[0]?.held === true;
+}
+
+/** Publishes outbox records through the sidecar on one pub/sub component. */
+export function sidecarPublisher(sidecar: SidecarClient, pubsubName: string): EventPublisher {
+  return {
+    publish: (record) =>
+      sidecar.publish({ pubsubName, topic: record.topic, event: record.event, partitionKey: record.partitionKey }),
+  };
 }
