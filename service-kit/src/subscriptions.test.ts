@@ -1,0 +1,220 @@
+// Unit tests of the subscription routes: GET /dapr/subscribe as deployed, the app token, the contract check with DROP, handler verdicts, raw dead letters, and draining.
+import { buildEvent, eventSource } from "@event-platform/events";
+import type { FastifyInstance } from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import { sampleData } from "../../events/test/samples";
+import { APPS } from "../../specs/apps";
+import { subscriptions } from "../../specs/dapr";
+import { programmaticSubscriptions } from "../../specs/subscriptions";
+import { createServer } from "./server";
+import { DropEvent, ignoreEvent, type RawDelivery, registerSubscriber, type Subscriber } from "./subscriptions";
+
+const TOKEN = "subscription-tests-app-token-0123456789abcdef";
+const FROM_SIDECAR = { "dapr-api-token": TOKEN, "content-type": "application/cloudevents+json" };
+
+const servers: FastifyInstance[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function serve(
+  app: (typeof APPS)[keyof typeof APPS],
+  handlers: Parameters<typeof registerSubscriber>[1]["handlers"],
+): Promise<{ server: FastifyInstance; subscriber: Subscriber }> {
+  const server = createServer({ logLevel: "silent", http: { requestTimeoutMs: 5_000, connectionTimeoutMs: 5_000 } });
+  servers.push(server);
+  const subscriber = await registerSubscriber(server, { app, appToken: TOKEN, handlers });
+  await server.ready();
+  return { server, subscriber };
+}
+
+const completed = () =>
+  buildEvent("com.taskmanager.task.completed", sampleData("com.taskmanager.task.completed"), {
+    source: eventSource("backend"),
+  });
+
+const recurringHandlers = (onCompleted: Parameters<typeof registerSubscriber>[1]["handlers"][string]) => ({
+  "/events/task-completed": onCompleted,
+  "/events/ignored": ignoreEvent,
+});
+
+describe("registerSubscriber", () => {
+  it("answers GET /dapr/subscribe with the app's subscriptions exactly as the deployed Subscription specs", async () => {
+    const { server } = await serve(
+      APPS.recurring,
+      recurringHandlers(async () => undefined),
+    );
+    const answer = await server.inject({ method: "GET", url: "/dapr/subscribe", headers: FROM_SIDECAR });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toEqual(programmaticSubscriptions(APPS.recurring));
+    const deployed = subscriptions("apps", [APPS.recurring]).map((s) => s.spec);
+    expect(answer.json()).toEqual(deployed);
+  });
+
+  it("refuses every route without the app token, before reading the body", async () => {
+    let calls = 0;
+    const { server } = await serve(
+      APPS.recurring,
+      recurringHandlers(async () => {
+        calls += 1;
+        return undefined;
+      }),
+    );
+    for (const headers of [{}, { "dapr-api-token": "wrong" }]) {
+      expect((await server.inject({ method: "GET", url: "/dapr/subscribe", headers })).statusCode).toBe(401);
+      const post = await server.inject({ method: "POST", url: "/events/task-completed", headers, payload: "{" });
+      expect(post.statusCode).toBe(401);
+    }
+    expect(calls).toBe(0);
+  });
+
+  it("takes an event with only the contract's required fields, and gives the handler its data", async () => {
+    const seen: unknown[] = [];
+    const { server } = await serve(
+      APPS.recurring,
+      recurringHandlers(async ({ event }) => {
+        seen.push(event.data);
+        return undefined;
+      }),
+    );
+    const minimal = { ...completed(), data: { task_id: 1, user_id: "ann" } };
+    const answer = await server.inject({
+      method: "POST",
+      url: "/events/task-completed",
+      headers: FROM_SIDECAR,
+      payload: JSON.stringify(minimal),
+    });
+    expect(answer.json()).toEqual({ status: "SUCCESS" });
+    expect(seen).toEqual([{ task_id: 1, user_id: "ann" }]);
+  });
+
+  it("answers DROP, without calling the handler, for a body that is not JSON or breaks the contract", async () => {
+    let calls = 0;
+    const { server } = await serve(
+      APPS.recurring,
+      recurringHandlers(async () => {
+        calls += 1;
+        return undefined;
+      }),
+    );
+    const bodies = [
+      "not json",
+      "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+      JSON.stringify({ ...completed(), data: { task_id: "7", user_id: "ann" } }),
+      JSON.stringify({ ...completed(), id: "not-a-uuid" }),
+      JSON.stringify({ ...completed(), type: "com.taskmanager.reminder.triggered" }),
+      "null",
+    ];
+    for (const payload of bodies) {
+      const answer = await server.inject({
+        method: "POST",
+        url: "/events/task-completed",
+        headers: FROM_SIDECAR,
+        payload,
+      });
+      expect(answer.statusCode, payload).toBe(200);
+      expect(answer.json(), payload).toEqual({ status: "DROP" });
+    }
+    expect(calls).toBe(0);
+  });
+
+  it("maps the handler's verdict: DropEvent is DROP, any other error RETRY, a status as given", async () => {
+    const verdicts: (() => Promise<"SUCCESS" | "RETRY" | "DROP" | undefined>)[] = [
+      async () => {
+        throw new DropEvent("unknown task");
+      },
+      async () => {
+        throw new Error("database down");
+      },
+      async () => "RETRY",
+      async () => undefined,
+    ];
+    let next = 0;
+    const { server } = await serve(
+      APPS.recurring,
+      recurringHandlers(() => (verdicts[next++] as () => Promise<undefined>)()),
+    );
+    const statuses: unknown[] = [];
+    for (let i = 0; i < verdicts.length; i++) {
+      const answer = await server.inject({
+        method: "POST",
+        url: "/events/task-completed",
+        headers: FROM_SIDECAR,
+        payload: JSON.stringify(completed()),
+      });
+      statuses.push(answer.json().status);
+    }
+    expect(statuses).toEqual(["DROP", "RETRY", "RETRY", "SUCCESS"]);
+  });
+
+  it("gives the dead-letter desk any body raw, with the Kafka metadata headers", async () => {
+    const seen: RawDelivery[] = [];
+    const { server } = await serve(APPS.deadLetters, {
+      "/events/dead-letter": async (delivery) => {
+        seen.push(delivery);
+        return undefined;
+      },
+    });
+    const answer = await server.inject({
+      method: "POST",
+      url: "/events/dead-letter",
+      headers: { ...FROM_SIDECAR, "content-type": "application/octet-stream", __topic: "task-events" },
+      payload: "\u0000 not json",
+    });
+    expect(answer.json()).toEqual({ status: "SUCCESS" });
+    expect(seen[0]).toMatchObject({ text: "\u0000 not json", headers: { __topic: "task-events" } });
+    expect(seen[0]?.json).toBeUndefined();
+    expect(seen[0]?.parseError).toBeTypeOf("string");
+  });
+
+  it("refuses handlers that do not match the catalog's paths, naming them", async () => {
+    await expect(serve(APPS.recurring, { "/events/task-completed": ignoreEvent })).rejects.toThrow(
+      "no handler for /events/ignored",
+    );
+    await expect(
+      serve(APPS.recurring, { ...recurringHandlers(ignoreEvent), "/events/other": ignoreEvent }),
+    ).rejects.toThrow("not subscribed: /events/other");
+  });
+
+  it("while draining, answers new deliveries 503 RETRY and waits for those in flight", async () => {
+    let release: () => void = () => {};
+    let running!: () => void;
+    const inHandler = new Promise<void>((resolve) => {
+      running = resolve;
+    });
+    const { server, subscriber } = await serve(
+      APPS.recurring,
+      recurringHandlers(
+        () =>
+          new Promise((resolve) => {
+            running();
+            release = () => resolve(undefined);
+          }),
+      ),
+    );
+    const first = server.inject({
+      method: "POST",
+      url: "/events/task-completed",
+      headers: FROM_SIDECAR,
+      payload: JSON.stringify(completed()),
+    });
+    await inHandler;
+    expect(subscriber.inFlight).toBe(1);
+    let drained = false;
+    const draining = subscriber.drain(Date.now() + 5_000).then(() => {
+      drained = true;
+    });
+    const late = await server.inject({
+      method: "POST",
+      url: "/events/task-completed",
+      headers: FROM_SIDECAR,
+      payload: JSON.stringify(completed()),
+    });
+    expect([late.statusCode, late.json()]).toEqual([503, { status: "RETRY" }]);
+    expect(drained).toBe(false);
+    release();
+    expect((await first).json()).toEqual({ status: "SUCCESS" });
+    await draining;
+    expect(drained).toBe(true);
+  });
+});

@@ -1,0 +1,157 @@
+// The kit's database pieces on real PostgreSQL and PGlite: idempotent processing under concurrency and failure, and services sharing one database in schemas of their own, each with its own outbox relay.
+import { randomUUID } from "node:crypto";
+import type { FastifyBaseLogger } from "fastify";
+import { type Kysely, sql } from "kysely";
+import type { Migration } from "kysely/migration";
+import { afterEach, describe, expect, it } from "vitest";
+import { Cleanup, DATABASE_KINDS, testStore } from "../../test/support/services";
+import { type Database, openDatabase } from "../src/database";
+import { appendToOutbox, createOutboxTable, type OutboxRecord, type OutboxTables } from "../src/outbox";
+import { OutboxRelay, relayLockKey } from "../src/outbox-relay";
+import {
+  createProcessedEventsTable,
+  type ProcessedEventsTables,
+  processOnce,
+  purgeProcessedEvents,
+} from "../src/processed-events";
+
+const silent = {
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  debug: () => {},
+  child: () => silent,
+} as unknown as FastifyBaseLogger;
+
+interface EffectsTable {
+  id: string;
+}
+type Tables = ProcessedEventsTables & OutboxTables & { effects: EffectsTable };
+
+const MIGRATIONS: Record<string, Migration> = {
+  "0001_kit_test": {
+    async up(db: Kysely<unknown>) {
+      await createProcessedEventsTable(db);
+      await createOutboxTable(db);
+      await sql`CREATE TABLE effects (id text NOT NULL)`.execute(db);
+    },
+  },
+};
+
+async function open(cleanup: Cleanup, env: Record<string, string>, schema: string): Promise<Database<Tables>> {
+  const database = await openDatabase<Tables>(
+    { ...(env.DATABASE_URL ? { url: env.DATABASE_URL } : {}), poolSize: 4, dataDir: env.DATA_DIR ?? "" },
+    { appId: `kit-${schema}`, schema, migrations: MIGRATIONS },
+    silent,
+  );
+  cleanup.add({ stop: () => database.close() });
+  return database;
+}
+
+const effects = async (db: Kysely<Tables>) => (await db.selectFrom("effects").select("id").execute()).map((r) => r.id);
+
+describe.each(DATABASE_KINDS)("processOnce on %s", (kind) => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("runs the effect once per event, however many deliveries arrive at once", async () => {
+    const store = await testStore(kind, "kit_process_once");
+    cleanup.add(store);
+    const { db } = await open(cleanup, store.env, "consumer");
+    const event = { source: "/tasks/backend", id: randomUUID() };
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        processOnce(db, event, async (trx) => {
+          await trx.insertInto("effects").values({ id: event.id }).execute();
+        }),
+      ),
+    );
+    expect(outcomes.filter((o) => o === "processed")).toHaveLength(1);
+    expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(4);
+    expect(await effects(db)).toEqual([event.id]);
+    // The same id from another source is another event.
+    expect(
+      await processOnce(db, { ...event, source: "/tasks/other" }, async (trx) => {
+        await trx.insertInto("effects").values({ id: "other" }).execute();
+      }),
+    ).toBe("processed");
+  });
+
+  it("forgets the event when its effect fails, so the redelivery processes it", async () => {
+    const store = await testStore(kind, "kit_process_fail");
+    cleanup.add(store);
+    const { db } = await open(cleanup, store.env, "consumer");
+    const event = { source: "/tasks/backend", id: randomUUID() };
+    await expect(
+      processOnce(db, event, async (trx) => {
+        await trx.insertInto("effects").values({ id: "half" }).execute();
+        throw new Error("the effect failed half-way");
+      }),
+    ).rejects.toThrow("half-way");
+    expect(await effects(db)).toEqual([]);
+    expect(
+      await processOnce(db, event, async (trx) => {
+        await trx.insertInto("effects").values({ id: "whole" }).execute();
+      }),
+    ).toBe("processed");
+    expect(await effects(db)).toEqual(["whole"]);
+    expect(await purgeProcessedEvents(db, new Date(Date.now() + 60_000))).toBe(1);
+  });
+});
+
+describe("services sharing one PostgreSQL database", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("keep their tables apart in their own schemas and each publish their own outbox", async () => {
+    const store = await testStore("postgres", "kit_shared_db");
+    cleanup.add(store);
+    const first = await open(cleanup, store.env, "first_app");
+    const second = await open(cleanup, store.env, "second_app");
+    // Same table names, no clash; the migration record of each lives beside its tables.
+    await first.db.insertInto("effects").values({ id: "in first" }).execute();
+    expect(await effects(second.db)).toEqual([]);
+    const { rows } = await sql<{ table_schema: string }>`
+      SELECT table_schema FROM information_schema.tables
+      WHERE table_name = 'kysely_migration' ORDER BY table_schema`.execute(first.db);
+    expect(rows.map((r) => r.table_schema)).toEqual(["first_app", "second_app"]);
+
+    const published: string[] = [];
+    const relays = [first, second].map((database, i) => {
+      const schema = i === 0 ? "first_app" : "second_app";
+      const relay = new OutboxRelay(
+        database,
+        {
+          publish: async (record: OutboxRecord) => {
+            published.push(`${schema}:${(record.event as { id: string }).id}`);
+          },
+        },
+        {
+          batchSize: 10,
+          pollIntervalMs: 50,
+          backoff: { initialMs: 10, maxMs: 50 },
+          retentionHours: 1,
+          lockKey: relayLockKey(schema),
+        },
+        silent,
+      );
+      relay.start();
+      cleanup.add({ stop: () => relay.stop(Date.now() + 2_000) });
+      return relay;
+    });
+    for (const [database, id] of [
+      [first, "a"],
+      [second, "b"],
+    ] as const) {
+      await database.db
+        .transaction()
+        .execute((trx) => appendToOutbox(trx, [{ topic: "task-events", partitionKey: "u", event: { id } }]));
+      relays.forEach((relay) => {
+        relay.wake();
+      });
+    }
+    const deadline = Date.now() + 10_000;
+    while (published.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(published.sort()).toEqual(["first_app:a", "second_app:b"]);
+  });
+});
