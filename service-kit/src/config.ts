@@ -161,6 +161,19 @@ export interface ServiceVariables<P extends Type.TProperties> {
   problems?: (values: Type.Static<Type.TObject<P>>) => string[];
 }
 
+/** The TypeBox schema of every variable a service reads: the shared ones that apply to it, and its own. */
+export function serviceEnvironment<P extends Type.TProperties>(
+  app: AppSpec,
+  variables: Pick<ServiceVariables<P>, "auth" | "own">,
+) {
+  return Type.Object({
+    ...baseVariables(app),
+    ...(app.database ? databaseVariables(app) : {}),
+    ...(variables.auth ? authVariables : {}),
+    ...variables.own,
+  });
+}
+
 /**
  * Loads a service's configuration from the environment (`process.env` in production): the shared variables
  * (database ones when the catalog gives the app a database, JWT ones when `auth`), and its own. Returns the shared
@@ -171,12 +184,7 @@ export function loadServiceConfig<P extends Type.TProperties>(
   variables: ServiceVariables<P>,
   env: Readonly<Record<string, string | undefined>>,
 ): { service: ServiceConfig; own: Type.Static<Type.TObject<P>> } {
-  const schema = Type.Object({
-    ...baseVariables(app),
-    ...(app.database ? databaseVariables(app) : {}),
-    ...(variables.auth ? authVariables : {}),
-    ...variables.own,
-  });
+  const schema = serviceEnvironment(app, variables);
   const e = loadEnvironment(schema, env) as Record<string, unknown> as SharedValues;
   const problems = [...sharedProblems(e, variables.auth)];
   const own = e as unknown as Type.Static<Type.TObject<P>>;

@@ -1,0 +1,55 @@
+// Unit tests of the shared configuration: which variables a service reads by its catalog entry, and the README that documents them.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import Type from "typebox";
+import { describe, expect, it } from "vitest";
+import { APPS } from "../../specs/apps";
+import { ConfigError, loadServiceConfig, serviceEnvironment } from "./config";
+
+const TOKEN = "app-token-0123456789abcdef0123456789";
+
+describe("loadServiceConfig", () => {
+  it("reads database variables only for an app with a database, JWT ones only with auth", () => {
+    const gateway = Object.keys(serviceEnvironment(APPS.gateway, { auth: true, own: {} }).properties);
+    expect(gateway).toContain("JWT_SECRET");
+    expect(gateway).not.toContain("DATABASE_URL");
+    const recurring = Object.keys(serviceEnvironment(APPS.recurring, { auth: false, own: {} }).properties);
+    expect(recurring).toContain("DATABASE_URL");
+    expect(recurring).not.toContain("JWT_SECRET");
+  });
+
+  it("fills each app's own defaults from the catalog: port, app id, data folder", () => {
+    const { service } = loadServiceConfig(APPS.deadLetters, { auth: false, own: {} }, { APP_API_TOKEN: TOKEN });
+    expect(service).toMatchObject({ port: 3004, appId: "dead-letters", database: { dataDir: "./data/dead-letters" } });
+    expect(service.auth).toBeUndefined();
+  });
+
+  it("adds the app's own variables and rules, and names every bad one", () => {
+    const own = { BATCH: Type.Integer({ minimum: 1, default: 10 }) };
+    const load = (env: Record<string, string>) =>
+      loadServiceConfig(
+        APPS.recurring,
+        { auth: false, own, problems: (e) => (e.BATCH > 5 ? [`BATCH must be at most 5 (got ${e.BATCH})`] : []) },
+        env,
+      );
+    expect(load({ APP_API_TOKEN: TOKEN, BATCH: "3" }).own.BATCH).toBe(3);
+    try {
+      load({ BATCH: "9", PORT: "x" });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual(['PORT must be integer (got "x")']);
+    }
+    expect(() => load({ BATCH: "9" })).toThrow("APP_API_TOKEN is required");
+    expect(() => load({ APP_API_TOKEN: TOKEN, BATCH: "9" })).toThrow("BATCH must be at most 5 (got 9)");
+  });
+});
+
+describe("service-kit/README.md", () => {
+  it("documents every shared variable, and no other", () => {
+    const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    const all = Object.keys(serviceEnvironment(APPS.backend, { auth: true, own: {} }).properties);
+    expect([...documented].sort()).toEqual([...all].sort());
+  });
+});
