@@ -236,7 +236,6 @@ function splitKey(key: string): [string, number] {
 function toRecord(message: Message<Buffer, Buffer, Buffer, Buffer>, topic: string): ConsumedRecord {
   return {
     topic,
-    brokerTopic: message.topic,
     partition: message.partition,
     offset: message.offset,
     timestamp: message.timestamp,

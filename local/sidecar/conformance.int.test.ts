@@ -358,7 +358,7 @@ describe("delivery to the app", () => {
     for (const event of events) expect(deliveriesOf(app, event.id)).toHaveLength(1);
   });
 
-  it("retries RETRY, an unknown status and HTTP 500 per the inbound policy (1 + maxRetries attempts), then dead-letters the event with its key", async () => {
+  it("retries RETRY, an unknown status and HTTP 500 per the inbound policy (1 + maxRetries attempts), then dead-letters the event with its key and metadata", async () => {
     const { topic, appId, app, sidecar, deadLetterTopic } = await setup({
       name: "retried",
       handler: answering,
@@ -376,6 +376,9 @@ describe("delivery to the app", () => {
       expect(deliveriesOf(app, event.id), String(event.data)).toHaveLength(1 + FAST_RETRY.maxRetries);
       expect(letter?.value).toBe(original?.value);
       expect(letter?.key).toBe(`key-${i}`);
+      // The original record's metadata rides along as headers; the topic as the app names it (no test prefix).
+      expect(letter?.headers.get("__topic")).toBe(topic);
+      expect(letter?.headers.get("__key")).toBe(`key-${i}`);
     }
     await waitFor(async () => (await sumOfCommittedOffsets(appId, topic)) === 3n, "dead-lettered offsets committed");
   });

@@ -13,7 +13,6 @@ import { matchRoute, type TopicSubscription } from "./subscriptions";
 export interface ConsumedRecord {
   /** The topic as apps name it (no test prefix). */
   topic: string;
-  brokerTopic: string;
   partition: number;
   offset: bigint;
   timestamp: bigint;
@@ -54,7 +53,9 @@ export function eventMetadata(record: ConsumedRecord, pubsub: string): Record<st
   const metadata: Record<string, string> = {};
   if (record.key) metadata.__key = record.key.toString("utf8");
   metadata.__offset = String(record.offset);
-  metadata.__topic = record.brokerTopic;
+  // The topic as the app names it: a test's topic prefix is this sidecar's own device, invisible to apps, as the
+  // broker's name is to an app under daprd (the dead-letter desk reads the original topic here).
+  metadata.__topic = record.topic;
   metadata.__timestamp = String(record.timestamp);
   metadata.__partition = String(record.partition);
   for (const [name, value] of record.headers) metadata[name.toString("utf8")] = value?.toString("utf8") ?? "";
