@@ -18,6 +18,12 @@ export interface ComponentConsumerOptions {
   component: KafkaPubsubComponent;
   brokers: readonly string[];
   clientId: string;
+  /**
+   * Put before the component's consumer group on the broker: a test's topic prefix, so that two test files running
+   * the same app id never join one group (whose leader would hand the other file's partitions to a member that
+   * does not read those topics). Empty outside tests.
+   */
+  groupPrefix?: string;
   /** Broker topic name to the topic apps know and the handler of its records. */
   topics: ReadonlyMap<string, { topic: string; handle: RecordHandler }>;
   log: (line: string) => void;
@@ -58,7 +64,7 @@ export class ComponentConsumer {
     const { component } = options;
     const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
       clientId: options.clientId,
-      groupId: component.consumerGroup,
+      groupId: `${options.groupPrefix ?? ""}${component.consumerGroup}`,
       bootstrapBrokers: [...options.brokers],
       sessionTimeout: component.sessionTimeoutMs,
       rebalanceTimeout: Math.max(component.sessionTimeoutMs, 60_000),
@@ -75,7 +81,7 @@ export class ComponentConsumer {
     } catch (error) {
       await closeQuietly(consumer);
       throw new Error(
-        `Component "${component.name}" could not join consumer group "${component.consumerGroup}" on topics ${[...options.topics.keys()].join(", ")}: ${errorText(error)}`,
+        `Component "${component.name}" could not join consumer group "${options.groupPrefix ?? ""}${component.consumerGroup}" on topics ${[...options.topics.keys()].join(", ")}: ${errorText(error)}`,
       );
     }
     member.onAssignment(consumer.assignments ?? []);

@@ -118,8 +118,9 @@ function deliveriesOf(app: TestApp, id: unknown): AppRequest[] {
   return app.requests.filter((r) => (r.json as { id?: unknown } | undefined)?.id === id);
 }
 
+/** The offsets a consumer group committed on a topic, both named as the app knows them (the sidecar prefixes both). */
 async function sumOfCommittedOffsets(group: string, topic: string): Promise<bigint> {
-  const offsets = await committedOffsets(bootstrap, group, onBroker(topic));
+  const offsets = await committedOffsets(bootstrap, onBroker(group), onBroker(topic));
   return [...offsets.values()].reduce((a, b) => a + b, 0n);
 }
 
@@ -450,7 +451,11 @@ describe("delivery to the app", () => {
       "poison retried in rounds",
     );
     expect(deliveriesOf(app, follower.id), "the follower waits behind the poison").toHaveLength(0);
-    const committed = await committedOffsets(bootstrap, `stalled-${tag}`, onBroker(topic));
+    // The other partitions' offsets are committed (so the group read is the sidecar's), the held one's not.
+    const committed = await waitFor(async () => {
+      const offsets = await committedOffsets(bootstrap, onBroker(`stalled-${tag}`), onBroker(topic));
+      return [...offsets.values()].some((offset) => offset > 0n) && offsets;
+    }, "the other partitions' offsets committed");
     expect(committed.get(stalled as number) ?? 0n, "no offset committed on the held partition").toBe(0n);
 
     healed = true;
@@ -518,7 +523,10 @@ describe("delivery to the app", () => {
     const [a, b] = [cleanup.add(await startTestApp()), cleanup.add(await startTestApp())] as [TestApp, TestApp];
     const first = await sidecarFor(a, appId, resources);
     await sidecarFor(b, appId, resources);
-    await waitFor(async () => (await stableGroupSize(bootstrap, appId)) === 2, "a stable group of two members");
+    await waitFor(
+      async () => (await stableGroupSize(bootstrap, onBroker(appId))) === 2,
+      "a stable group of two members",
+    );
     const events = Array.from({ length: 12 }, (_, i) => cloudEvent("com.example.shared", { i }));
     for (const [i, event] of events.entries()) await publishEvent(first, topic, event, `user-${i}`);
     await waitFor(() => a.requests.length + b.requests.length >= 12, "12 deliveries in all");
@@ -741,7 +749,7 @@ describe("the platform's own resources (specs/dapr.ts)", () => {
     expect(gatewayApp.to("/events/task-updates")).toHaveLength(4);
     // The gateway's group is its pod name ({podName}), so every replica sees every update.
     await waitFor(
-      async () => (await sumOfCommittedOffsets(gatewayPod, `catalog.${TOPICS.taskUpdates.name}`)) === 1n,
+      async () => (await sumOfCommittedOffsets(`catalog.${gatewayPod}`, `catalog.${TOPICS.taskUpdates.name}`)) === 1n,
       "the gateway pod's group committed the update",
     );
   });

@@ -33,7 +33,10 @@ export interface SidecarOptions {
   appTokens?: Record<string, string>;
   /** What `{podName}` expands to; a random id per start when not given. */
   instanceId?: string;
-  /** Put before every topic name on the broker (publish, subscribe, dead letters), so parallel tests never share topics. */
+  /**
+   * Put before every topic name and consumer group on the broker (publish, subscribe, dead letters), so parallel
+   * tests never share topics or groups.
+   */
   topicPrefix?: string;
   /** Lifecycle and delivery lines. */
   log?: (line: string) => void;
@@ -149,6 +152,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       channel,
       publisher,
       brokers,
+      topicPrefix,
       log,
       signal: lifetime.signal,
     });

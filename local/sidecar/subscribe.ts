@@ -15,6 +15,8 @@ export interface SubscribeOptions {
   channel: AppChannel;
   publisher: ComponentPublisher;
   brokers: readonly string[];
+  /** The sidecar's topic prefix; it prefixes the consumer groups too (see ComponentConsumerOptions.groupPrefix). */
+  topicPrefix: string;
   log: (line: string) => void;
   signal: AbortSignal;
 }
@@ -96,13 +98,14 @@ export async function startSubscriptions(options: SubscribeOptions): Promise<Act
           component,
           brokers: options.brokers,
           clientId: `${options.appId}-${component.name}`,
+          groupPrefix: options.topicPrefix,
           topics,
           log,
         }),
       );
       const retry = inbound.retry ? `inbound retry ${inbound.retry.name}` : "no inbound retry policy";
       log(
-        `consumer group ${component.consumerGroup} joined for ${component.name} (${[...topics.keys()].join(", ")}; initialOffset ${component.initialOffset}; ${retry})`,
+        `consumer group ${options.topicPrefix}${component.consumerGroup} joined for ${component.name} (${[...topics.keys()].join(", ")}; initialOffset ${component.initialOffset}; ${retry})`,
       );
     }
   } catch (error) {
