@@ -1,19 +1,13 @@
 // One bundled service on Kubernetes: a Deployment with the Dapr sidecar annotations, a Service and a disruption budget.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { APP_TERMINATION_GRACE_SECONDS } from "../specs/app-env";
 import type { AppSpec } from "../specs/apps";
-import { healthProbes, podTemplate, workloadLabels } from "../specs/pods";
+import { type EnvVar, healthProbes, podTemplate, workloadLabels } from "../specs/pods";
 import type { ContainerResources } from "../stacks/profile";
 
 /** The numeric user (and group) of the apps' images. */
 const APP_UID = 10001;
-
-export interface SecretEnv {
-  /** Environment variable name in the container. */
-  name: string;
-  secretName: string;
-  key: string;
-}
 
 export interface AppServiceArgs {
   /** The app from the catalog (id, port). */
@@ -24,10 +18,8 @@ export interface AppServiceArgs {
   resources: ContainerResources;
   /** Annotations that have Dapr inject its sidecar; they go on the pod template. */
   sidecarAnnotations: Record<string, string>;
-  /** Plain settings. */
-  env?: Record<string, string>;
-  /** Settings read from Secrets, never inlined. */
-  secretEnv?: SecretEnv[];
+  /** The container's environment (specs/app-env.ts): plain values, and secrets only as `secretKeyRef`. */
+  env: EnvVar[];
   /** Keep `replicas - 1` pods during voluntary disruptions (needs 2 or more replicas). */
   disruptionBudget: boolean;
 }
@@ -57,19 +49,14 @@ export class AppService extends pulumi.ComponentResource {
             annotations: args.sidecarAnnotations,
             // The user the apps' images run as (apps/*/Dockerfile: USER 10001:10001).
             runAs: { user: APP_UID, group: APP_UID },
+            // The app's SHUTDOWN_TIMEOUT_MS is set to end within it.
+            terminationGracePeriodSeconds: APP_TERMINATION_GRACE_SECONDS,
             containers: [
               {
                 name: args.app.id,
                 image: args.image,
                 ports: [{ name: "http", containerPort: args.app.port }],
-                env: [
-                  { name: "PORT", value: String(args.app.port) },
-                  ...Object.entries(args.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
-                  ...(args.secretEnv ?? []).map((s) => ({
-                    name: s.name,
-                    valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } },
-                  })),
-                ],
+                env: args.env,
                 resources: args.resources,
                 // Alive is /healthz, also while the app migrates before it listens; ready is /readyz (its dependencies).
                 ...healthProbes(

@@ -5,22 +5,23 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../infra/config";
+import { APP_SECRETS, appEnvironment } from "../specs/app-env";
 import { APP_LIST, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
-import { APP_TOKEN_KEY, appTokenSecretName, sidecarAnnotations } from "../specs/dapr";
-import { type KafkaEndpoint, kafkaClientPeers, portOf, portsOf } from "../specs/network";
+import { APP_TOKEN_KEY, appTokenSecretName, type SecretKeyRef, sidecarAnnotations } from "../specs/dapr";
+import { type KafkaEndpoint, kafkaClientPeers, outboundTargets, portOf, portsOf } from "../specs/network";
 import { imageReference, PLATFORM_LABELS, pinnedImage, podSecurityLabels } from "../specs/pods";
-import { brokerLabels, listenerPort } from "../specs/strimzi";
-import { AppService, type SecretEnv } from "./app-service";
+import { strimziEndpoint } from "../specs/strimzi";
+import { AppService } from "./app-service";
 import { DaprControlPlane } from "./dapr-control-plane";
 import { DaprPubsub, type KafkaCredentials } from "./dapr-pubsub";
 import { NetworkPolicies } from "./network-policies";
-import { DATABASE_URL_SECRET, POSTGRES_PORT, Postgres } from "./postgres";
+import { POSTGRES_PORT, Postgres } from "./postgres";
 import { ProviderTopics } from "./provider-topics";
 import { StrimziKafka } from "./strimzi-kafka";
 import { StrimziOperator } from "./strimzi-operator";
 
-/** The Secret (key `secret`) holding the HS256 key the backend and gateway verify JWTs with. */
-export const JWT_SECRET = "jwt-signing-key";
+/** Random bytes in a Standard Webhooks secret (`whsec_` and their base64): the specification allows 24 to 64. */
+const ALERT_SECRET_BYTES = 32;
 
 export interface EventPlatformArgs {
   config: PlatformConfig;
@@ -42,6 +43,11 @@ export class EventPlatform extends pulumi.ComponentResource {
   readonly topics: string[];
   readonly pubsubNames: string[];
   readonly services: { name: pulumi.Output<string>; port: number }[];
+  /**
+   * The secret the dead-letter desk signs its alerts with, for the receiver to verify them: secret config
+   * `alertWebhookSecret`, or the generated one; none without `deadLetters.alertWebhookUrl`.
+   */
+  readonly alertWebhookSecret?: pulumi.Output<string>;
 
   constructor(name: string, args: EventPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-platform:index:EventPlatform", name, {}, opts);
@@ -99,16 +105,24 @@ export class EventPlatform extends pulumi.ComponentResource {
           },
       { parent: this, dependsOn: [namespace] },
     );
+    const inNamespace = (resourceName: string, ref: SecretKeyRef, value: pulumi.Input<string>) =>
+      this.secret(resourceName, ref, config.namespace, value, [namespace]);
     const jwtKey = new random.RandomPassword(`${name}-jwt-key`, { length: 64, special: false }, { parent: this });
-    const jwtSecret = new k8s.core.v1.Secret(
-      `${name}-jwt-key`,
-      {
-        metadata: { name: JWT_SECRET, namespace: config.namespace },
-        type: "Opaque",
-        stringData: { secret: jwtKey.result },
-      },
-      { parent: this, dependsOn: [namespace] },
-    );
+    const appSecrets = [inNamespace(`${name}-jwt-key`, APP_SECRETS.jwtKey, jwtKey.result)];
+    const { smtp } = config.notification;
+    if (smtp.user) {
+      appSecrets.push(
+        inNamespace(
+          `${name}-smtp`,
+          APP_SECRETS.smtpPassword,
+          this.required(config.secrets.smtpPassword, "smtpPassword"),
+        ),
+      );
+    }
+    if (config.deadLetters.alertWebhookUrl) {
+      this.alertWebhookSecret = pulumi.secret(config.secrets.alertWebhookSecret ?? this.generatedAlertSecret(name));
+      appSecrets.push(inNamespace(`${name}-alert-webhook`, APP_SECRETS.alertWebhookSecret, this.alertWebhookSecret));
+    }
 
     const network = new NetworkPolicies(
       `${name}-network`,
@@ -123,6 +137,7 @@ export class EventPlatform extends pulumi.ComponentResource {
               : { type: "external", port: config.postgres.port },
           ingressFrom: config.network.ingressFrom,
           ...(config.dapr.otlpEndpoint ? { otlpPort: portOf(config.dapr.otlpEndpoint) } : {}),
+          outbound: outboundTargets(config),
         },
       },
       { parent: this, dependsOn: [namespace] },
@@ -135,20 +150,21 @@ export class EventPlatform extends pulumi.ComponentResource {
       ...pubsub.resources,
       ...kafka.ready,
       ...postgres.ready,
-      jwtSecret,
+      ...appSecrets,
     ];
     this.services = APP_LIST.map((app) => {
       // Dapr's app API token: daprd sends it on every call to the app (annotation dapr.io/app-token-secret), the app
       // reads it from the same Secret and refuses calls without it.
-      const appTokenSecret = this.appTokenSecret(`${name}-${app.id}`, appTokenSecretName(app), config.namespace, [
-        namespace,
-      ]);
-      const secretEnv: SecretEnv[] = [
-        { name: "APP_API_TOKEN", secretName: appTokenSecretName(app), key: APP_TOKEN_KEY },
-        ...(app.database ? [{ name: "DATABASE_URL", secretName: DATABASE_URL_SECRET, key: "url" }] : []),
-        // The user-facing apps authenticate users.
-        ...(app.userFacing ? [{ name: "JWT_SECRET", secretName: JWT_SECRET, key: "secret" }] : []),
-      ];
+      const token = new random.RandomPassword(
+        `${name}-${app.id}-app-token`,
+        { length: 64, special: false },
+        { parent: this },
+      );
+      const appTokenSecret = inNamespace(
+        `${name}-${app.id}-app-token`,
+        { name: appTokenSecretName(app), key: APP_TOKEN_KEY },
+        token.result,
+      );
       const service = new AppService(
         `${name}-${app.id}`,
         {
@@ -162,8 +178,12 @@ export class EventPlatform extends pulumi.ComponentResource {
           replicas: config.apps.replicas,
           resources: config.apps.resources,
           sidecarAnnotations: sidecarAnnotations(app, config.dapr),
-          env: { APP_ID: app.id, PUBSUB_NAME: PUBSUB, LOG_LEVEL: config.dapr.logLevel },
-          secretEnv,
+          env: appEnvironment(app, {
+            logLevel: config.dapr.logLevel,
+            auth: config.auth,
+            notification: config.notification,
+            deadLetters: config.deadLetters,
+          }),
           disruptionBudget: config.apps.disruptionBudget,
         },
         { parent: this, dependsOn: [...appDependencies, appTokenSecret] },
@@ -181,6 +201,7 @@ export class EventPlatform extends pulumi.ComponentResource {
       topics: this.topics,
       pubsubNames: this.pubsubNames,
       services: this.services,
+      alertWebhookSecret: this.alertWebhookSecret,
     });
   }
 
@@ -203,27 +224,29 @@ export class EventPlatform extends pulumi.ComponentResource {
     );
   }
 
-  /** A generated 64-character token in a Secret of the apps' namespace, under the key Dapr's injector reads. */
-  private appTokenSecret(
+  /** A Secret holding one value under the key its readers use; the value stays secret in state and in the plan. */
+  private secret(
     resourceName: string,
-    secretName: string,
+    ref: SecretKeyRef,
     namespace: string,
+    value: pulumi.Input<string>,
     dependsOn: pulumi.Resource[],
   ): k8s.core.v1.Secret {
-    const token = new random.RandomPassword(
-      `${resourceName}-app-token`,
-      { length: 64, special: false },
-      { parent: this },
-    );
     return new k8s.core.v1.Secret(
-      `${resourceName}-app-token`,
+      resourceName,
       {
-        metadata: { name: secretName, namespace },
+        metadata: { name: ref.name, namespace },
         type: "Opaque",
-        stringData: { [APP_TOKEN_KEY]: token.result },
+        stringData: { [ref.key]: pulumi.secret(value) },
       },
       { parent: this, dependsOn },
     );
+  }
+
+  /** A Standard Webhooks secret of {@link ALERT_SECRET_BYTES} random bytes: `whsec_` and their base64. */
+  private generatedAlertSecret(name: string): pulumi.Output<string> {
+    const bytes = new random.RandomBytes(`${name}-alert-webhook`, { length: ALERT_SECRET_BYTES }, { parent: this });
+    return pulumi.interpolate`whsec_${bytes.base64}`;
   }
 
   private required<T>(value: T | undefined, key: string): T {
@@ -264,12 +287,7 @@ export class EventPlatform extends pulumi.ComponentResource {
               },
             }
           : {}),
-        endpoint: {
-          type: "in-cluster",
-          namespace: kafka.strimzi.namespace,
-          brokerLabels: brokerLabels(kafka.strimzi),
-          port: listenerPort(kafka.strimzi),
-        },
+        endpoint: strimziEndpoint(kafka.strimzi),
         // The sidecars' SCRAM credential must be in Kafka before they start, or their first connections fail.
         ready: [cluster.ready, ...cluster.topics, ...(cluster.sidecarUser ? [cluster.sidecarUser] : [])],
       };

@@ -2,10 +2,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { APP_SECRETS } from "../specs/app-env";
 import { healthProbes, POSTGRES_NAME, type ProbeHandler, podTemplate, workloadLabels } from "../specs/pods";
 
-/** The Secret (key `url`) that every app with a database reads `DATABASE_URL` from. */
-export const DATABASE_URL_SECRET = "database-url";
 /** The port the in-cluster server listens on (PostgreSQL's default). */
 export const POSTGRES_PORT = 5432;
 const DATABASE = "events";
@@ -103,9 +102,9 @@ export class Postgres extends pulumi.ComponentResource {
     const urlSecret = new k8s.core.v1.Secret(
       `${name}-url`,
       {
-        metadata: { name: DATABASE_URL_SECRET, namespace: args.namespace, labels },
+        metadata: { name: APP_SECRETS.databaseUrl.name, namespace: args.namespace, labels },
         type: "Opaque",
-        stringData: { url: pulumi.secret(url) },
+        stringData: { [APP_SECRETS.databaseUrl.key]: pulumi.secret(url) },
       },
       { parent: this },
     );

@@ -14,6 +14,8 @@ import {
 // Only the presence of a secret matters to resolveConfig; a fake Output stands in for the real one.
 const databaseUrl = {} as NonNullable<PlatformSecrets["databaseUrl"]>;
 const kafkaPassword = {} as NonNullable<PlatformSecrets["kafkaPassword"]>;
+const smtpPassword = {} as NonNullable<PlatformSecrets["smtpPassword"]>;
+const alertWebhookSecret = {} as NonNullable<PlatformSecrets["alertWebhookSecret"]>;
 const PROD_SECRETS: PlatformSecrets = { databaseUrl };
 
 /** The problem lines of the ConfigError that resolveConfig throws, checked against the error's message. */
@@ -507,6 +509,115 @@ describe("network", () => {
     expect(resolveConfig("dev", { dapr: { otlpEndpoint: "" } }).dapr.otlpEndpoint).toBe("");
     expect(problemsOf("dev", { dapr: { otlpEndpoint: "http://otel:4317" } })).toEqual([
       'event-platform:dapr.otlpEndpoint: "http://otel:4317" is not allowed; it must match pattern "^$|^[^\\s:/]+:[0-9]{1,5}$"',
+    ]);
+  });
+});
+
+describe("the notification service, the dead-letter desk and user authentication", () => {
+  const SMTP = { host: "smtp.example.com", from: "Tasks <tasks@example.com>" };
+
+  it("default to no email channel, webhooks on 443 and 80 at public addresses, no alerts, roles and operator, in dev and prod", () => {
+    for (const config of [resolveConfig("dev", {}), resolveConfig("prod", {}, PROD_SECRETS)]) {
+      expect(config.notification).toEqual({
+        smtp: { host: "", port: 587, secure: false, from: "", user: "" },
+        webhookPorts: [443, 80],
+        webhookTimeoutMs: 10_000,
+        webhookAllowPrivateAddresses: false,
+      });
+      expect(config.deadLetters).toEqual({ alertWebhookUrl: "" });
+      expect(config.auth).toEqual({ rolesClaim: "roles", operatorRole: "operator" });
+    }
+  });
+
+  it("take an SMTP server with a user and its password secret, key by key", () => {
+    const config = resolveConfig(
+      "prod",
+      { notification: { smtp: { ...SMTP, port: 465, secure: true, user: "mailer" } } },
+      { ...PROD_SECRETS, smtpPassword },
+    );
+    expect(config.notification.smtp).toEqual({ ...SMTP, port: 465, secure: true, user: "mailer" });
+    expect(config.notification.webhookPorts).toEqual([443, 80]);
+    expect(config.secrets.smtpPassword).toBe(smtpPassword);
+    expect(
+      resolveConfig("dev", { notification: { smtp: { host: "10.0.0.25", from: "t@example.com" } } }).notification.smtp,
+    ).toMatchObject({ host: "10.0.0.25", port: 587, user: "" });
+  });
+
+  it("require the sender with an SMTP server, the password with a user, and a server for either", () => {
+    expect(problemsOf("dev", { notification: { smtp: { host: "smtp.example.com" } } })).toEqual([
+      'event-platform:notification.smtp.from is required when event-platform:notification.smtp.host is set: the sender of every email, such as "Tasks <tasks@example.com>"',
+    ]);
+    expect(problemsOf("dev", { notification: { smtp: { ...SMTP, user: "mailer" } } })).toEqual([
+      "event-platform:smtpPassword is required when event-platform:notification.smtp.user is set: pulumi config set --secret smtpPassword <password>",
+    ]);
+    expect(problemsOf("dev", { notification: { smtp: SMTP } }, { smtpPassword })).toEqual([
+      "event-platform:smtpPassword is set but event-platform:notification.smtp.user is not; set the user it belongs to, or remove it: pulumi config rm smtpPassword",
+    ]);
+    expect(
+      problemsOf("dev", { notification: { smtp: { from: "t@example.com", user: "mailer" } } }, { smtpPassword }),
+    ).toEqual([
+      'event-platform:notification.smtp.from: "t@example.com" is not allowed without event-platform:notification.smtp.host; set the host to turn the email channel on, or leave from unset',
+      'event-platform:notification.smtp.user: "mailer" is not allowed without event-platform:notification.smtp.host; set the host to turn the email channel on, or leave user unset',
+    ]);
+  });
+
+  it("reject a malformed host, sender, port, webhook port list and timeout, naming each", () => {
+    expect(
+      problemsOf("dev", {
+        notification: {
+          smtp: { host: "smtp://mail.example.com", from: "tasks at example.com", port: 0 },
+          webhookPorts: [443, 443],
+          webhookTimeoutMs: 10,
+        },
+      }),
+    ).toEqual([
+      'event-platform:notification.smtp.host: "smtp://mail.example.com" is not allowed; allowed: a host name or an IP address, or empty for none',
+      "event-platform:notification.smtp.port: 0 is not allowed; it must be >= 1",
+      'event-platform:notification.smtp.from: "tasks at example.com" is not allowed; allowed: an email address such as "tasks@example.com" or "Tasks <tasks@example.com>", or empty for none',
+      "event-platform:notification.webhookPorts: [443,443] is not allowed; it must NOT have duplicate items (items ## 1 and 0 are identical)",
+      "event-platform:notification.webhookTimeoutMs: 10 is not allowed; it must be >= 100",
+    ]);
+  });
+
+  it("allow private webhook addresses in dev only", () => {
+    const allow = { notification: { webhookAllowPrivateAddresses: true } };
+    expect(resolveConfig("dev", allow).notification.webhookAllowPrivateAddresses).toBe(true);
+    expect(problemsOf("prod", allow, PROD_SECRETS)).toEqual([
+      "event-platform:notification.webhookAllowPrivateAddresses: true is not allowed in prod; allowed: false (a user's webhook URL could otherwise reach into the cluster, or the cloud's metadata endpoint)",
+    ]);
+  });
+
+  it("take an alert webhook URL with or without its secret, and never the secret alone", () => {
+    const url = "https://alerts.example.com/hooks/dead-letters";
+    expect(resolveConfig("dev", { deadLetters: { alertWebhookUrl: url } }).deadLetters.alertWebhookUrl).toBe(url);
+    expect(resolveConfig("dev", { deadLetters: { alertWebhookUrl: url } }, { alertWebhookSecret }).secrets).toEqual({
+      alertWebhookSecret,
+    });
+    expect(problemsOf("dev", {}, { alertWebhookSecret })).toEqual([
+      "event-platform:alertWebhookSecret is set but event-platform:deadLetters.alertWebhookUrl is not; set the URL the alerts go to, or remove the secret: pulumi config rm alertWebhookSecret",
+    ]);
+  });
+
+  it("reject an alert URL that is not http(s), does not parse, or carries credentials (without repeating them)", () => {
+    expect(problemsOf("dev", { deadLetters: { alertWebhookUrl: "ftp://alerts.example.com" } })).toEqual([
+      'event-platform:deadLetters.alertWebhookUrl: "ftp://alerts.example.com" is not allowed; allowed: an http:// or https:// URL, or empty for none',
+    ]);
+    expect(problemsOf("dev", { deadLetters: { alertWebhookUrl: "https://alerts.example.com:99999/" } })).toEqual([
+      'event-platform:deadLetters.alertWebhookUrl: "https://alerts.example.com:99999/" is not allowed; allowed: an http(s) URL',
+    ]);
+    const problems = problemsOf("dev", { deadLetters: { alertWebhookUrl: "https://ops:hunter2@alerts.example.com/" } });
+    expect(problems).toEqual([
+      "event-platform:deadLetters.alertWebhookUrl: a URL with credentials is not allowed; allowed: an http(s) URL without user or password (the receiver checks the alerts' signature instead)",
+    ]);
+  });
+
+  it("take the roles claim and the operator role, not empty", () => {
+    expect(resolveConfig("dev", { auth: { rolesClaim: "groups" } }).auth).toEqual({
+      rolesClaim: "groups",
+      operatorRole: "operator",
+    });
+    expect(problemsOf("dev", { auth: { operatorRole: "" } })).toEqual([
+      'event-platform:auth.operatorRole: "" is not allowed; it must NOT have fewer than 1 characters',
     ]);
   });
 });

@@ -42,6 +42,21 @@ const Cidr = Type.String({ pattern: `^(${IPV4_CIDR}|${IPV6_CIDR})$` });
 const Digest = Type.String({ pattern: "^sha256:[a-f0-9]{64}$" });
 /** A TCP port. */
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+// A `description` is what a message gives as allowed when the value does not match the pattern.
+const HostOrNone = Type.String({
+  pattern: "^$|^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*$",
+  description: "a host name or an IP address, or empty for none",
+});
+const MailboxOrNone = Type.String({
+  pattern: "^$|^[^\\s<>@]+@[^\\s<>@]+$|^[^<>]*<[^\\s<>@]+@[^\\s<>@]+>$",
+  description: 'an email address such as "tasks@example.com" or "Tasks <tasks@example.com>", or empty for none',
+});
+const UrlOrNone = Type.String({
+  pattern: "^$|^https?://[^\\s]+$",
+  description: "an http:// or https:// URL, or empty for none",
+});
+/** The claim and role names the services accept (their JWT_ROLES_CLAIM and OPERATOR_ROLE). */
+const ClaimName = Type.String({ minLength: 1, maxLength: 100 });
 
 /** What a stack file may set: every key optional, each overriding the profile's value. */
 const StackOverrides = Type.Partial(
@@ -116,6 +131,26 @@ const StackOverrides = Type.Partial(
       }),
       open,
     ),
+    auth: Type.Partial(Type.Object({ rolesClaim: ClaimName, operatorRole: ClaimName }), open),
+    notification: Type.Partial(
+      Type.Object({
+        smtp: Type.Partial(
+          Type.Object({
+            host: HostOrNone,
+            port: Port,
+            secure: Type.Boolean(),
+            from: MailboxOrNone,
+            user: Type.String(),
+          }),
+          open,
+        ),
+        webhookPorts: Type.Array(Port, { uniqueItems: true }),
+        webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+        webhookAllowPrivateAddresses: Type.Boolean(),
+      }),
+      open,
+    ),
+    deadLetters: Type.Partial(Type.Object({ alertWebhookUrl: UrlOrNone }), open),
     network: Type.Partial(
       Type.Object({
         ingressFrom: Type.Array(
@@ -141,7 +176,17 @@ export interface PlatformSecrets {
   kafkaPassword?: pulumi.Output<string>;
   /** PostgreSQL URL when `postgres.mode` is `external`. */
   databaseUrl?: pulumi.Output<string>;
+  /** The password of `notification.smtp.user`. */
+  smtpPassword?: pulumi.Output<string>;
+  /**
+   * The Standard Webhooks secret (`whsec_` and base64) the dead-letter desk signs its alerts with; generated when
+   * `deadLetters.alertWebhookUrl` is set without it.
+   */
+  alertWebhookSecret?: pulumi.Output<string>;
 }
+
+/** Which secrets a stack sets: all the rules need to know of them. */
+type SecretsSet = Record<keyof PlatformSecrets, boolean>;
 
 /** The validated configuration of one stack. */
 export interface PlatformConfig extends PlatformProfile {
@@ -175,7 +220,9 @@ function valueAt(raw: unknown, error: ErrorObject): unknown {
     .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], raw);
 }
 
+/** The schema fields a message reads. */
 interface BranchSchema {
+  description?: string;
   const?: unknown;
   properties?: Record<string, BranchSchema>;
   required?: string[];
@@ -198,6 +245,8 @@ function describe(error: ErrorObject, raw: unknown): string | undefined {
   if (error.keyword === "additionalProperties") return `${key} is not a known setting`;
   const value = JSON.stringify(valueAt(raw, error));
   if (error.keyword === "const") return undefined; // reported once by the enclosing anyOf
+  const { description } = (error.parentSchema ?? {}) as BranchSchema;
+  if (error.keyword === "pattern" && description) return `${key}: ${value} is not allowed; allowed: ${description}`;
   if (error.keyword === "anyOf") {
     const branches = (error.parentSchema?.anyOf ?? []) as BranchSchema[];
     return `${key}: ${value} is not allowed; allowed: ${branches.map(shapeOf).join(branches.every(isLiteral) ? ", " : " or ")}`;
@@ -279,13 +328,72 @@ function checkResources(key: string, resources: ContainerResources): string[] {
   });
 }
 
+/** The notification service's SMTP settings and password, which only make sense together. */
+function checkSmtp({ host, from, user }: PlatformProfile["notification"]["smtp"], secrets: SecretsSet): string[] {
+  const problems: string[] = [];
+  if (host && !from) {
+    problems.push(
+      `${k("notification.smtp.from")} is required when ${k("notification.smtp.host")} is set: the sender of every email, such as "Tasks <tasks@example.com>"`,
+    );
+  }
+  if (!host) {
+    for (const [key, value] of [
+      ["from", from],
+      ["user", user],
+    ] as const) {
+      if (value) {
+        problems.push(
+          `${k(`notification.smtp.${key}`)}: ${JSON.stringify(value)} is not allowed without ${k("notification.smtp.host")}; set the host to turn the email channel on, or leave ${key} unset`,
+        );
+      }
+    }
+  }
+  if (user && !secrets.smtpPassword) {
+    problems.push(
+      `${k("smtpPassword")} is required when ${k("notification.smtp.user")} is set: pulumi config set --secret smtpPassword <password>`,
+    );
+  }
+  if (!user && secrets.smtpPassword) {
+    problems.push(
+      `${k("smtpPassword")} is set but ${k("notification.smtp.user")} is not; set the user it belongs to, or remove it: pulumi config rm smtpPassword`,
+    );
+  }
+  return problems;
+}
+
+/** The dead-letter desk's alert webhook: a URL that parses, and its secret only with it. */
+function checkAlertWebhook({ alertWebhookUrl: url }: PlatformProfile["deadLetters"], secrets: SecretsSet): string[] {
+  if (!url) {
+    return secrets.alertWebhookSecret
+      ? [
+          `${k("alertWebhookSecret")} is set but ${k("deadLetters.alertWebhookUrl")} is not; set the URL the alerts go to, or remove the secret: pulumi config rm alertWebhookSecret`,
+        ]
+      : [];
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return [`${k("deadLetters.alertWebhookUrl")}: ${JSON.stringify(url)} is not allowed; allowed: an http(s) URL`];
+  }
+  if (parsed.username || parsed.password) {
+    // The URL is plain config and a plain environment variable: a password in it would be readable by anyone.
+    return [
+      `${k("deadLetters.alertWebhookUrl")}: a URL with credentials is not allowed; allowed: an http(s) URL without user or password (the receiver checks the alerts' signature instead)`,
+    ];
+  }
+  return [];
+}
+
 /** Rules that span keys or depend on the environment. */
-function checkRules(p: PlatformProfile, secretsSet: { kafkaPassword: boolean; databaseUrl: boolean }): string[] {
+function checkRules(p: PlatformProfile, secretsSet: SecretsSet): string[] {
   const { kafka } = p;
   const problems: string[] = [
     ...checkResources("apps.resources", p.apps.resources),
     ...checkResources("dapr.sidecarResources", p.dapr.sidecarResources),
     ...(kafka.mode === "strimzi" ? checkResources("kafka.strimzi.resources", kafka.strimzi.resources) : []),
+    ...checkSmtp(p.notification.smtp, secretsSet),
+    ...checkAlertWebhook(p.deadLetters, secretsSet),
   ];
   const maxInsync = maxMinInsyncReplicas(kafka.replicationFactor);
   if (kafka.minInsyncReplicas > maxInsync) {
@@ -353,6 +461,11 @@ function checkRules(p: PlatformProfile, secretsSet: { kafkaPassword: boolean; da
     if (kafka.mode === "external" && !kafka.username) {
       problems.push(`${k("kafka.username")} is required in prod: the external cluster must use SASL SCRAM over TLS`);
     }
+    if (p.notification.webhookAllowPrivateAddresses) {
+      problems.push(
+        `${k("notification.webhookAllowPrivateAddresses")}: true is not allowed in prod; allowed: false (a user's webhook URL could otherwise reach into the cluster, or the cloud's metadata endpoint)`,
+      );
+    }
   }
   return problems;
 }
@@ -382,13 +495,22 @@ export function resolveConfig(
   const ruleProblems = checkRules(resolved, {
     kafkaPassword: secrets.kafkaPassword !== undefined,
     databaseUrl: secrets.databaseUrl !== undefined,
+    smtpPassword: secrets.smtpPassword !== undefined,
+    alertWebhookSecret: secrets.alertWebhookSecret !== undefined,
   });
   if (ruleProblems.length > 0) throw new ConfigError(ruleProblems);
   return { ...resolved, stack, secrets };
 }
 
 const STRING_KEYS = ["profile", "namespace"] as const;
-const OBJECT_KEYS = ["kafka", "dapr", "postgres", "apps", "network"] as const;
+const OBJECT_KEYS = ["kafka", "dapr", "postgres", "apps", "network", "auth", "notification", "deadLetters"] as const;
+/** The secret keys, read with `getSecret` so they stay secret in state. */
+const SECRET_KEYS = [
+  "kafkaPassword",
+  "databaseUrl",
+  "smtpPassword",
+  "alertWebhookSecret",
+] as const satisfies readonly (keyof PlatformSecrets)[];
 
 /** Reads this stack's config through `pulumi.Config`; the only place in the program that does. */
 export function loadConfig(): PlatformConfig {
@@ -402,8 +524,10 @@ export function loadConfig(): PlatformConfig {
     const value = config.getObject<unknown>(key);
     if (value !== undefined) raw[key] = value;
   }
-  return resolveConfig(pulumi.getStack(), raw, {
-    kafkaPassword: config.getSecret("kafkaPassword"),
-    databaseUrl: config.getSecret("databaseUrl"),
-  });
+  const secrets: PlatformSecrets = {};
+  for (const key of SECRET_KEYS) {
+    const value = config.getSecret(key);
+    if (value !== undefined) secrets[key] = value;
+  }
+  return resolveConfig(pulumi.getStack(), raw, secrets);
 }

@@ -42,6 +42,8 @@ function mockState(type, name, inputs) {
   switch (type) {
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: `plan-secret(random:${name})` };
+    case "random:index/randomBytes:RandomBytes":
+      return { ...inputs, base64: `plan-secret(random:${name})`, hex: `plan-secret(random:${name}:hex)` };
     case "tls:index/privateKey:PrivateKey":
       return {
         ...inputs,
@@ -189,6 +191,16 @@ async function main() {
     });
     return registerResource(req, callback);
   };
+  // The stack's outputs as the engine receives them, secrets still wrapped: the resolved values the program returns
+  // have lost the mark, and a secret output must print masked as the CLI prints it.
+  let stackOutputs;
+  const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, callback) => {
+    if (req.getUrn().endsWith(`::pulumi:pulumi:Stack::${project}-${stack}`)) {
+      stackOutputs = req.getOutputs()?.toJavaScript() ?? {};
+    }
+    return registerResourceOutputs(req, callback);
+  };
 
   // As Pulumi's Node.js language host does (@pulumi/pulumi/cmd/run/run.js; its module cannot be imported without
   // starting the host's CLI): ts-node registered with the project's tsconfig and the SDK's TypeScript options,
@@ -197,9 +209,9 @@ async function main() {
   let program = path.resolve(projectFile.main ?? ".");
   if (fs.statSync(program).isDirectory() && !program.endsWith("/")) program += "/";
   const { runInPulumiStack } = require("@pulumi/pulumi/runtime/stack");
-  let outputs;
   try {
-    outputs = await runInPulumiStack(async () => require(program));
+    await runInPulumiStack(async () => require(program));
+    await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
@@ -221,7 +233,7 @@ async function main() {
   const write = (text) => process.stdout.write(text);
   write(`Plan of stack ${stack} (${project}): ${resources.length} resources, ${manifests.length} Kubernetes objects\n`);
   printTree(resources, write);
-  write(`Outputs: ${JSON.stringify(maskSecrets(outputs ?? {}))}\n`);
+  write(`Outputs: ${JSON.stringify(maskSecrets(stackOutputs ?? {}))}\n`);
   if (values.out)
     write(`Wrote ${path.join(values.out, "manifests.yaml")} and ${path.join(values.out, "resources.json")}\n`);
 }

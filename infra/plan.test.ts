@@ -1,8 +1,10 @@
 // The Pulumi program as `npm run plan` runs it (Pulumi's mock runtime, loaded like the language host) for dev, prod and each Kafka mode.
 import { DEAD_LETTER_TOPIC, TOPIC_LIST } from "@event-platform/events";
 import { beforeAll, describe, expect, it } from "vitest";
-import { APP_LIST } from "../specs/apps";
+import { APP_SECRETS, APP_TERMINATION_GRACE_SECONDS, appEnvironment } from "../specs/app-env";
+import { APP_LIST, APPS } from "../specs/apps";
 import { appTokenSecretName } from "../specs/dapr";
+import { NON_PUBLIC_CIDRS } from "../specs/network";
 import { dev as devProfile } from "../stacks/dev";
 import { prod as prodProfile } from "../stacks/prod";
 import { type Plan, plan } from "../test/support/plan";
@@ -24,6 +26,14 @@ let dev: Plan;
 let prod: Plan;
 let redpanda: Plan;
 let external: Plan;
+/** Each standard plan with the profile it was planned from (Redpanda Cloud's stack is prod, the external one dev). */
+const withProfiles = () =>
+  [
+    [dev, devProfile],
+    [prod, prodProfile],
+    [redpanda, prodProfile],
+    [external, devProfile],
+  ] as const;
 
 beforeAll(() => {
   dev = standardPlan("dev");
@@ -96,12 +106,7 @@ describe("every plan", () => {
   });
 
   it("sizes every Dapr sidecar from stack config dapr.sidecarResources (the profile's defaults here)", () => {
-    for (const [p, profile] of [
-      [dev, devProfile],
-      [prod, prodProfile],
-      [redpanda, prodProfile],
-      [external, devProfile],
-    ] as const) {
+    for (const [p, profile] of withProfiles()) {
       const { requests, limits } = profile.dapr.sidecarResources;
       for (const app of APP_LIST) {
         const template = (spec(named(p, "Deployment", app.id)).template as { metadata: { annotations: object } })
@@ -325,14 +330,20 @@ describe("network policies", () => {
     }
   });
 
-  it("open the backend and the gateway to where users come from (ingress-nginx by default), and no other app port", () => {
+  it("open the user-facing apps (backend, notification, gateway, dead-letters) to where users come from (ingress-nginx by default), and no other app port", () => {
+    expect(APP_LIST.filter((app) => app.userFacing).map((app) => app.id)).toEqual([
+      "backend",
+      "notification",
+      "gateway",
+      "dead-letters",
+    ]);
     for (const [name, p] of Object.entries(plans())) {
       const policies = policiesOf(p);
       for (const app of APP_LIST) {
         const ingress = (policies.get(app.id)?.ingress ?? []) as { from: unknown; ports: { port: number }[] }[];
         const toAppPort = ingress.filter((rule) => rule.ports.some((port) => port.port === app.port));
         expect(toAppPort, `${name} ${app.id}`).toEqual(
-          app.id === "backend" || app.id === "gateway"
+          app.userFacing
             ? [
                 {
                   from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }],
@@ -373,6 +384,32 @@ describe("network policies", () => {
     expect(brokers(external)).toEqual([{ ports: [{ protocol: "TCP", port: 9092 }] }]);
   });
 
+  it("let the notification service reach webhook receivers at public addresses only (no SMTP server configured), and no other app leave the platform", () => {
+    const publicOnly = [
+      { ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_CIDRS.ipv4] } },
+      { ipBlock: { cidr: "::/0", except: [...NON_PUBLIC_CIDRS.ipv6] } },
+    ];
+    for (const [name, p] of Object.entries(plans())) {
+      const policies = policiesOf(p);
+      const ipBlocks = (id: string) =>
+        ((policies.get(id)?.egress ?? []) as { to?: { ipBlock?: unknown }[] }[]).filter((rule) =>
+          rule.to?.some((peer) => peer.ipBlock),
+        );
+      expect(ipBlocks(APPS.notification.id), name).toEqual([
+        {
+          to: publicOnly,
+          ports: [
+            { protocol: "TCP", port: 443 },
+            { protocol: "TCP", port: 80 },
+          ],
+        },
+      ]);
+      for (const app of APP_LIST.filter((a) => a.id !== APPS.notification.id)) {
+        expect(ipBlocks(app.id), `${name} ${app.id}`).toEqual([]);
+      }
+    }
+  });
+
   it("in the Kafka namespace, let only the apps' sidecars on the listener they use (Strimzi's networkPolicyPeers)", () => {
     for (const p of [dev, prod]) {
       const listeners = (spec(named(p, "Kafka", "events")).kafka as { listeners: { networkPolicyPeers: unknown }[] })
@@ -398,6 +435,139 @@ describe("network policies", () => {
           expect(service.dependsOn, `${name} ${service.name}`).toContainEqual({ type: policy.type, name: policy.name });
       }
     }
+  });
+});
+
+describe("the apps' environment", () => {
+  it("gives each app's container exactly specs/app-env.ts's environment for the stack, and a 30 s grace period to shut down", () => {
+    for (const [p, profile] of withProfiles()) {
+      for (const app of APP_LIST) {
+        const pod = (spec(named(p, "Deployment", app.id)).template as { spec: Record<string, unknown> }).spec;
+        const [container] = pod.containers as { env: unknown }[];
+        expect(container?.env, app.id).toEqual(appEnvironment(app, { ...profile, logLevel: profile.dapr.logLevel }));
+        expect(pod.terminationGracePeriodSeconds).toBe(APP_TERMINATION_GRACE_SECONDS);
+      }
+    }
+  });
+
+  it("creates every Secret the apps read, and makes the apps wait for them", () => {
+    for (const [name, p] of Object.entries({ dev, prod, redpanda, external })) {
+      const deployments = manifestsOf(p, "Deployment");
+      const referenced = new Set(
+        deployments.flatMap((d) =>
+          (spec(d).template as { spec: { containers: { env: Meta[] }[] } }).spec.containers.flatMap((c) =>
+            c.env.flatMap((e) => {
+              const ref = (e as { valueFrom?: { secretKeyRef?: { name: string; key: string } } }).valueFrom
+                ?.secretKeyRef;
+              return ref ? [`${ref.name}/${ref.key}`] : [];
+            }),
+          ),
+        ),
+      );
+      expect([...referenced].sort(), name).toEqual(
+        [
+          APP_SECRETS.databaseUrl,
+          APP_SECRETS.jwtKey,
+          ...APP_LIST.map((app) => ({ name: appTokenSecretName(app), key: "token" })),
+        ]
+          .map((ref) => `${ref.name}/${ref.key}`)
+          .sort(),
+      );
+      for (const ref of referenced) {
+        const [secretName, key] = ref.split("/");
+        expect(Object.keys(named(p, "Secret", secretName ?? "").stringData as object), `${name} ${ref}`).toContain(key);
+      }
+    }
+  });
+});
+
+describe("email, webhooks and alerts configured", () => {
+  const SMTP_AND_ALERTS = `config:
+  event-platform:notification:
+    smtp:
+      host: smtp.example.com
+      port: 465
+      secure: true
+      from: "Tasks <tasks@example.com>"
+      user: mailer
+    webhookPorts: [443, 8443]
+  event-platform:smtpPassword:
+    secure: v1:placeholder
+  event-platform:deadLetters:
+    alertWebhookUrl: https://alerts.example.com/hooks/dead-letters
+`;
+  let configured: Plan;
+  let withSecret: Plan;
+
+  beforeAll(async () => {
+    configured = await plan("dev", { config: SMTP_AND_ALERTS });
+    withSecret = await plan("dev", {
+      config: `${SMTP_AND_ALERTS}  event-platform:alertWebhookSecret:\n    secure: v1:placeholder\n`,
+    });
+  }, 180_000);
+
+  const envOf = (p: Plan, id: string) =>
+    (spec(named(p, "Deployment", id)).template as { spec: { containers: { env: Meta[] }[] } }).spec.containers[0]
+      ?.env as { name: string; value?: string; valueFrom?: unknown }[];
+  const egressOf = (p: Plan, id: string) => spec(named(p, "NetworkPolicy", id)).egress as unknown[];
+
+  it("puts the SMTP password and the alert secret in Secrets the apps read by secretKeyRef, never in plaintext", () => {
+    for (const p of [configured, withSecret]) {
+      expect(p.stderr).toBe("");
+      expect(p.code).toBe(0);
+      expect(named(p, "Secret", "notification-smtp").stringData).toEqual({ password: "[secret]" });
+      expect(named(p, "Secret", "dead-letters-alert-webhook").stringData).toEqual({ secret: "[secret]" });
+      expect(envOf(p, "notification")).toContainEqual({
+        name: "SMTP_PASSWORD",
+        valueFrom: { secretKeyRef: { name: "notification-smtp", key: "password" } },
+      });
+      expect(envOf(p, "notification")).toContainEqual({ name: "SMTP_USER", value: "mailer" });
+      expect(envOf(p, "dead-letters")).toContainEqual({
+        name: "ALERT_WEBHOOK_SECRET",
+        valueFrom: { secretKeyRef: { name: "dead-letters-alert-webhook", key: "secret" } },
+      });
+      expect(envOf(p, "dead-letters")).toContainEqual({
+        name: "ALERT_WEBHOOK_URL",
+        value: "https://alerts.example.com/hooks/dead-letters",
+      });
+      const leaks = p.resources.filter((r) => SECRET_PLACEHOLDER.test(JSON.stringify(r.inputs)));
+      expect(leaks.map((r) => `${r.type} ${r.name}`)).toEqual([]);
+      expect(p.stdout).not.toMatch(SECRET_PLACEHOLDER);
+      for (const service of byType(p, "event-platform:apps:AppService")) {
+        expect(service.dependsOn.map((d) => d.name)).toEqual(
+          expect.arrayContaining(["event-platform-smtp", "event-platform-alert-webhook"]),
+        );
+      }
+    }
+  });
+
+  it("generates the alert secret (32 random bytes, whsec_ and base64) when none is set, and exports it as a secret", () => {
+    const generated = byType(configured, "random:index/randomBytes:RandomBytes");
+    expect(generated.map((r) => [r.name, r.inputs.length])).toEqual([["event-platform-alert-webhook", 32]]);
+    expect(byType(withSecret, "random:index/randomBytes:RandomBytes")).toEqual([]);
+    for (const p of [configured, withSecret]) {
+      expect(p.stdout).toContain(
+        '"deadLetterAlerts":{"secret":"[secret]","url":"https://alerts.example.com/hooks/dead-letters"}',
+      );
+    }
+    expect(dev.stdout).toContain('"deadLetterAlerts":{}');
+  });
+
+  it("opens the SMTP server's port at any address, the webhook ports at public addresses, the alert webhook's port", () => {
+    expect(egressOf(configured, "notification").slice(6)).toEqual([
+      { ports: [{ protocol: "TCP", port: 465 }] },
+      {
+        to: [
+          { ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_CIDRS.ipv4] } },
+          { ipBlock: { cidr: "::/0", except: [...NON_PUBLIC_CIDRS.ipv6] } },
+        ],
+        ports: [
+          { protocol: "TCP", port: 443 },
+          { protocol: "TCP", port: 8443 },
+        ],
+      },
+    ]);
+    expect(egressOf(configured, "dead-letters").at(-1)).toEqual({ ports: [{ protocol: "TCP", port: 443 }] });
   });
 });
 
@@ -615,6 +785,11 @@ describe("invalid config", () => {
       "prod with replication 1",
       "config:\n  event-platform:profile: prod\n  event-platform:databaseUrl:\n    secure: v1:x\n  event-platform:kafka:\n    replicationFactor: 1\n    minInsyncReplicas: 1\n",
       "event-platform:kafka.replicationFactor: 1 is too low for prod; allowed: 3 or more",
+    ],
+    [
+      "an SMTP user without its password",
+      "config:\n  event-platform:notification:\n    smtp:\n      host: smtp.example.com\n      from: tasks@example.com\n      user: mailer\n",
+      "event-platform:smtpPassword is required when event-platform:notification.smtp.user is set: pulumi config set --secret smtpPassword <password>",
     ],
     [
       "prod with min.insync.replicas 3 of 3",

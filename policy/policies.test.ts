@@ -25,9 +25,11 @@ import {
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { APP_LIST, hasSidecarRoutes } from "../specs/apps";
 import type { PlannedResource, StandardPlanName } from "../test/support/plan";
 import { standardPlan } from "../test/support/standard-plans";
 import {
+  daprAppToken,
   daprComponentSecretRefs,
   daprSidecarAnnotations,
   deadLetterTopicCreated,
@@ -400,6 +402,66 @@ describe("dapr-sidecar-annotations", () => {
     // With the token mounted the built-in store can start, so the annotation is not needed.
     const withToken = edited(storeOn, [["spec", "template", "spec", "automountServiceAccountToken"], true]);
     expect(await check(daprSidecarAnnotations, prod, withToken)).toEqual([]);
+  });
+});
+
+describe("dapr-app-token", () => {
+  const ANNOTATIONS = ["spec", "template", "metadata", "annotations"];
+  /** The index of the app container's APP_API_TOKEN variable. */
+  const tokenAt = (d: PlannedResource) =>
+    (
+      d.inputs.spec as { template: { spec: { containers: { env: { name: string }[] }[] } } }
+    ).template.spec.containers[0]?.env.findIndex((e) => e.name === "APP_API_TOKEN") ?? -1;
+
+  it("passes every app's Deployment: each has routes only its sidecar calls, the annotation, and the token from its Secret", async () => {
+    expect(APP_LIST.every((app) => hasSidecarRoutes(app))).toBe(true);
+    for (const stack of [dev, prod, redpanda, external]) {
+      const deployments = byType(stack, TYPES.deployment);
+      expect(deployments).toHaveLength(APP_LIST.length);
+      for (const d of deployments) expect(await check(daprAppToken, stack, d), d.name).toEqual([]);
+    }
+  });
+
+  it("reports an app that subscribes without the app-token-secret annotation, naming its Secret", async () => {
+    const recurring = edited(named(prod, TYPES.deployment, "recurring"), [
+      [...ANNOTATIONS, "dapr.io/app-token-secret"],
+      undefined,
+    ]);
+    expect(await check(daprAppToken, prod, recurring)).toEqual([
+      'Deployment "recurring": spec.template.metadata.annotations["dapr.io/app-token-secret"] is not set; set it to "dapr-app-token-recurring" (specs/dapr.ts sidecarAnnotations): without it daprd sends no dapr-api-token, so the app cannot tell its sidecar\'s event deliveries and invocations from calls of any pod that reaches its port.',
+    ]);
+  });
+
+  it("reports an app the others invoke whose APP_API_TOKEN is missing or read from another Secret than the annotation's", async () => {
+    const backend = named(prod, TYPES.deployment, "backend");
+    const env = [...CONTAINER, "env", tokenAt(backend)];
+    const expected =
+      'Deployment "backend": no container reads APP_API_TOKEN from key "token" of Secret "dapr-app-token-backend", which its dapr.io/app-token-secret annotation names; add env APP_API_TOKEN with valueFrom.secretKeyRef {name: dapr-app-token-backend, key: token} (specs/app-env.ts appEnvironment) so the app holds the token its sidecar sends and refuses calls without it.';
+    const otherSecret = edited(backend, [
+      [...env, "valueFrom", "secretKeyRef"],
+      { name: "dapr-app-token-gateway", key: "token" },
+    ]);
+    expect(await check(daprAppToken, prod, otherSecret)).toEqual([expected]);
+    const plainValue = edited(backend, [env, { name: "APP_API_TOKEN", value: "x".repeat(64) }]);
+    expect(await check(daprAppToken, prod, plainValue)).toEqual([expected]);
+  });
+
+  it("reports an app the catalog does not know, and leaves a Deployment without a sidecar to dapr-sidecar-annotations", async () => {
+    const backend = named(prod, TYPES.deployment, "backend");
+    const unknown = edited(
+      backend,
+      [[...ANNOTATIONS, "dapr.io/app-id"], "audit"],
+      [[...ANNOTATIONS, "dapr.io/app-token-secret"], ""],
+    );
+    expect(await check(daprAppToken, prod, unknown)).toEqual([
+      'Deployment "backend": spec.template.metadata.annotations["dapr.io/app-token-secret"] is not set; set it to the app\'s token Secret: without it daprd sends no dapr-api-token, so the app cannot tell its sidecar\'s event deliveries and invocations from calls of any pod that reaches its port.',
+    ]);
+    const noSidecar = edited(
+      backend,
+      [[...ANNOTATIONS, "dapr.io/enabled"], "false"],
+      [[...ANNOTATIONS, "dapr.io/app-token-secret"], undefined],
+    );
+    expect(await check(daprAppToken, prod, noSidecar)).toEqual([]);
   });
 });
 

@@ -10,7 +10,14 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { maxMinInsyncReplicas, quantityValue, STRIMZI_KAFKA_VERSIONS } from "../infra/config";
-import { SIDECAR_RESOURCE_ANNOTATIONS } from "../specs/dapr";
+import { APP_LIST, hasSidecarRoutes } from "../specs/apps";
+import {
+  APP_TOKEN_ENV,
+  APP_TOKEN_KEY,
+  APP_TOKEN_SECRET_ANNOTATION,
+  appTokenSecretName,
+  SIDECAR_RESOURCE_ANNOTATIONS,
+} from "../specs/dapr";
 import { DAPR_ENABLED, DISABLE_BUILTIN_K8S_SECRET_STORE } from "../specs/pods";
 
 /** Type tokens of the resources the policies look at. */
@@ -229,6 +236,44 @@ export const daprSidecarAnnotations: ResourceValidationPolicy = {
     if (annotations[DAPR_ENABLED] === "true" && tokenless && storeDisabled !== "true") {
       reportViolation(
         `${deployment}: spec.template.metadata.annotations["${DISABLE_BUILTIN_K8S_SECRET_STORE}"] is ${shown(storeDisabled)} while spec.template.spec.automountServiceAccountToken is false; set it to "true" (build the template with specs/pods.ts podTemplate): without a service-account token daprd cannot start its built-in Kubernetes secret store, exits, and the pod crash-loops.`,
+      );
+    }
+  }),
+};
+
+/** Whether a container reads `APP_API_TOKEN` from the `token` key of `secretName`. */
+function readsAppToken(container: Props, secretName: string): boolean {
+  return listAt(container, "env").some((variable) => {
+    const ref = objectAt(variable, "valueFrom", "secretKeyRef");
+    return variable.name === APP_TOKEN_ENV && ref?.name === secretName && ref.key === APP_TOKEN_KEY;
+  });
+}
+
+export const daprAppToken: ResourceValidationPolicy = {
+  name: "dapr-app-token",
+  description: `Every Deployment of an app with routes only its sidecar calls (event deliveries, service invocations) has Dapr's app API token: the ${APP_TOKEN_SECRET_ANNOTATION} annotation on its pod template, and ${APP_TOKEN_ENV} from the same Secret in the app's container.`,
+  validateResource: ofType(TYPES.deployment, (props, args, reportViolation) => {
+    const annotations = objectAt(props, "spec", "template", "metadata", "annotations") ?? {};
+    // Without a sidecar nothing sends the token; dapr-sidecar-annotations reports the missing sidecar.
+    if (annotations[DAPR_ENABLED] !== "true") return;
+    const app = APP_LIST.find((a) => a.id === annotations["dapr.io/app-id"]);
+    // An app the catalog does not know may have such routes: only the catalog can tell that it has none.
+    if (app && !hasSidecarRoutes(app)) return;
+    const deployment = label("Deployment", args);
+    const secretName = annotations[APP_TOKEN_SECRET_ANNOTATION];
+    if (typeof secretName !== "string" || secretName === "") {
+      const expected = app
+        ? `"${appTokenSecretName(app)}" (specs/dapr.ts sidecarAnnotations)`
+        : "the app's token Secret";
+      reportViolation(
+        `${deployment}: spec.template.metadata.annotations["${APP_TOKEN_SECRET_ANNOTATION}"] is ${shown(secretName)}; set it to ${expected}: without it daprd sends no dapr-api-token, so the app cannot tell its sidecar's event deliveries and invocations from calls of any pod that reaches its port.`,
+      );
+      return;
+    }
+    const containers = listAt(props, "spec", "template", "spec", "containers");
+    if (!containers.some((container) => readsAppToken(container, secretName))) {
+      reportViolation(
+        `${deployment}: no container reads ${APP_TOKEN_ENV} from key "${APP_TOKEN_KEY}" of Secret "${secretName}", which its ${APP_TOKEN_SECRET_ANNOTATION} annotation names; add env ${APP_TOKEN_ENV} with valueFrom.secretKeyRef {name: ${secretName}, key: ${APP_TOKEN_KEY}} (specs/app-env.ts appEnvironment) so the app holds the token its sidecar sends and refuses calls without it.`,
       );
     }
   }),
@@ -468,6 +513,7 @@ export const POLICIES: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   strimziKafkaVersion,
   kafkaProviderTlsSasl,
   daprSidecarAnnotations,
+  daprAppToken,
   deploymentHardening,
   daprComponentSecretRefs,
   subscriptionDeadLetterTopic,

@@ -42,8 +42,9 @@ export interface AppSpec {
   /** Whether the app has a PostgreSQL database of its own. */
   database: boolean;
   /**
-   * Whether users reach the app directly (REST and MCP, WebSocket): it authenticates them, and its port is open to
-   * where stack config `network.ingressFrom` says users come from.
+   * Whether users (or operators) reach the app directly (REST and MCP, WebSocket, the preferences and dead-letter
+   * APIs): it authenticates them by bearer JWT, and its port is open to where stack config `network.ingressFrom` says
+   * users come from.
    */
   userFacing: boolean;
 }
@@ -83,7 +84,8 @@ export const APPS = {
   },
   notification: {
     id: "notification",
-    description: "Keeps the reminder schedule, triggers reminders and delivers them in-app, by email or webhook.",
+    description:
+      "Keeps the reminder schedule, triggers reminders and delivers them in-app, by email or webhook; users read their notifications and set their delivery preferences over REST.",
     port: 3002,
     publishes: [TOPICS.reminders],
     subscriptions: [
@@ -101,7 +103,7 @@ export const APPS = {
     ],
     invokes: [],
     database: true,
-    userFacing: false,
+    userFacing: true,
   },
   gateway: {
     id: "gateway",
@@ -123,7 +125,8 @@ export const APPS = {
   },
   deadLetters: {
     id: "dead-letters",
-    description: "Stores dead letters, alerts, and replays an event to its original topic after a fix.",
+    description:
+      "Stores dead letters and alerts on them; operators list them and replay an event to its original topic after a fix, over REST.",
     port: 3004,
     publishes: [TOPICS.taskEvents, TOPICS.reminders, TOPICS.taskUpdates],
     subscriptions: [
@@ -131,7 +134,7 @@ export const APPS = {
     ],
     invokes: [],
     database: true,
-    userFacing: false,
+    userFacing: true,
   },
 } as const satisfies Record<string, AppSpec>;
 
@@ -146,6 +149,19 @@ export function appsUsing(pubsub: PubsubName): string[] {
   return APP_LIST.filter(
     (app) => app.subscriptions.some((s) => s.pubsub === pubsub) || (pubsub === PUBSUB && app.publishes.length > 0),
   ).map((app) => app.id);
+}
+
+/** The apps that call `app` with Dapr service invocation. */
+export function invokersOf(app: AppSpec, apps: readonly AppSpec[] = APP_LIST): AppSpec[] {
+  return apps.filter((other) => other.invokes.includes(app.id));
+}
+
+/**
+ * Whether the app has routes that only its sidecar calls: event deliveries (it subscribes) or service invocations
+ * (another app invokes it). Such an app must check Dapr's app API token on them, so its pods need the token.
+ */
+export function hasSidecarRoutes(app: AppSpec, apps: readonly AppSpec[] = APP_LIST): boolean {
+  return app.subscriptions.length > 0 || invokersOf(app, apps).length > 0;
 }
 
 /** Looks an app up by its id; throws with the known ids when there is none. */

@@ -190,6 +190,13 @@ export function configuration(settings: DaprSettings): KubernetesObject {
 
 /** The key of an app token Secret that Dapr's injector reads (`APP_API_TOKEN` in daprd). */
 export const APP_TOKEN_KEY = "token";
+/**
+ * The pod annotation that names an app's token Secret: the injector gives daprd its `token` key, and daprd sends it as
+ * `dapr-api-token` on every call to the app (dapr/dapr `pkg/injector/annotations`, `KeyAppTokenSecret`).
+ */
+export const APP_TOKEN_SECRET_ANNOTATION = "dapr.io/app-token-secret";
+/** The app's variable holding the same token, which it expects on every call from its sidecar. */
+export const APP_TOKEN_ENV = "APP_API_TOKEN";
 
 /**
  * The Secret that holds an app's API token (key `token`): daprd sends it as `dapr-api-token` on every call to the
@@ -234,7 +241,7 @@ export function sidecarAnnotations(app: AppSpec, settings: SidecarSettings): Rec
     [requests.memory]: settings.sidecarResources.requests.memory,
     [limits.cpu]: settings.sidecarResources.limits.cpu,
     [limits.memory]: settings.sidecarResources.limits.memory,
-    "dapr.io/app-token-secret": appTokenSecretName(app),
+    [APP_TOKEN_SECRET_ANNOTATION]: appTokenSecretName(app),
   };
 }
 

@@ -1,32 +1,30 @@
 // Unit tests of the apps' NetworkPolicies (specs/network.ts): default deny, then exactly each app's traffic, derived from the app catalog.
 import { describe, expect, it } from "vitest";
 import { dev } from "../stacks/dev";
-import { APP_LIST, APPS, type AppSpec } from "./apps";
+import { APP_LIST, APPS, type AppSpec, invokersOf } from "./apps";
 import type { KubernetesObject } from "./dapr";
 import {
   DAPR_CONTROL_PLANE,
   DAPR_INTERNAL_GRPC_PORT,
-  invokersOf,
   type NetworkSettings,
+  NON_PUBLIC_CIDRS,
   networkPolicies,
+  outboundTargets,
   portOf,
   portsOf,
+  urlPort,
   usesKafka,
 } from "./network";
-import { brokerLabels, listenerPort } from "./strimzi";
+import { strimziEndpoint } from "./strimzi";
 
 const NAMESPACE = "event-platform";
 const STRIMZI: NetworkSettings = {
   namespace: NAMESPACE,
   daprNamespace: "dapr-system",
-  kafka: {
-    type: "in-cluster",
-    namespace: "kafka",
-    brokerLabels: brokerLabels(dev.kafka.strimzi),
-    port: listenerPort(dev.kafka.strimzi),
-  },
+  kafka: strimziEndpoint(dev.kafka.strimzi),
   postgres: { type: "in-cluster", port: 5432 },
   ingressFrom: [{ namespace: "ingress-nginx" }],
+  outbound: outboundTargets(dev),
 };
 const CLOUD: NetworkSettings = {
   ...STRIMZI,
@@ -117,14 +115,23 @@ describe("each app's policy", () => {
     ]);
   });
 
-  it("gateway: only users, on its port; the other apps: nothing at all", () => {
-    expect(policyOf(APPS.gateway).ingress).toEqual([
-      { from: [{ namespaceSelector: namespace("ingress-nginx") }], ports: [tcp(3003)] },
-    ]);
-    for (const app of [APPS.recurring, APPS.notification, APPS.deadLetters]) {
-      expect(app.userFacing).toBe(false);
+  it("gateway, notification, dead-letters: only users (and operators), on their ports; recurring: nothing at all", () => {
+    for (const app of [APPS.gateway, APPS.notification, APPS.deadLetters]) {
+      expect(app.userFacing).toBe(true);
       expect(invokersOf(app)).toEqual([]);
-      expect(policyOf(app)).not.toHaveProperty("ingress");
+      expect(policyOf(app).ingress).toEqual([
+        { from: [{ namespaceSelector: namespace("ingress-nginx") }], ports: [tcp(app.port)] },
+      ]);
+    }
+    expect(APPS.recurring.userFacing).toBe(false);
+    expect(invokersOf(APPS.recurring)).toEqual([]);
+    expect(policyOf(APPS.recurring)).not.toHaveProperty("ingress");
+  });
+
+  it("opens exactly the user-facing apps' ports to users, whatever the catalog says is user-facing", () => {
+    for (const app of APP_LIST) {
+      const toAppPort = (policyOf(app).ingress ?? []).filter((rule) => rule.ports.some((p) => p.port === app.port));
+      expect(toAppPort.length, app.id).toBe(app.userFacing ? 1 : 0);
     }
   });
 
@@ -187,6 +194,70 @@ describe("each app's policy", () => {
       ],
     });
     expect(APPS.gateway.database).toBe(false);
+  });
+});
+
+describe("servers outside the platform: mail, webhooks, alerts", () => {
+  const publicOnly = [
+    { ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_CIDRS.ipv4] } },
+    { ipBlock: { cidr: "::/0", except: [...NON_PUBLIC_CIDRS.ipv6] } },
+  ];
+  const egressOf = (settings: NetworkSettings, app: AppSpec) => specOf(named(networkPolicies(settings), app.id)).egress;
+  const withApps = (notification: Partial<typeof dev.notification>, alertWebhookUrl = ""): NetworkSettings => ({
+    ...STRIMZI,
+    outbound: outboundTargets({
+      notification: { ...dev.notification, ...notification },
+      deadLetters: { alertWebhookUrl },
+    }),
+  });
+
+  it("by default: the notification service reaches webhook receivers on 443 and 80 at public addresses only, no SMTP", () => {
+    expect(NON_PUBLIC_CIDRS.ipv4).toContain("10.0.0.0/8");
+    expect(NON_PUBLIC_CIDRS.ipv4).toContain("169.254.0.0/16");
+    expect(egressOf(STRIMZI, APPS.notification)?.slice(4)).toEqual([
+      expect.objectContaining({ ports: [tcp(9092)] }),
+      expect.objectContaining({ ports: [tcp(5432)] }),
+      { to: publicOnly, ports: [tcp(443), tcp(80)] },
+    ]);
+  });
+
+  it("with an SMTP server: its port at any address (in the cluster or outside it), beside the webhooks", () => {
+    const smtp = { ...dev.notification.smtp, host: "smtp.example.com", port: 465, from: "t@example.com" };
+    expect(egressOf(withApps({ smtp }), APPS.notification)?.slice(6)).toEqual([
+      { ports: [tcp(465)] },
+      { to: publicOnly, ports: [tcp(443), tcp(80)] },
+    ]);
+  });
+
+  it("with private webhook addresses allowed (dev): the webhook ports at any address; with none: no webhook rule", () => {
+    const open = withApps({ webhookAllowPrivateAddresses: true, webhookPorts: [8443] });
+    expect(egressOf(open, APPS.notification)?.slice(6)).toEqual([{ ports: [tcp(8443)] }]);
+    expect(egressOf(withApps({ webhookPorts: [] }), APPS.notification)).toHaveLength(6);
+  });
+
+  it("the dead-letter desk reaches its alert webhook's port, at any address, only when one is set", () => {
+    const egressCount = egressOf(STRIMZI, APPS.deadLetters)?.length ?? 0;
+    const alerting = withApps({}, "https://alerts.example.com/hooks/dead-letters");
+    expect(egressOf(alerting, APPS.deadLetters)).toHaveLength(egressCount + 1);
+    expect(egressOf(alerting, APPS.deadLetters)?.at(-1)).toEqual({ ports: [tcp(443)] });
+    const inCluster = withApps({}, "http://alertmanager.monitoring.svc:9093/api/v2/alerts");
+    expect(egressOf(inCluster, APPS.deadLetters)?.at(-1)).toEqual({ ports: [tcp(9093)] });
+  });
+
+  it("no other app reaches anything outside the platform", () => {
+    const everything = withApps(
+      { smtp: { ...dev.notification.smtp, host: "smtp.example.com", from: "t@example.com" } },
+      "https://alerts.example.com/",
+    );
+    for (const app of [APPS.backend, APPS.recurring, APPS.gateway]) {
+      expect(egressOf(everything, app), app.id).toEqual(egressOf({ ...STRIMZI, outbound: {} }, app));
+    }
+  });
+
+  it("take a URL's port, or its scheme's", () => {
+    expect(urlPort("https://alerts.example.com/x")).toBe(443);
+    expect(urlPort("http://alerts.example.com/x")).toBe(80);
+    expect(urlPort("https://alerts.example.com:8443/x")).toBe(8443);
   });
 });
 

@@ -1,6 +1,6 @@
 // NetworkPolicies as pure functions of config and the app catalog: default deny in the apps' namespace, then only what each app needs.
-import type { IngressSource } from "../stacks/profile";
-import { APP_LIST, type AppSpec } from "./apps";
+import type { DeadLettersProfile, IngressSource, NotificationProfile } from "../stacks/profile";
+import { APP_LIST, APPS, type AppSpec, invokersOf } from "./apps";
 import type { KubernetesObject } from "./dapr";
 import { APP_NAME_LABEL, PLATFORM_LABELS, POSTGRES_NAME } from "./pods";
 
@@ -60,6 +60,64 @@ export type KafkaEndpoint =
   /** Redpanda Cloud or an external cluster: its brokers' ports, at any address (their names resolve outside the cluster). */
   | { type: "external"; ports: number[] };
 
+/**
+ * Address space that is not the public internet: IPv4 "this network", private (RFC 1918), shared (RFC 6598, often pod
+ * or node addresses), loopback and link-local (the cloud's metadata endpoint 169.254.169.254); IPv6 loopback, unique
+ * local (RFC 4193, the IPv6 private ranges) and link-local. IPv4-mapped IPv6 addresses need no entry: a connection to
+ * one leaves as IPv4, which the IPv4 list judges (and the API server reads `::ffff:0:0/96` as an IPv4 block, which it
+ * refuses inside `::/0`).
+ */
+export const NON_PUBLIC_CIDRS = {
+  ipv4: [
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+  ],
+  ipv6: ["::1/128", "fc00::/7", "fe80::/10"],
+} as const;
+
+/** A server outside the platform that an app connects to (mail, webhooks): its ports, at any address or public ones. */
+export interface OutboundTarget {
+  ports: readonly number[];
+  /**
+   * Only public addresses ({@link NON_PUBLIC_CIDRS} left out): for URLs a user gives, which must not reach into the
+   * cluster. Otherwise any address, since a server named by stack config may be in the cluster or outside it, and
+   * its address is not known when the policy is written.
+   */
+  publicOnly: boolean;
+}
+
+/** The port a URL connects to: its own, or its scheme's (443 for https, 80 for http). */
+export function urlPort(url: string): number {
+  const parsed = new URL(url);
+  if (parsed.port) return Number(parsed.port);
+  return parsed.protocol === "https:" ? 443 : 80;
+}
+
+/**
+ * What each app reaches outside the platform, by app id, from the stack's settings: the notification service its SMTP
+ * server's port (when email is on) and the webhook ports (public addresses only, unless private ones are allowed);
+ * the dead-letter desk its alert webhook's port (when alerts are on).
+ */
+export function outboundTargets(s: {
+  notification: NotificationProfile;
+  deadLetters: DeadLettersProfile;
+}): Record<string, OutboundTarget[]> {
+  const { smtp, webhookPorts, webhookAllowPrivateAddresses } = s.notification;
+  const { alertWebhookUrl } = s.deadLetters;
+  return {
+    [APPS.notification.id]: [
+      ...(smtp.host ? [{ ports: [smtp.port], publicOnly: false }] : []),
+      ...(webhookPorts.length > 0 ? [{ ports: webhookPorts, publicOnly: !webhookAllowPrivateAddresses }] : []),
+    ],
+    [APPS.deadLetters.id]: alertWebhookUrl ? [{ ports: [urlPort(alertWebhookUrl)], publicOnly: false }] : [],
+  };
+}
+
 /** Where the apps with a database reach PostgreSQL: the in-cluster server's pods, or an external server's port. */
 export type PostgresEndpoint = { type: "in-cluster"; port: number } | { type: "external"; port: number };
 
@@ -74,6 +132,8 @@ export interface NetworkSettings {
   ingressFrom: readonly IngressSource[];
   /** The port of the OTLP collector the sidecars export traces to, when they do. */
   otlpPort?: number;
+  /** What each app reaches outside the platform, by app id ({@link outboundTargets}); an app not named reaches nothing. */
+  outbound: Readonly<Record<string, readonly OutboundTarget[]>>;
 }
 
 /** The pod label selector of a workload of the program. */
@@ -102,11 +162,6 @@ export function portsOf(addresses: readonly string[]): number[] {
 /** Whether an app's sidecar talks to Kafka: it publishes or subscribes. */
 export function usesKafka(app: AppSpec): boolean {
   return app.publishes.length > 0 || app.subscriptions.length > 0;
-}
-
-/** The apps that call `app` with Dapr service invocation. */
-export function invokersOf(app: AppSpec, apps: readonly AppSpec[] = APP_LIST): AppSpec[] {
-  return apps.filter((other) => other.invokes.includes(app.id));
 }
 
 /**
@@ -165,6 +220,18 @@ function kafkaEgress(kafka: KafkaEndpoint): NetworkPolicyRule {
   };
 }
 
+function outboundEgress(target: OutboundTarget): NetworkPolicyRule {
+  const ports = target.ports.map(tcp);
+  if (!target.publicOnly) return { ports };
+  return {
+    peers: [
+      { ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_CIDRS.ipv4] } },
+      { ipBlock: { cidr: "::/0", except: [...NON_PUBLIC_CIDRS.ipv6] } },
+    ],
+    ports,
+  };
+}
+
 function postgresEgress(postgres: PostgresEndpoint): NetworkPolicyRule {
   if (postgres.type === "external") return { ports: [tcp(postgres.port)] };
   return { peers: [{ podSelector: podsOf(POSTGRES_NAME) }], ports: [tcp(postgres.port)] };
@@ -189,6 +256,7 @@ function appPolicy(app: AppSpec, s: NetworkSettings, apps: readonly AppSpec[]): 
       ? [{ peers: [{ podSelector: podsOfApps(invoked) }], ports: [tcp(DAPR_INTERNAL_GRPC_PORT)] }]
       : []),
     ...(app.database ? [postgresEgress(s.postgres)] : []),
+    ...(s.outbound[app.id] ?? []).map(outboundEgress),
     ...(s.otlpPort !== undefined ? [{ ports: [tcp(s.otlpPort)] }] : []),
   ];
   return networkPolicy(app.id, s.namespace, podsOf(app.id), { ingress, egress });
@@ -200,7 +268,8 @@ function appPolicy(app: AppSpec, s: NetworkSettings, apps: readonly AppSpec[]): 
  * - `allow-dns`: every pod may query the cluster DNS;
  * - one per app (named by its id): ingress to daprd's internal gRPC port from the apps that invoke it (`invokes`),
  *   and, for a user-facing app, to its port from `ingressFrom`; egress to the Dapr control plane, to Kafka when it
- *   publishes or subscribes, to the apps it invokes, and to PostgreSQL when it has a database;
+ *   publishes or subscribes, to the apps it invokes, to PostgreSQL when it has a database, and to its servers
+ *   outside the platform (`outbound`: mail, webhooks);
  * - `postgres` (in-cluster PostgreSQL): ingress only from the apps that have a database.
  */
 export function networkPolicies(s: NetworkSettings, apps: readonly AppSpec[] = APP_LIST): KubernetesObject[] {

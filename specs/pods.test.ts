@@ -100,6 +100,11 @@ describe("pod templates", () => {
     ]);
   });
 
+  it("set the termination grace period when given, else leave Kubernetes' default", () => {
+    expect(podTemplate({ ...args(), terminationGracePeriodSeconds: 45 }).spec.terminationGracePeriodSeconds).toBe(45);
+    expect(podTemplate(args()).spec).not.toHaveProperty("terminationGracePeriodSeconds");
+  });
+
   it("name writable volumes as DNS labels and refuse a relative path", () => {
     expect(writableVolumeName("/tmp")).toBe("writable-tmp");
     expect(writableVolumeName("/app/data/Cache_Dir/")).toBe("writable-app-data-cache-dir");

@@ -132,6 +132,7 @@ export interface Volume {
 /** The fields of a pod spec the program sets (Kubernetes `core/v1` PodSpec). */
 export interface PodSpec {
   automountServiceAccountToken: false;
+  terminationGracePeriodSeconds?: number;
   securityContext: PodSecurityContext;
   containers: Container[];
   volumes?: Volume[];
@@ -163,6 +164,8 @@ export interface PodTemplateArgs {
   runAs: { user: number; group: number };
   /** The group that owns mounted volumes, for a container that writes to a persistent volume claim. */
   fsGroup?: number;
+  /** How long the kubelet waits after SIGTERM before it kills the containers (Kubernetes' default: 30 seconds). */
+  terminationGracePeriodSeconds?: number;
   containers: ContainerArgs[];
 }
 
@@ -212,6 +215,9 @@ export function podTemplate(args: PodTemplateArgs): PodTemplate {
     metadata: { labels: args.labels, ...(annotations ? { annotations } : {}) },
     spec: {
       automountServiceAccountToken: false,
+      ...(args.terminationGracePeriodSeconds !== undefined
+        ? { terminationGracePeriodSeconds: args.terminationGracePeriodSeconds }
+        : {}),
       securityContext: {
         runAsNonRoot: true,
         runAsUser: args.runAs.user,

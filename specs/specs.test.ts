@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { dev } from "../stacks/dev";
 import { prod } from "../stacks/prod";
 import type { PlatformProfile, StrimziSettings } from "../stacks/profile";
-import { APP_LIST, APPS, type AppSpec, appById, GATEWAY_PUBSUB, PUBSUB } from "./apps";
+import { APP_LIST, APPS, type AppSpec, appById, GATEWAY_PUBSUB, hasSidecarRoutes, PUBSUB } from "./apps";
 import {
   appTokenSecretName,
   type DaprSettings,
@@ -52,6 +52,21 @@ const SCRAM_256_PUBLIC_CA: KafkaAuth = {
   username: { name: CREDENTIALS, key: "username" },
   password: { name: CREDENTIALS, key: "password" },
 };
+
+/** An app of no catalog, `audit` on port 3100 with nothing to do, changed by `overrides`. */
+function testApp(overrides: Partial<AppSpec>): AppSpec {
+  return {
+    id: "audit",
+    description: "test app",
+    port: 3100,
+    publishes: [],
+    subscriptions: [],
+    invokes: [],
+    database: false,
+    userFacing: false,
+    ...overrides,
+  };
+}
 
 /** DaprSettings the way the program builds them from a profile. */
 function daprSettings(profile: PlatformProfile, auth: KafkaAuth, brokers: string): DaprSettings {
@@ -348,16 +363,7 @@ describe("Dapr subscriptions", () => {
   });
 
   it("render one subscription from an app spec, with or without a dead-letter topic", () => {
-    const app: AppSpec = {
-      id: "audit",
-      description: "test app",
-      port: 3100,
-      publishes: [],
-      subscriptions: [],
-      invokes: [],
-      database: false,
-      userFacing: false,
-    };
+    const app = testApp({});
     const dead = subscription(
       app,
       { pubsub: PUBSUB, topic: TOPICS.taskEvents, routes: [], defaultPath: "/e", deadLetter: true },
@@ -712,6 +718,16 @@ describe("sidecar annotations", () => {
     const names = APP_LIST.map((app) => appTokenSecretName(app));
     expect(new Set(names).size).toBe(APP_LIST.length);
     expect(appTokenSecretName(APPS.recurring)).toBe("dapr-app-token-recurring");
+  });
+
+  it("the token guards the routes only a sidecar calls: event deliveries, and invocations from other apps", () => {
+    const publisherOnly = testApp({ publishes: [TOPICS.taskEvents] });
+    expect(hasSidecarRoutes(publisherOnly, [publisherOnly])).toBe(false);
+    const caller = testApp({ id: "caller", invokes: ["audit"] });
+    expect(hasSidecarRoutes(publisherOnly, [publisherOnly, caller])).toBe(true);
+    expect(hasSidecarRoutes(APPS.backend)).toBe(true);
+    expect(APPS.backend.subscriptions).toEqual([]);
+    for (const a of APP_LIST.filter((x) => x.subscriptions.length > 0)) expect(hasSidecarRoutes(a), a.id).toBe(true);
   });
 
   it("turns API logging on at debug level", () => {

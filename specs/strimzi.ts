@@ -3,7 +3,7 @@ import { TOPIC_LIST, type TopicSpec, topicConfig } from "@event-platform/events"
 import type { StrimziSettings } from "../stacks/profile";
 import { APP_LIST, type AppSpec } from "./apps";
 import type { KubernetesObject } from "./dapr";
-import type { NetworkPolicyPeer } from "./network";
+import type { KafkaEndpoint, NetworkPolicyPeer } from "./network";
 
 const API_VERSION = "kafka.strimzi.io/v1";
 export const NODE_POOL_NAME = "dual-role";
@@ -78,6 +78,11 @@ export function listenerPort(s: StrimziSettings): number {
  */
 export function brokerLabels(s: StrimziSettings): Record<string, string> {
   return { ...clusterLabel(s), "strimzi.io/kind": "Kafka", "strimzi.io/broker-role": "true" };
+}
+
+/** Where the sidecars reach the cluster, for their egress NetworkPolicy: its broker pods, on the listener's port. */
+export function strimziEndpoint(s: StrimziSettings): KafkaEndpoint {
+  return { type: "in-cluster", namespace: s.namespace, brokerLabels: brokerLabels(s), port: listenerPort(s) };
 }
 
 /**

@@ -47,4 +47,13 @@ export const dev: PlatformProfile = {
   // The ingress-nginx controller of minikube's ingress addon and of kind's ingress guide; `kubectl port-forward`
   // reaches a pod through the kubelet, which no NetworkPolicy governs.
   network: { ingressFrom: [{ namespace: "ingress-nginx" }] },
+  auth: { rolesClaim: "roles", operatorRole: "operator" },
+  notification: {
+    // No email channel until a stack names its SMTP server.
+    smtp: { host: "", port: 587, secure: false, from: "", user: "" },
+    webhookPorts: [443, 80],
+    webhookTimeoutMs: 10_000,
+    webhookAllowPrivateAddresses: false,
+  },
+  deadLetters: { alertWebhookUrl: "" },
 };

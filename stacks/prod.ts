@@ -34,4 +34,8 @@ export const prod: PlatformProfile = {
     resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
   },
   network: { ingressFrom: [{ namespace: "ingress-nginx" }] },
+  auth: dev.auth,
+  // The SMTP server and the alert webhook are the deployment's own: a prod stack sets them (README, Stack config).
+  notification: dev.notification,
+  deadLetters: dev.deadLetters,
 };

@@ -74,7 +74,7 @@ export interface PostgresProfile {
 }
 
 /**
- * Where users reach the user-facing apps (backend, gateway) from: the pods of a namespace (those with `podLabels`
+ * Where users reach the user-facing apps (`userFacing` in the app catalog) from: the pods of a namespace (those with `podLabels`
  * when given), such as an ingress controller's, or an IP block in CIDR notation (`except` carves sub-blocks out).
  */
 export type IngressSource =
@@ -98,6 +98,50 @@ export interface AppsProfile {
   resources: ContainerResources;
 }
 
+/** How the apps that authenticate users read a token's roles (their `JWT_ROLES_CLAIM` and `OPERATOR_ROLE`). */
+export interface AuthProfile {
+  /** The claim that lists a token's roles (an array of strings, or one string). */
+  rolesClaim: string;
+  /** The role that makes a user an operator: the dead-letter desk accepts only operators. */
+  operatorRole: string;
+}
+
+/** The SMTP server the notification service sends email through; an empty `host` turns the email channel off. */
+export interface SmtpProfile {
+  /** Host name or IP address of the server; empty: no email channel. */
+  host: string;
+  /** 587 (submission, STARTTLS) by default; 465 with `secure`. */
+  port: number;
+  /** TLS from the first byte (SMTPS, port 465); false upgrades with STARTTLS when the server offers it. */
+  secure: boolean;
+  /** The sender of every email, `tasks@example.com` or `Tasks <tasks@example.com>`; required with `host`. */
+  from: string;
+  /** The SMTP user; empty: no authentication. Its password is secret config `smtpPassword`. */
+  user: string;
+}
+
+export interface NotificationProfile {
+  smtp: SmtpProfile;
+  /** The ports the notification service may reach webhook receivers on (their URLs' ports); none closes webhooks. */
+  webhookPorts: number[];
+  /** How long one webhook delivery may take, in milliseconds. */
+  webhookTimeoutMs: number;
+  /**
+   * Whether webhook URLs may resolve to private, loopback or link-local addresses (a receiver inside the cluster, in
+   * dev). Off, the service refuses them and the NetworkPolicy lets webhook traffic reach public addresses only.
+   * Never in prod.
+   */
+  webhookAllowPrivateAddresses: boolean;
+}
+
+export interface DeadLettersProfile {
+  /**
+   * Where the dead-letter desk posts an alert for each dead letter (Standard Webhooks, signed with secret config
+   * `alertWebhookSecret`, generated when not set); empty: no alerts.
+   */
+  alertWebhookUrl: string;
+}
+
 /** One environment, complete: a stack's config overrides a profile and the result is validated. */
 export interface PlatformProfile {
   environment: Environment;
@@ -108,4 +152,7 @@ export interface PlatformProfile {
   postgres: PostgresProfile;
   apps: AppsProfile;
   network: NetworkProfile;
+  auth: AuthProfile;
+  notification: NotificationProfile;
+  deadLetters: DeadLettersProfile;
 }
