@@ -142,25 +142,57 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
     ).body;
     await bob.request("POST", `/api/tasks/${bobTask.task_id}/complete`);
     const eventId = randomUUID();
-    const next = (taskId: number) =>
+    // Each request names the task's owner, as the task.completed event does.
+    const next = (source: TaskSnapshot) =>
       internal.request<TaskSnapshot>(
         "POST",
-        `/internal/tasks/${taskId}/next-occurrence`,
-        { event_id: eventId },
+        `/internal/tasks/${source.task_id}/next-occurrence`,
+        { event_id: eventId, user_id: source.user_id },
         FROM_SIDECAR,
       );
 
-    const forAlice = await next(aliceTask.task_id);
+    const forAlice = await next(aliceTask);
     expect(forAlice.status).toBe(201);
     expect(forAlice.body).toMatchObject({ user_id: aliceTask.user_id, parent_task_id: aliceTask.task_id });
     // The replayed event id names Bob's task: it is a request about Bob's task, answered with Bob's data only.
-    const forBob = await next(bobTask.task_id);
+    const forBob = await next(bobTask);
     expect(forBob.status).toBe(201);
     expect(forBob.body).toMatchObject({ user_id: bobId, title: "Bob's daily", parent_task_id: bobTask.task_id });
     expect(JSON.stringify(forBob.body)).not.toContain("Alice");
     // Each is idempotent within its own user.
-    expect(await next(aliceTask.task_id)).toEqual({ status: 200, body: forAlice.body });
-    expect(await next(bobTask.task_id)).toEqual({ status: 200, body: forBob.body });
+    expect(await next(aliceTask)).toEqual({ status: 200, body: forAlice.body });
+    expect(await next(bobTask)).toEqual({ status: 200, body: forBob.body });
+  });
+
+  it("next occurrence: a request naming another user than the task's owner is a 404, as for no task, and writes nothing", async () => {
+    const internal = new Api(backend.url);
+    const aliceTask = (
+      await alice.request<TaskSnapshot>("POST", "/api/tasks", { title: "Alice's weekly", recurrence: "weekly" })
+    ).body;
+    await alice.request("POST", `/api/tasks/${aliceTask.task_id}/complete`);
+    const request = (userId: string, taskId: number, eventId: string) =>
+      internal.request<{ message: string }>(
+        "POST",
+        `/internal/tasks/${taskId}/next-occurrence`,
+        { event_id: eventId, user_id: userId },
+        FROM_SIDECAR,
+      );
+    const before = await tableCounts(backend);
+    const eventId = randomUUID();
+    const asBob = await request(bobId, aliceTask.task_id, eventId);
+    const missing = await request(bobId, aliceTask.task_id + 1_000_000, eventId);
+    expect(asBob.status).toBe(404);
+    expect(asBob.body.message).toBe(`Task ${aliceTask.task_id} not found`);
+    expect(missing.status).toBe(404);
+    expect(Object.keys(asBob.body).sort()).toEqual(Object.keys(missing.body).sort());
+    expect(await tableCounts(backend)).toEqual(before);
+
+    // Once Alice's own request has been answered, the same event id under Bob's name still finds nothing.
+    const forAlice = await request(aliceTask.user_id, aliceTask.task_id, eventId);
+    expect(forAlice.status).toBe(201);
+    const afterAlice = await tableCounts(backend);
+    expect(await request(bobId, aliceTask.task_id, eventId)).toMatchObject({ status: 404 });
+    expect(await tableCounts(backend)).toEqual(afterAlice);
   });
 
   it("the routes only the Dapr sidecar calls answer 401 without the app API token, whatever dapr-caller-app-id says", async () => {
@@ -174,7 +206,7 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
       caller.request(
         "POST",
         `/internal/tasks/${completed.task_id}/next-occurrence`,
-        { event_id: randomUUID() },
+        { event_id: randomUUID(), user_id: completed.user_id },
         headers,
       );
     const refusals: Record<string, string>[] = [
