@@ -131,25 +131,28 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
     ]);
   });
 
+  /** A completed recurring task of the user behind `api`. */
+  async function completedRecurring(api: Api, title: string): Promise<TaskSnapshot> {
+    const task = (await api.request<TaskSnapshot>("POST", "/api/tasks", { title, recurrence: "daily" })).body;
+    await api.request("POST", `/api/tasks/${task.task_id}/complete`);
+    return task;
+  }
+
+  /** A next-occurrence request as the recurring service makes it through its sidecar: the event's id and user. */
+  const nextOccurrence = <T>(taskId: number, eventId: string, userId: string) =>
+    new Api(backend.url).request<T>(
+      "POST",
+      `/internal/tasks/${taskId}/next-occurrence`,
+      { event_id: eventId, user_id: userId },
+      FROM_SIDECAR,
+    );
+
   it("next occurrence: the same completion event id for Bob's task never answers with Alice's task", async () => {
-    const internal = new Api(backend.url);
-    const aliceTask = (
-      await alice.request<TaskSnapshot>("POST", "/api/tasks", { title: "Alice's daily", recurrence: "daily" })
-    ).body;
-    await alice.request("POST", `/api/tasks/${aliceTask.task_id}/complete`);
-    const bobTask = (
-      await bob.request<TaskSnapshot>("POST", "/api/tasks", { title: "Bob's daily", recurrence: "daily" })
-    ).body;
-    await bob.request("POST", `/api/tasks/${bobTask.task_id}/complete`);
+    const aliceTask = await completedRecurring(alice, "Alice's daily");
+    const bobTask = await completedRecurring(bob, "Bob's daily");
     const eventId = randomUUID();
     // Each request names the task's owner, as the task.completed event does.
-    const next = (source: TaskSnapshot) =>
-      internal.request<TaskSnapshot>(
-        "POST",
-        `/internal/tasks/${source.task_id}/next-occurrence`,
-        { event_id: eventId, user_id: source.user_id },
-        FROM_SIDECAR,
-      );
+    const next = (source: TaskSnapshot) => nextOccurrence<TaskSnapshot>(source.task_id, eventId, source.user_id);
 
     const forAlice = await next(aliceTask);
     expect(forAlice.status).toBe(201);
@@ -165,22 +168,11 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
   });
 
   it("next occurrence: a request naming another user than the task's owner is a 404, as for no task, and writes nothing", async () => {
-    const internal = new Api(backend.url);
-    const aliceTask = (
-      await alice.request<TaskSnapshot>("POST", "/api/tasks", { title: "Alice's weekly", recurrence: "weekly" })
-    ).body;
-    await alice.request("POST", `/api/tasks/${aliceTask.task_id}/complete`);
-    const request = (userId: string, taskId: number, eventId: string) =>
-      internal.request<{ message: string }>(
-        "POST",
-        `/internal/tasks/${taskId}/next-occurrence`,
-        { event_id: eventId, user_id: userId },
-        FROM_SIDECAR,
-      );
+    const aliceTask = await completedRecurring(alice, "Alice's other daily");
     const before = await tableCounts(backend);
     const eventId = randomUUID();
-    const asBob = await request(bobId, aliceTask.task_id, eventId);
-    const missing = await request(bobId, aliceTask.task_id + 1_000_000, eventId);
+    const asBob = await nextOccurrence<{ message: string }>(aliceTask.task_id, eventId, bobId);
+    const missing = await nextOccurrence<{ message: string }>(aliceTask.task_id + 1_000_000, eventId, bobId);
     expect(asBob.status).toBe(404);
     expect(asBob.body.message).toBe(`Task ${aliceTask.task_id} not found`);
     expect(missing.status).toBe(404);
@@ -188,10 +180,9 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
     expect(await tableCounts(backend)).toEqual(before);
 
     // Once Alice's own request has been answered, the same event id under Bob's name still finds nothing.
-    const forAlice = await request(aliceTask.user_id, aliceTask.task_id, eventId);
-    expect(forAlice.status).toBe(201);
+    expect((await nextOccurrence(aliceTask.task_id, eventId, aliceTask.user_id)).status).toBe(201);
     const afterAlice = await tableCounts(backend);
-    expect(await request(bobId, aliceTask.task_id, eventId)).toMatchObject({ status: 404 });
+    expect((await nextOccurrence(aliceTask.task_id, eventId, bobId)).status).toBe(404);
     expect(await tableCounts(backend)).toEqual(afterAlice);
   });
 

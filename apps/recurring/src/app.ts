@@ -44,13 +44,11 @@ export async function startRecurring(config: RecurringConfig): Promise<Recurring
     await server.close();
     throw error;
   });
-  const sidecar = new SidecarClient({
-    url: config.dapr.url,
-    timeoutMs: config.dapr.timeoutMs,
-    ...(config.dapr.apiToken ? { apiToken: config.dapr.apiToken } : {}),
-  });
+  // Its URL, DAPR_API_TOKEN and SIDECAR_TIMEOUT_MS: every call to the backend ends within the timeout.
+  const sidecar = new SidecarClient(config.dapr);
 
   let subscriber: Subscriber;
+  let address: { url: string; port: number };
   try {
     registerHealthRoutes(server, { database: () => database.ping() });
     subscriber = await registerSubscriber(server, {
@@ -66,16 +64,12 @@ export async function startRecurring(config: RecurringConfig): Promise<Recurring
         "/events/ignored": ignoreEvent,
       },
     });
+    address = await listen(server, config);
   } catch (error) {
     await server.close();
     await database.close();
     throw error;
   }
-  const { url, port } = await listen(server, config).catch(async (error: unknown) => {
-    await server.close();
-    await database.close();
-    throw error;
-  });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -88,5 +82,5 @@ export async function startRecurring(config: RecurringConfig): Promise<Recurring
     })();
     return closing;
   };
-  return { url, port, server, database, subscriber, close };
+  return { ...address, server, database, subscriber, close };
 }

@@ -4,14 +4,9 @@ import { ConfigError, loadConfig } from "./config";
 
 const APP_TOKEN = "app-token-0123456789abcdef0123456789";
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
+/** Expects `loadConfig(env)` to throw a `ConfigError` with exactly these problems. */
+function expectProblems(env: Record<string, string>, problems: string[]): void {
+  expect(() => loadConfig(env)).toThrow(expect.objectContaining({ name: ConfigError.name, problems }));
 }
 
 describe("loadConfig", () => {
@@ -51,14 +46,14 @@ describe("loadConfig", () => {
   });
 
   it("names every bad variable with its value", () => {
-    expect(problemsOf({ APP_API_TOKEN: APP_TOKEN, BACKEND_APP_ID: "Backend/../admin", PORT: "70000" })).toEqual([
+    expectProblems({ APP_API_TOKEN: APP_TOKEN, BACKEND_APP_ID: "Backend/../admin", PORT: "70000" }, [
       'PORT must be <= 65535 (got "70000")',
       'BACKEND_APP_ID must match pattern "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$" (got "Backend/../admin")',
     ]);
   });
 
   it("requires the app API token, since only the sidecar may deliver events", () => {
-    expect(problemsOf({})).toEqual([
+    expectProblems({}, [
       "APP_API_TOKEN is required: the token the Dapr sidecar sends as dapr-api-token (dapr.io/app-token-secret) (got unset)",
     ]);
   });
