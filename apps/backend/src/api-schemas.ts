@@ -109,9 +109,15 @@ export function dueRangeViolations(query: ListTasksQuery, prefix: string): Viola
     : [];
 }
 
-/** `POST /internal/tasks/:task_id/next-occurrence`: the completion event the request answers. */
+/**
+ * `POST /internal/tasks/:task_id/next-occurrence`: the completion event the request answers, and the user it names.
+ * The task must be that user's: the event's `user_id` is checked against the task's owner, not taken from it.
+ */
 export const NextOccurrenceBody = Type.Object(
-  { event_id: field(S.Uuid, "Id of the task.completed event this request answers.") },
+  {
+    event_id: field(S.Uuid, "Id of the task.completed event this request answers."),
+    user_id: field(S.UserId, "The user_id of that event: the owner the task must have."),
+  },
   closed,
 );
 

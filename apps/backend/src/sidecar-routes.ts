@@ -24,7 +24,7 @@ export async function registerSidecarRoutes(
         pathTaskIdViolations(parsed.params, "/params"),
       );
       const taskId = Number(params.task_id);
-      const { created, task } = await deps.tasks.createNextOccurrence(taskId, body.event_id);
+      const { created, task } = await deps.tasks.createNextOccurrence(body.user_id, taskId, body.event_id);
       request.log.info(
         { caller: request.headers[DAPR_CALLER_HEADER], taskId, nextTaskId: task.task_id, created },
         "next occurrence",

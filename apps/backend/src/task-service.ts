@@ -206,27 +206,21 @@ export class TaskService {
   }
 
   /**
-   * Creates the next occurrence of a completed recurring task: the same fields, the due date advanced by its
-   * recurrence in its time zone, open, with the completed task as parent. Idempotent per user, source task and
-   * completion event: the request is recorded under (user, source task, event) in the same transaction as the new
-   * task, and a repeat gets the first answer back without writing anything. The source task's id names its owner,
-   * so a request for one user's task never matches, nor answers, another user's.
+   * Creates the next occurrence of a completed recurring task of `userId`: the same fields, the due date advanced by
+   * its recurrence in its time zone, open, with the completed task as parent. A task that is not that user's is a
+   * `TaskNotFoundError`, as an unknown one is, so a request naming the wrong user learns nothing about the task.
+   * Idempotent per user, source task and completion event: the request is recorded under (user, source task, event)
+   * in the same transaction as the new task, and a repeat gets the first answer back without writing anything.
+   * Throws a `ConflictError` when the task is not completed or not recurring.
    */
-  async createNextOccurrence(taskId: number, eventId: string): Promise<NextOccurrence> {
+  async createNextOccurrence(userId: string, taskId: number, eventId: string): Promise<NextOccurrence> {
     // A repeat is answered even when the source task was deleted after the first answer.
-    const replay = await this.recordedAnswer(this.db, taskId, eventId);
+    const replay = await this.recordedAnswer(this.db, userId, taskId, eventId);
     if (replay) return { created: false, task: replay };
-    const owner = await this.db
-      .selectFrom("tasks")
-      .select("user_id")
-      .where("id", "=", idText(taskId))
-      .executeTakeFirst();
-    if (!owner) throw new TaskNotFoundError(taskId);
-    const userId = owner.user_id;
 
     return this.write<NextOccurrence>(userId, async (trx, ctx) => {
       // Checked again under the user's lock: a concurrent repeat of this request has committed by now, or not begun.
-      const repeated = await this.recordedAnswer(trx, taskId, eventId, userId);
+      const repeated = await this.recordedAnswer(trx, userId, taskId, eventId);
       if (repeated) return { result: { created: false, task: repeated }, events: [] };
       const completed = await this.lockTask(trx, userId, taskId);
       if (!completed.completed) throw new ConflictError(`Task ${taskId} is not completed`);
@@ -364,20 +358,20 @@ export class TaskService {
     }
   }
 
-  /** The first answer to a next-occurrence request for this source task and event (and user, when known). */
+  /** The first answer to a next-occurrence request of this user for this source task and event. */
   private async recordedAnswer(
     db: Kysely<Tables>,
+    userId: string,
     sourceTaskId: number,
     eventId: string,
-    userId?: string,
   ): Promise<TaskSnapshot | undefined> {
-    let query = db
+    const row = await db
       .selectFrom("processed_requests")
       .select("response")
+      .where("user_id", "=", userId)
       .where("source_task_id", "=", idText(sourceTaskId))
-      .where("event_id", "=", eventId);
-    if (userId !== undefined) query = query.where("user_id", "=", userId);
-    const row = await query.executeTakeFirst();
+      .where("event_id", "=", eventId)
+      .executeTakeFirst();
     return row ? (row.response as TaskSnapshot) : undefined;
   }
 }

@@ -265,7 +265,7 @@ describe.each(DATABASE_KINDS)("events of every write, on %s", (kind) => {
       fetch(`${sidecar.url}/v1.0/invoke/backend/method/internal/tasks/${task.body.task_id}/next-occurrence`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ event_id: completedEvent.id }),
+        body: JSON.stringify({ event_id: completedEvent.id, user_id: user }),
       });
     const first = await invoke();
     expect(first.status).toBe(201);

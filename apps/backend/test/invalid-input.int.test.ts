@@ -179,9 +179,9 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
       name: "a next-occurrence request with a bad id and body",
       method: "POST",
       path: "/internal/tasks/abc/next-occurrence",
-      body: { event_id: "e1", extra: true },
+      body: { event_id: "e1", user_id: "", extra: true },
       headers: { ...FROM_SIDECAR },
-      paths: ["/params/task_id", "/body/extra", "/body/event_id"],
+      paths: ["/params/task_id", "/body/extra", "/body/event_id", "/body/user_id"],
     },
   ];
 
@@ -334,7 +334,12 @@ describe.each(DATABASE_KINDS)("invalid input on %s", (kind) => {
     const before = await tableCounts(backend);
     const internal = new Api(backend.url);
     const request = (id: number, headers: Record<string, string> = FROM_SIDECAR) =>
-      internal.request("POST", `/internal/tasks/${id}/next-occurrence`, { event_id: randomUUID() }, headers);
+      internal.request(
+        "POST",
+        `/internal/tasks/${id}/next-occurrence`,
+        { event_id: randomUUID(), user_id: userId },
+        headers,
+      );
     expect((await request(task.task_id + 1_000_000)).status).toBe(404);
     const open = await api.request<TaskSnapshot>("POST", "/api/tasks", { title: "open", recurrence: "weekly" });
     const afterCreate = await tableCounts(backend);

@@ -131,36 +131,59 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
     ]);
   });
 
-  it("next occurrence: the same completion event id for Bob's task never answers with Alice's task", async () => {
-    const internal = new Api(backend.url);
-    const aliceTask = (
-      await alice.request<TaskSnapshot>("POST", "/api/tasks", { title: "Alice's daily", recurrence: "daily" })
-    ).body;
-    await alice.request("POST", `/api/tasks/${aliceTask.task_id}/complete`);
-    const bobTask = (
-      await bob.request<TaskSnapshot>("POST", "/api/tasks", { title: "Bob's daily", recurrence: "daily" })
-    ).body;
-    await bob.request("POST", `/api/tasks/${bobTask.task_id}/complete`);
-    const eventId = randomUUID();
-    const next = (taskId: number) =>
-      internal.request<TaskSnapshot>(
-        "POST",
-        `/internal/tasks/${taskId}/next-occurrence`,
-        { event_id: eventId },
-        FROM_SIDECAR,
-      );
+  /** A completed recurring task of the user behind `api`. */
+  async function completedRecurring(api: Api, title: string): Promise<TaskSnapshot> {
+    const task = (await api.request<TaskSnapshot>("POST", "/api/tasks", { title, recurrence: "daily" })).body;
+    await api.request("POST", `/api/tasks/${task.task_id}/complete`);
+    return task;
+  }
 
-    const forAlice = await next(aliceTask.task_id);
+  /** A next-occurrence request as the recurring service makes it through its sidecar: the event's id and user. */
+  const nextOccurrence = <T>(taskId: number, eventId: string, userId: string) =>
+    new Api(backend.url).request<T>(
+      "POST",
+      `/internal/tasks/${taskId}/next-occurrence`,
+      { event_id: eventId, user_id: userId },
+      FROM_SIDECAR,
+    );
+
+  it("next occurrence: the same completion event id for Bob's task never answers with Alice's task", async () => {
+    const aliceTask = await completedRecurring(alice, "Alice's daily");
+    const bobTask = await completedRecurring(bob, "Bob's daily");
+    const eventId = randomUUID();
+    // Each request names the task's owner, as the task.completed event does.
+    const next = (source: TaskSnapshot) => nextOccurrence<TaskSnapshot>(source.task_id, eventId, source.user_id);
+
+    const forAlice = await next(aliceTask);
     expect(forAlice.status).toBe(201);
     expect(forAlice.body).toMatchObject({ user_id: aliceTask.user_id, parent_task_id: aliceTask.task_id });
     // The replayed event id names Bob's task: it is a request about Bob's task, answered with Bob's data only.
-    const forBob = await next(bobTask.task_id);
+    const forBob = await next(bobTask);
     expect(forBob.status).toBe(201);
     expect(forBob.body).toMatchObject({ user_id: bobId, title: "Bob's daily", parent_task_id: bobTask.task_id });
     expect(JSON.stringify(forBob.body)).not.toContain("Alice");
     // Each is idempotent within its own user.
-    expect(await next(aliceTask.task_id)).toEqual({ status: 200, body: forAlice.body });
-    expect(await next(bobTask.task_id)).toEqual({ status: 200, body: forBob.body });
+    expect(await next(aliceTask)).toEqual({ status: 200, body: forAlice.body });
+    expect(await next(bobTask)).toEqual({ status: 200, body: forBob.body });
+  });
+
+  it("next occurrence: a request naming another user than the task's owner is a 404, as for no task, and writes nothing", async () => {
+    const aliceTask = await completedRecurring(alice, "Alice's other daily");
+    const before = await tableCounts(backend);
+    const eventId = randomUUID();
+    const asBob = await nextOccurrence<{ message: string }>(aliceTask.task_id, eventId, bobId);
+    const missing = await nextOccurrence<{ message: string }>(aliceTask.task_id + 1_000_000, eventId, bobId);
+    expect(asBob.status).toBe(404);
+    expect(asBob.body.message).toBe(`Task ${aliceTask.task_id} not found`);
+    expect(missing.status).toBe(404);
+    expect(Object.keys(asBob.body).sort()).toEqual(Object.keys(missing.body).sort());
+    expect(await tableCounts(backend)).toEqual(before);
+
+    // Once Alice's own request has been answered, the same event id under Bob's name still finds nothing.
+    expect((await nextOccurrence(aliceTask.task_id, eventId, aliceTask.user_id)).status).toBe(201);
+    const afterAlice = await tableCounts(backend);
+    expect((await nextOccurrence(aliceTask.task_id, eventId, bobId)).status).toBe(404);
+    expect(await tableCounts(backend)).toEqual(afterAlice);
   });
 
   it("the routes only the Dapr sidecar calls answer 401 without the app API token, whatever dapr-caller-app-id says", async () => {
@@ -174,7 +197,7 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
       caller.request(
         "POST",
         `/internal/tasks/${completed.task_id}/next-occurrence`,
-        { event_id: randomUUID() },
+        { event_id: randomUUID(), user_id: completed.user_id },
         headers,
       );
     const refusals: Record<string, string>[] = [

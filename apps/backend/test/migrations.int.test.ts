@@ -182,7 +182,7 @@ describe.each(DATABASE_KINDS)("migration 0003 (integer task ids) on %s", (kind) 
     const repeat = await new Api(backend.url).request<TaskSnapshot>(
       "POST",
       "/internal/tasks/2/next-occurrence",
-      { event_id: uuids.event },
+      { event_id: uuids.event, user_id: ALICE },
       FROM_SIDECAR,
     );
     expect(repeat.status).toBe(200);

@@ -141,7 +141,8 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
   });
 
   it("creates the next occurrence of a recurring task once per event id, with the due date advanced", async () => {
-    const api = await Api.as(backend.url, newUser("recurring"));
+    const user = newUser("recurring");
+    const api = await Api.as(backend.url, user);
     const internal = new Api(backend.url);
     const nextOf = async (body: Record<string, unknown>) => {
       const task = (await api.request<TaskSnapshot>("POST", "/api/tasks", body)).body;
@@ -151,7 +152,7 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
         internal.request<TaskSnapshot>(
           "POST",
           `/internal/tasks/${task.task_id}/next-occurrence`,
-          { event_id: eventId },
+          { event_id: eventId, user_id: user },
           FROM_SIDECAR,
         );
       return { task, call };
@@ -191,7 +192,7 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
     const march = await internal.request<TaskSnapshot>(
       "POST",
       `/internal/tasks/${february.task_id}/next-occurrence`,
-      { event_id: randomUUID() },
+      { event_id: randomUUID(), user_id: user },
       FROM_SIDECAR,
     );
     expect(march.body.due_date).toBe("2032-03-31T09:00:00.000Z");
@@ -220,14 +221,15 @@ describe.each(DATABASE_KINDS)("task API on %s", (kind) => {
   });
 
   it("computes the next occurrence on the wall clock of the task's time zone: 09:00 in New York stays 09:00 across DST", async () => {
-    const api = await Api.as(backend.url, newUser("new-york"));
+    const user = newUser("new-york");
+    const api = await Api.as(backend.url, user);
     const internal = new Api(backend.url);
     const advance = async (taskId: number) => {
       await api.request("POST", `/api/tasks/${taskId}/complete`);
       const answer = await internal.request<TaskSnapshot>(
         "POST",
         `/internal/tasks/${taskId}/next-occurrence`,
-        { event_id: randomUUID() },
+        { event_id: randomUUID(), user_id: user },
         FROM_SIDECAR,
       );
       expect(answer.status).toBe(201);
