@@ -51,7 +51,17 @@ export interface SubscriberOptions {
   appToken: string;
   /** A handler for each path of the app's subscriptions (route rules and defaults), and for no other path. */
   handlers: Record<string, EventHandler | RawEventHandler>;
+  /** The largest body, in bytes, a route of the dead-letter topic takes; `DEAD_LETTER_BODY_LIMIT` by default. */
+  deadLetterBodyLimit?: number;
 }
+
+/**
+ * Kafka's default largest record (`message.max.bytes`, 1 MiB plus 12 bytes of overhead). A dead letter can be any
+ * record a source topic held, and its subscription has no dead-letter topic of its own, so a body the route refused
+ * (413) would be redelivered for ever and stall its partition: the route takes what the broker takes, not the API's
+ * limit.
+ */
+export const DEAD_LETTER_BODY_LIMIT = 1_048_588;
 
 /** The subscription routes of a running service. */
 export interface Subscriber {
@@ -114,15 +124,16 @@ export async function registerSubscriber(server: FastifyInstance, options: Subsc
 
     for (const [path, sub] of paths) {
       const handler = options.handlers[path] as EventHandler | RawEventHandler;
-      scope.post(path, async (request, reply) => {
+      const deadLetters = sub.topic.name === TOPICS.deadLetters.name;
+      const limits = deadLetters ? { bodyLimit: options.deadLetterBodyLimit ?? DEAD_LETTER_BODY_LIMIT } : {};
+      scope.post(path, limits, async (request, reply) => {
         if (draining) return reply.code(503).send(answer("RETRY"));
         inFlight += 1;
         try {
           const text = typeof request.body === "string" ? request.body : "";
-          const status =
-            sub.topic.name === TOPICS.deadLetters.name
-              ? await (handler as RawEventHandler)(rawDelivery(text, request.headers, request.log))
-              : await deliverContractEvent(handler as EventHandler, sub.topic, text, request.log);
+          const status = deadLetters
+            ? await (handler as RawEventHandler)(rawDelivery(text, request.headers, request.log))
+            : await deliverContractEvent(handler as EventHandler, sub.topic, text, request.log);
           return reply.send(answer(status ?? "SUCCESS"));
         } catch (error) {
           if (error instanceof DropEvent) {
