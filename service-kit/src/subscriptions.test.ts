@@ -244,6 +244,19 @@ describe("the dead-letter route", () => {
     return { status: answer.statusCode, received };
   }
 
+  /** What daprd delivers for a record on a subscription with `rawPayload: "true"` (contrib `FromRawPayload`). */
+  const envelope = (record: string, topic = "dead-letters") =>
+    JSON.stringify({
+      id: "3f1c1f8e-7c55-4a7b-9d0e-0d5c9b0a6e11",
+      specversion: "1.0",
+      datacontenttype: "application/octet-stream",
+      source: "Dapr",
+      type: "com.dapr.event.sent",
+      topic,
+      pubsubname: "kafka-pubsub",
+      data_base64: Buffer.from(record, "utf8").toString("base64"),
+    });
+
   it("takes a dead letter larger than the API's limit, up to Kafka's default largest record", async () => {
     for (const bytes of [600_000, DEAD_LETTER_BODY_LIMIT]) {
       const { status, received } = await deliverDeadLetter("x".repeat(bytes));
@@ -265,5 +278,20 @@ describe("the dead-letter route", () => {
       payload: "x".repeat(600_000),
     });
     expect(contract.statusCode).toBe(413);
+  });
+
+  it("hands over the record inside daprd's raw-payload envelope, JSON or not", async () => {
+    const notJson = (await deliverDeadLetter(envelope("<not json>"))).received;
+    expect(notJson).toEqual([expect.objectContaining({ text: "<not json>", parseError: expect.any(String) })]);
+    expect(notJson[0]?.json).toBeUndefined();
+    const event = JSON.stringify({ id: "e-1", source: "/tasks/backend", topic: "task-events" });
+    const wrapped = (await deliverDeadLetter(envelope(event))).received;
+    expect(wrapped).toEqual([expect.objectContaining({ text: event, json: JSON.parse(event) })]);
+  });
+
+  it("hands over any other body as delivered, an envelope of another topic included", async () => {
+    const other = envelope("<not json>", "task-events");
+    const { received } = await deliverDeadLetter(other);
+    expect(received).toEqual([expect.objectContaining({ text: other, json: JSON.parse(other) })]);
   });
 });

@@ -25,8 +25,9 @@ export interface Delivery<T extends TopicSpec = TopicSpec> {
 }
 
 /**
- * What a handler of the dead-letter topic receives: the body exactly as delivered (any bytes as text), its JSON
- * reading when it has one, and the Kafka metadata daprd passes as headers (`__topic`, `__key`, `pubsubname`...).
+ * What a handler of the dead-letter topic receives: the dead-lettered record's body (any bytes as UTF-8 text, taken
+ * out of daprd's raw-payload envelope when the subscription has `rawPayload: "true"`), its JSON reading when it has
+ * one, and the Kafka metadata daprd passes as headers (`__topic`, `__key`, `pubsubname`...).
  */
 export interface RawDelivery {
   text: string;
@@ -194,7 +195,30 @@ function rawDelivery(text: string, headers: Record<string, unknown>, log: Fastif
     if (typeof value === "string") flat[name] = value;
     else if (Array.isArray(value)) flat[name] = value.join(", ");
   }
-  return { text, ...parse(text), headers: flat, log };
+  const delivered = parse(text);
+  const record = rawPayloadOf(delivered.json);
+  return record === undefined
+    ? { text, ...delivered, headers: flat, log }
+    : { text: record, ...parse(record), headers: flat, log };
+}
+
+/**
+ * The record inside daprd's raw-payload envelope, or undefined for any other body. A subscription with metadata
+ * `rawPayload: "true"` gets every record wrapped so (components-contrib `FromRawPayload`: `source` "Dapr", `type`
+ * "com.dapr.event.sent", `datacontenttype` "application/octet-stream", the subscribed topic, the bytes in
+ * `data_base64`); without it daprd hands over only records that read as a JSON object, and one that does not is
+ * redelivered for ever on a subscription with no dead-letter topic (`local/sidecar/delivery.ts` `handleRecord`).
+ */
+function rawPayloadOf(json: unknown): string | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const envelope = json as Record<string, unknown>;
+  const wrapped =
+    envelope.source === "Dapr" &&
+    envelope.type === "com.dapr.event.sent" &&
+    envelope.datacontenttype === "application/octet-stream" &&
+    envelope.topic === TOPICS.deadLetters.name &&
+    typeof envelope.data_base64 === "string";
+  return wrapped ? Buffer.from(envelope.data_base64 as string, "base64").toString("utf8") : undefined;
 }
 
 function parse(text: string): { json?: unknown; parseError?: string } {
