@@ -80,6 +80,7 @@ export async function startDeadLetters(config: DeadLettersConfig): Promise<DeadL
   const [subscription] = APPS.deadLetters.subscriptions;
 
   let subscriber: Awaited<ReturnType<typeof registerSubscriber>>;
+  let address: { url: string; port: number };
   try {
     registerHealthRoutes(server, { database: () => database.ping() });
     subscriber = await registerSubscriber(server, {
@@ -99,16 +100,13 @@ export async function startDeadLetters(config: DeadLettersConfig): Promise<DeadL
       authenticator: createAuthenticator(config.auth),
       onReplayStored: () => relay.wake(),
     });
+    address = await listen(server, config);
   } catch (error) {
+    // Nothing was started yet but the server and the database.
     await server.close();
     await database.close();
     throw error;
   }
-  const { url, port } = await listen(server, config).catch(async (error: unknown) => {
-    await server.close();
-    await database.close();
-    throw error;
-  });
   relay.start();
   alerter.start();
 
@@ -125,5 +123,5 @@ export async function startDeadLetters(config: DeadLettersConfig): Promise<DeadL
     })();
     return closing;
   };
-  return { url, port, server, database, relay, alerter, close };
+  return { ...address, server, database, relay, alerter, close };
 }

@@ -156,7 +156,7 @@ describe.each(DATABASE_KINDS)("dead-letter desk on %s", (kind) => {
   });
 
   // A record that is not a JSON object at all never reaches the desk under the catalog's subscription: daprd fails
-  // to read it as a CloudEvent and, with no dead-letter topic, redelivers it for ever (README, "Limits"). This is the
+  // to read it as a CloudEvent and, with no dead-letter topic, redelivers it for ever (README, "Limit"). This is the
   // most daprd hands over of a record that is no event; api.int.test.ts delivers the rest as a rawPayload sidecar would.
   it("stores a dead letter that is no CloudEvent as it came, answers SUCCESS, and goes on with the records after it", async () => {
     const user = newUser("dl-raw");
