@@ -90,7 +90,6 @@ export async function startDeadLetters(config: DeadLettersConfig): Promise<DeadL
       handlers: {
         [subscription.defaultPath]: deadLetterHandler({
           db: database.db,
-          brokerTopicPrefix: config.brokerTopicPrefix,
           onNewEntry: () => alerter.wake(),
         }),
       },

@@ -18,7 +18,7 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe("loadConfig", () => {
-  it("fills the defaults: port 3004, its own data folder, no prefix, Kafka's largest record, alerts to the log", () => {
+  it("fills the defaults: port 3004, its own data folder, Kafka's largest record, alerts to the log", () => {
     const config = loadConfig(BASE);
     expect(config).toMatchObject({
       port: 3004,
@@ -26,7 +26,6 @@ describe("loadConfig", () => {
       pubsubName: "kafka-pubsub",
       database: { dataDir: "./data/dead-letters" },
       auth: { rolesClaim: "roles", operatorRole: "operator" },
-      brokerTopicPrefix: "",
       maxDeadLetterBytes: 1_048_588,
       outbox: { pollIntervalMs: 1_000, backoff: { initialMs: 200, maxMs: 30_000 } },
       alerts: { timeoutMs: 5_000, attempts: 3, backoff: { initialMs: 500, maxMs: 5_000 }, pollIntervalMs: 30_000 },
@@ -34,18 +33,16 @@ describe("loadConfig", () => {
     expect(config.alerts.webhook).toBeUndefined();
   });
 
-  it("reads a signed webhook, the topic prefix and the operator role", () => {
+  it("reads a signed webhook and the operator role", () => {
     const config = loadConfig({
       ...BASE,
       ALERT_WEBHOOK_URL: "https://hooks.example.com/dead-letters?token=abc",
       ALERT_WEBHOOK_SECRET: SECRET,
       ALERT_ATTEMPTS: "5",
-      BROKER_TOPIC_PREFIX: "test-1.",
       OPERATOR_ROLE: "sre",
     });
     expect(config).toMatchObject({
       alerts: { webhook: { url: "https://hooks.example.com/dead-letters?token=abc", secret: SECRET }, attempts: 5 },
-      brokerTopicPrefix: "test-1.",
       auth: { operatorRole: "sre" },
     });
   });
@@ -80,17 +77,15 @@ describe("loadConfig", () => {
     ]);
   });
 
-  it("names bad numbers and a prefix that is no part of a topic name", () => {
+  it("names bad numbers", () => {
     const problems = problemsOf({
       ...BASE,
       ALERT_ATTEMPTS: "0",
-      BROKER_TOPIC_PREFIX: "a b",
       DEAD_LETTER_MAX_BYTES: "x",
     });
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^ALERT_ATTEMPTS must be >= 1/),
-        expect.stringMatching(/^BROKER_TOPIC_PREFIX must match pattern/),
         expect.stringMatching(/^DEAD_LETTER_MAX_BYTES must be integer/),
       ]),
     );

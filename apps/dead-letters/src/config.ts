@@ -1,4 +1,4 @@
-// The dead-letter desk's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT with the operator role) and the desk's own (topic prefix, replay relay, alerts).
+// The dead-letter desk's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT with the operator role) and the desk's own (largest dead letter, replay relay, alerts).
 import {
   type BackoffSettings,
   DEAD_LETTER_BODY_LIMIT,
@@ -15,9 +15,6 @@ const SECRET_BYTES = { min: 24, max: 64 };
 
 /** The desk's own variables, with their defaults. */
 const DESK_VARIABLES = {
-  // daprd puts a dead letter's original topic in `__topic` as the broker names it; a sidecar that prefixes every
-  // topic (the development sidecar's --topic-prefix, for isolated tests) needs the prefix taken off again.
-  BROKER_TOPIC_PREFIX: Type.String({ pattern: "^[A-Za-z0-9._-]*$", maxLength: 100, default: "" }),
   DEAD_LETTER_MAX_BYTES: Type.Integer({ minimum: 1_024, maximum: 104_857_600, default: DEAD_LETTER_BODY_LIMIT }),
   OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
   OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
@@ -51,8 +48,6 @@ export interface DeadLettersConfig extends ServiceConfig {
   /** The desk has both: entries live in a database, and every API caller is an authenticated operator. */
   database: NonNullable<ServiceConfig["database"]>;
   auth: NonNullable<ServiceConfig["auth"]>;
-  /** Taken off the front of a dead letter's `__topic` header (BROKER_TOPIC_PREFIX; empty with daprd). */
-  brokerTopicPrefix: string;
   /** The largest dead letter taken, in bytes: the largest record the broker takes. */
   maxDeadLetterBytes: number;
   /** The outbox relay that publishes replays. */
@@ -118,7 +113,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): D
     ...service,
     database,
     auth,
-    brokerTopicPrefix: own.BROKER_TOPIC_PREFIX,
     maxDeadLetterBytes: own.DEAD_LETTER_MAX_BYTES,
     outbox: {
       pollIntervalMs: own.OUTBOX_POLL_INTERVAL_MS,

@@ -7,8 +7,6 @@ import type { Tables } from "./tables";
 
 export interface DeadLetterHandlerDependencies {
   db: Kysely<Tables>;
-  /** BROKER_TOPIC_PREFIX: taken off the `__topic` header. */
-  brokerTopicPrefix: string;
   /** Called after the commit that made a new entry (not for a repeat): its alert is pending. */
   onNewEntry: () => void;
 }
@@ -20,7 +18,7 @@ export interface DeadLetterHandlerDependencies {
  */
 export function deadLetterHandler(deps: DeadLetterHandlerDependencies): RawEventHandler {
   return async (delivery) => {
-    const letter = readDeadLetter(delivery, deps.brokerTopicPrefix);
+    const letter = readDeadLetter(delivery);
     const { id, created } = await recordDeadLetter(deps.db, letter);
     if (created) deps.onNewEntry();
     delivery.log.info(

@@ -42,21 +42,13 @@ const nonEmptyText = (value: unknown): string | null => (typeof value === "strin
 /**
  * The topic the event failed on. daprd dead-letters with the original record's metadata as record headers, and
  * those override the dead-letter record's own when the desk's sidecar delivers it (`local/sidecar/delivery.ts`
- * `eventMetadata`, as components-contrib's Kafka consumer): `__topic` is the original broker topic. Without it (a
- * record produced by hand) the `topic` field Dapr sets on every published CloudEvent says the same.
+ * `eventMetadata`, as components-contrib's Kafka consumer): `__topic` is the original topic. Without it (a record
+ * produced by hand) the `topic` field Dapr sets on every published CloudEvent says the same.
  */
-export function originalTopic(
-  headers: Record<string, string>,
-  json: unknown,
-  brokerTopicPrefix: string,
-): string | null {
+export function originalTopic(headers: Record<string, string>, json: unknown): string | null {
   const header = nonEmptyText(headers.__topic);
-  const fromHeader =
-    header !== null && brokerTopicPrefix !== "" && header.startsWith(brokerTopicPrefix)
-      ? header.slice(brokerTopicPrefix.length)
-      : header;
   // The dead-letter topic's own name means the record came without the original's headers.
-  if (fromHeader !== null && fromHeader !== DEAD_LETTER_TOPIC) return fromHeader;
+  if (header !== null && header !== DEAD_LETTER_TOPIC) return header;
   const field = isObject(json) ? nonEmptyText(json.topic) : null;
   return field !== null && field !== DEAD_LETTER_TOPIC ? field : null;
 }
@@ -127,12 +119,9 @@ function positionOf(headers: Record<string, string>): { partition: number | null
 }
 
 /** Reads a dead letter from the desk's delivery of it; never throws, whatever the body and headers hold. */
-export function readDeadLetter(
-  delivery: Pick<RawDelivery, "text" | "json" | "parseError" | "headers">,
-  brokerTopicPrefix: string,
-): DeadLetter {
+export function readDeadLetter(delivery: Pick<RawDelivery, "text" | "json" | "parseError" | "headers">): DeadLetter {
   const { text, json, parseError, headers } = delivery;
-  const topic = originalTopic(headers, json, brokerTopicPrefix);
+  const topic = originalTopic(headers, json);
   const object = parseError === undefined && isObject(json) ? json : null;
   const eventId = object ? nonEmptyText(object.id) : null;
   const eventSource = object ? nonEmptyText(object.source) : null;

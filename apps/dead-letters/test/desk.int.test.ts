@@ -161,7 +161,7 @@ describe.each(DATABASE_KINDS)("dead-letter desk on %s", (kind) => {
   it("stores a dead letter that is no CloudEvent as it came, answers SUCCESS, and goes on with the records after it", async () => {
     const user = newUser("dl-raw");
     const original = (offset: string) => ({
-      __topic: `${prefix}task-events`,
+      __topic: "task-events",
       __key: user,
       __partition: "1",
       __offset: offset,
@@ -208,7 +208,7 @@ describe.each(DATABASE_KINDS)("dead-letter desk on %s", (kind) => {
 
   it("sends one signed alert per new entry to the webhook, none for a repeat", async () => {
     const user = newUser("dl-alerts");
-    const headers = { __topic: `${prefix}task-events`, __key: user, __partition: "0", pubsubName: "kafka-pubsub" };
+    const headers = { __topic: "task-events", __key: user, __partition: "0", pubsubName: "kafka-pubsub" };
     const first = contractEvent("com.taskmanager.task.deleted", { task_id: 4, user_id: user });
     const second = contractEvent("com.taskmanager.task.deleted", { task_id: 5, user_id: user });
     const topic = `${prefix}${DESK}`;
@@ -255,7 +255,7 @@ describe.each(DATABASE_KINDS)("dead-letter desk on %s", (kind) => {
       topic: `${prefix}${DESK}`,
       key: user,
       value: JSON.stringify(event),
-      headers: { __topic: `${prefix}task-events`, __key: user },
+      headers: { __topic: "task-events", __key: user },
     });
     const entry = await entryOf(api, event.id as string);
     expect((await api.request("POST", `/api/dead-letters/${entry.id}/replay`)).status).toBe(202);

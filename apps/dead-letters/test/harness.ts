@@ -39,7 +39,7 @@ export const DESK = "dead-letters";
 
 /**
  * Starts a desk on 127.0.0.1 and a free port, with short relay and alert timings so that failures and recoveries
- * take milliseconds. `env` adds or overrides variables (the store's, DAPR_HTTP_PORT, BROKER_TOPIC_PREFIX, ...).
+ * take milliseconds. `env` adds or overrides variables (the store's, DAPR_HTTP_PORT, ALERT_WEBHOOK_URL, ...).
  */
 export async function startTestDesk(env: Record<string, string>): Promise<DeadLetterDesk> {
   const config = loadConfig({
@@ -67,7 +67,7 @@ export async function startDeskWithSidecar(
   topicPrefix: string,
 ): Promise<{ desk: DeadLetterDesk; sidecar: Sidecar }> {
   const daprPort = await freePort();
-  const desk = await startTestDesk({ ...env, DAPR_HTTP_PORT: String(daprPort), BROKER_TOPIC_PREFIX: topicPrefix });
+  const desk = await startTestDesk({ ...env, DAPR_HTTP_PORT: String(daprPort) });
   try {
     const sidecar = await startAppSidecar({ appId: DESK, appPort: desk.port, httpPort: daprPort, topicPrefix });
     return { desk, sidecar };
