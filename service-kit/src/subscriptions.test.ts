@@ -1,4 +1,4 @@
-// Unit tests of the subscription routes: GET /dapr/subscribe as deployed, the app token, the contract check with DROP, handler verdicts, raw dead letters, and draining.
+// Unit tests of the subscription routes: GET /dapr/subscribe as deployed, the app token, the contract check with DROP, handler verdicts, raw dead letters and their body limit, and draining.
 import { buildEvent, eventSource } from "@event-platform/events";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
@@ -7,7 +7,14 @@ import { APPS } from "../../specs/apps";
 import { subscriptions } from "../../specs/dapr";
 import { programmaticSubscriptions } from "../../specs/subscriptions";
 import { createServer } from "./server";
-import { DropEvent, ignoreEvent, type RawDelivery, registerSubscriber, type Subscriber } from "./subscriptions";
+import {
+  DEAD_LETTER_BODY_LIMIT,
+  DropEvent,
+  ignoreEvent,
+  type RawDelivery,
+  registerSubscriber,
+  type Subscriber,
+} from "./subscriptions";
 
 const TOKEN = "subscription-tests-app-token-0123456789abcdef";
 const FROM_SIDECAR = { "dapr-api-token": TOKEN, "content-type": "application/cloudevents+json" };
@@ -20,10 +27,11 @@ afterEach(async () => {
 async function serve(
   app: (typeof APPS)[keyof typeof APPS],
   handlers: Parameters<typeof registerSubscriber>[1]["handlers"],
+  options: { deadLetterBodyLimit?: number } = {},
 ): Promise<{ server: FastifyInstance; subscriber: Subscriber }> {
   const server = createServer({ logLevel: "silent", http: { requestTimeoutMs: 5_000, connectionTimeoutMs: 5_000 } });
   servers.push(server);
-  const subscriber = await registerSubscriber(server, { app, appToken: TOKEN, handlers });
+  const subscriber = await registerSubscriber(server, { app, appToken: TOKEN, handlers, ...options });
   await server.ready();
   return { server, subscriber };
 }
@@ -216,5 +224,74 @@ describe("registerSubscriber", () => {
     expect((await first).json()).toEqual({ status: "SUCCESS" });
     await draining;
     expect(drained).toBe(true);
+  });
+});
+
+describe("the dead-letter route", () => {
+  async function deliverDeadLetter(payload: string, options: { deadLetterBodyLimit?: number } = {}) {
+    const received: RawDelivery[] = [];
+    const { server } = await serve(
+      APPS.deadLetters,
+      {
+        "/events/dead-letter": async (delivery) => {
+          received.push(delivery);
+          return undefined;
+        },
+      },
+      options,
+    );
+    const answer = await server.inject({ method: "POST", url: "/events/dead-letter", headers: FROM_SIDECAR, payload });
+    return { status: answer.statusCode, received };
+  }
+
+  /** What daprd delivers for a record on a subscription with `rawPayload: "true"` (contrib `FromRawPayload`). */
+  const envelope = (record: string, topic = "dead-letters") =>
+    JSON.stringify({
+      id: "3f1c1f8e-7c55-4a7b-9d0e-0d5c9b0a6e11",
+      specversion: "1.0",
+      datacontenttype: "application/octet-stream",
+      source: "Dapr",
+      type: "com.dapr.event.sent",
+      topic,
+      pubsubname: "kafka-pubsub",
+      data_base64: Buffer.from(record, "utf8").toString("base64"),
+    });
+
+  it("takes a dead letter larger than the API's limit, up to Kafka's default largest record", async () => {
+    for (const bytes of [600_000, DEAD_LETTER_BODY_LIMIT]) {
+      const { status, received } = await deliverDeadLetter("x".repeat(bytes));
+      expect([status, received.map((d) => d.text.length)]).toEqual([200, [bytes]]);
+    }
+  });
+
+  it("refuses a dead letter above the configured limit, and a contract route keeps the API's limit", async () => {
+    const { status, received } = await deliverDeadLetter("x".repeat(5_000), { deadLetterBodyLimit: 4_096 });
+    expect([status, received]).toEqual([413, []]);
+    const { server } = await serve(
+      APPS.recurring,
+      recurringHandlers(async () => undefined),
+    );
+    const contract = await server.inject({
+      method: "POST",
+      url: "/events/task-completed",
+      headers: FROM_SIDECAR,
+      payload: "x".repeat(600_000),
+    });
+    expect(contract.statusCode).toBe(413);
+  });
+
+  it("hands over the record inside daprd's raw-payload envelope, JSON or not", async () => {
+    const notJson = (await deliverDeadLetter(envelope("<not json>"))).received;
+    expect(notJson).toEqual([expect.objectContaining({ text: "<not json>", parseError: expect.any(String) })]);
+    expect(notJson[0]?.json).toBeUndefined();
+    const event = JSON.stringify({ id: "e-1", source: "/tasks/backend", topic: "task-events" });
+    const wrapped = (await deliverDeadLetter(envelope(event))).received;
+    expect(wrapped).toEqual([expect.objectContaining({ text: event, json: JSON.parse(event) })]);
+  });
+
+  it("hands over any other body as delivered, an envelope of another topic included", async () => {
+    const other = envelope("<not json>", "task-events");
+    const { received } = await deliverDeadLetter(other);
+    expect(received).toEqual([expect.objectContaining({ text: other, json: JSON.parse(other) })]);
   });
 });

@@ -25,8 +25,9 @@ export interface Delivery<T extends TopicSpec = TopicSpec> {
 }
 
 /**
- * What a handler of the dead-letter topic receives: the body exactly as delivered (any bytes as text), its JSON
- * reading when it has one, and the Kafka metadata daprd passes as headers (`__topic`, `__key`, `pubsubname`...).
+ * What a handler of the dead-letter topic receives: the dead-lettered record's body (any bytes as UTF-8 text, taken
+ * out of daprd's raw-payload envelope when the subscription has `rawPayload: "true"`), its JSON reading when it has
+ * one, and the Kafka metadata daprd passes as headers (`__topic`, `__key`, `pubsubname`...).
  */
 export interface RawDelivery {
   text: string;
@@ -51,7 +52,17 @@ export interface SubscriberOptions {
   appToken: string;
   /** A handler for each path of the app's subscriptions (route rules and defaults), and for no other path. */
   handlers: Record<string, EventHandler | RawEventHandler>;
+  /** The largest body, in bytes, a route of the dead-letter topic takes; `DEAD_LETTER_BODY_LIMIT` by default. */
+  deadLetterBodyLimit?: number;
 }
+
+/**
+ * Kafka's default largest record (`message.max.bytes`, 1 MiB plus 12 bytes of overhead). A dead letter can be any
+ * record a source topic held, and its subscription has no dead-letter topic of its own, so a body the route refused
+ * (413) would be redelivered for ever and stall its partition: the route takes what the broker takes, not the API's
+ * limit.
+ */
+export const DEAD_LETTER_BODY_LIMIT = 1_048_588;
 
 /** The subscription routes of a running service. */
 export interface Subscriber {
@@ -114,15 +125,16 @@ export async function registerSubscriber(server: FastifyInstance, options: Subsc
 
     for (const [path, sub] of paths) {
       const handler = options.handlers[path] as EventHandler | RawEventHandler;
-      scope.post(path, async (request, reply) => {
+      const deadLetters = sub.topic.name === TOPICS.deadLetters.name;
+      const limits = deadLetters ? { bodyLimit: options.deadLetterBodyLimit ?? DEAD_LETTER_BODY_LIMIT } : {};
+      scope.post(path, limits, async (request, reply) => {
         if (draining) return reply.code(503).send(answer("RETRY"));
         inFlight += 1;
         try {
           const text = typeof request.body === "string" ? request.body : "";
-          const status =
-            sub.topic.name === TOPICS.deadLetters.name
-              ? await (handler as RawEventHandler)(rawDelivery(text, request.headers, request.log))
-              : await deliverContractEvent(handler as EventHandler, sub.topic, text, request.log);
+          const status = deadLetters
+            ? await (handler as RawEventHandler)(rawDelivery(text, request.headers, request.log))
+            : await deliverContractEvent(handler as EventHandler, sub.topic, text, request.log);
           return reply.send(answer(status ?? "SUCCESS"));
         } catch (error) {
           if (error instanceof DropEvent) {
@@ -183,7 +195,30 @@ function rawDelivery(text: string, headers: Record<string, unknown>, log: Fastif
     if (typeof value === "string") flat[name] = value;
     else if (Array.isArray(value)) flat[name] = value.join(", ");
   }
-  return { text, ...parse(text), headers: flat, log };
+  const delivered = parse(text);
+  const record = rawPayloadOf(delivered.json);
+  return record === undefined
+    ? { text, ...delivered, headers: flat, log }
+    : { text: record, ...parse(record), headers: flat, log };
+}
+
+/**
+ * The record inside daprd's raw-payload envelope, or undefined for any other body. A subscription with metadata
+ * `rawPayload: "true"` gets every record wrapped so (components-contrib `FromRawPayload`: `source` "Dapr", `type`
+ * "com.dapr.event.sent", `datacontenttype` "application/octet-stream", the subscribed topic, the bytes in
+ * `data_base64`); without it daprd hands over only records that read as a JSON object, and one that does not is
+ * redelivered for ever on a subscription with no dead-letter topic (`local/sidecar/delivery.ts` `handleRecord`).
+ */
+function rawPayloadOf(json: unknown): string | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const envelope = json as Record<string, unknown>;
+  const wrapped =
+    envelope.source === "Dapr" &&
+    envelope.type === "com.dapr.event.sent" &&
+    envelope.datacontenttype === "application/octet-stream" &&
+    envelope.topic === TOPICS.deadLetters.name &&
+    typeof envelope.data_base64 === "string";
+  return wrapped ? Buffer.from(envelope.data_base64 as string, "base64").toString("utf8") : undefined;
 }
 
 function parse(text: string): { json?: unknown; parseError?: string } {

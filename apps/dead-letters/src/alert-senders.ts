@@ -1,0 +1,74 @@
+// Where the alert of a new dead letter goes: a webhook (JSON, signed per Standard Webhooks when a secret is set) or, without one, a structured warn line in the log.
+import type { FastifyBaseLogger } from "fastify";
+import { Webhook } from "standardwebhooks";
+
+/** What an alert says about a new entry. */
+export interface DeadLetterAlert {
+  id: number;
+  /** The entry's identity digest: the same for every send of its alert (the webhook's `webhook-id`). */
+  identity: string;
+  topic: string | null;
+  event_type: string | null;
+  subscribers: string[];
+  event_id: string | null;
+  error: string;
+  first_seen_at: string;
+}
+
+/** Sends one alert; throws when it did not go through (the caller retries). */
+export type AlertSender = (alert: DeadLetterAlert, signal: AbortSignal) => Promise<void>;
+
+/** The Standard Webhooks event type of an alert. */
+export const ALERT_TYPE = "dead_letter.created";
+
+/** The webhook's JSON body: Standard Webhooks' recommended `type`, `timestamp` and `data`. */
+export function alertBody(alert: DeadLetterAlert, now: Date): string {
+  const { identity: _identity, ...data } = alert;
+  return JSON.stringify({ type: ALERT_TYPE, timestamp: now.toISOString(), data });
+}
+
+/**
+ * The headers of one webhook call. `webhook-id` stays the same on every retry and resend of one entry's alert, so a
+ * receiver can drop repeats; `webhook-timestamp` is the send time in seconds, and `webhook-signature` (with a
+ * secret) `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` as `standardwebhooks`' `Webhook.sign` makes it.
+ */
+export function webhookHeaders(alert: DeadLetterAlert, body: string, now: Date, signer?: Webhook) {
+  const id = `dead-letter-${alert.identity}`;
+  return {
+    "content-type": "application/json",
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+    ...(signer ? { "webhook-signature": signer.sign(id, now, body) } : {}),
+  };
+}
+
+/**
+ * POSTs alerts to `url`; any answer but 2xx is a failure. Redirects are not followed: a moved receiver is a
+ * configuration to fix, not a place to send alerts to unannounced. Neither the URL nor the secret is ever logged.
+ */
+export function webhookSender(webhook: { url: string; secret?: string }, timeoutMs: number): AlertSender {
+  const signer = webhook.secret === undefined ? undefined : new Webhook(webhook.secret);
+  return async (alert, signal) => {
+    const now = new Date();
+    const body = alertBody(alert, now);
+    const response = await fetch(webhook.url, {
+      method: "POST",
+      headers: webhookHeaders(alert, body, now, signer),
+      body,
+      redirect: "manual",
+      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+    });
+    await response.body?.cancel();
+    if (response.status < 200 || response.status > 299) {
+      throw new Error(`the alert webhook answered HTTP ${response.status}`);
+    }
+  };
+}
+
+/** Without a webhook: one warn line per new entry, with the alert's fields under `deadLetter`. */
+export function logSender(log: FastifyBaseLogger): AlertSender {
+  return async (alert) => {
+    const { identity: _identity, ...deadLetter } = alert;
+    log.warn({ deadLetter }, "new dead letter");
+  };
+}

@@ -1,0 +1,93 @@
+// Unit tests of the desk's configuration: defaults, its own variables, and errors that name each bad variable without repeating a secret.
+import { randomBytes } from "node:crypto";
+import { ConfigError } from "@event-platform/service-kit";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config";
+
+const BASE = { JWT_SECRET: "0123456789abcdef0123456789abcdef", APP_API_TOKEN: "app-token-0123456789abcdef0123456789" };
+const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("fills the defaults: port 3004, its own data folder, Kafka's largest record, alerts to the log", () => {
+    const config = loadConfig(BASE);
+    expect(config).toMatchObject({
+      port: 3004,
+      appId: "dead-letters",
+      pubsubName: "kafka-pubsub",
+      database: { dataDir: "./data/dead-letters" },
+      auth: { rolesClaim: "roles", operatorRole: "operator" },
+      maxDeadLetterBytes: 1_048_588,
+      outbox: { pollIntervalMs: 1_000, backoff: { initialMs: 200, maxMs: 30_000 } },
+      alerts: { timeoutMs: 5_000, attempts: 3, backoff: { initialMs: 500, maxMs: 5_000 }, pollIntervalMs: 30_000 },
+    });
+    expect(config.alerts.webhook).toBeUndefined();
+  });
+
+  it("reads a signed webhook and the operator role", () => {
+    const config = loadConfig({
+      ...BASE,
+      ALERT_WEBHOOK_URL: "https://hooks.example.com/dead-letters?token=abc",
+      ALERT_WEBHOOK_SECRET: SECRET,
+      ALERT_ATTEMPTS: "5",
+      OPERATOR_ROLE: "sre",
+    });
+    expect(config).toMatchObject({
+      alerts: { webhook: { url: "https://hooks.example.com/dead-letters?token=abc", secret: SECRET }, attempts: 5 },
+      auth: { operatorRole: "sre" },
+    });
+  });
+
+  it("names a bad webhook URL or secret without showing either value", () => {
+    const problems = problemsOf({
+      ...BASE,
+      ALERT_WEBHOOK_URL: "ftp://secret-token@example.com",
+      ALERT_WEBHOOK_SECRET: "whsec_c2hvcnQ=",
+    });
+    expect(problems).toEqual([
+      "ALERT_WEBHOOK_URL must be an absolute http:// or https:// URL (value not shown)",
+      "ALERT_WEBHOOK_SECRET must be whsec_ followed by the base64 of 24 to 64 random bytes (value not shown)",
+    ]);
+    expect(problems.join(" ")).not.toMatch(/secret-token|c2hvcnQ/);
+  });
+
+  it("refuses a secret without a webhook, and backoffs whose maximum is below their start", () => {
+    expect(
+      problemsOf({
+        ...BASE,
+        ALERT_WEBHOOK_SECRET: SECRET,
+        ALERT_BACKOFF_INITIAL_MS: "1000",
+        ALERT_BACKOFF_MAX_MS: "10",
+        OUTBOX_BACKOFF_INITIAL_MS: "500",
+        OUTBOX_BACKOFF_MAX_MS: "100",
+      }),
+    ).toEqual([
+      "OUTBOX_BACKOFF_MAX_MS must be at least OUTBOX_BACKOFF_INITIAL_MS (500) (got 100)",
+      "ALERT_BACKOFF_MAX_MS must be at least ALERT_BACKOFF_INITIAL_MS (1000) (got 10)",
+      "ALERT_WEBHOOK_SECRET is set but ALERT_WEBHOOK_URL is not: there is nothing to sign",
+    ]);
+  });
+
+  it("names bad numbers", () => {
+    const problems = problemsOf({
+      ...BASE,
+      ALERT_ATTEMPTS: "0",
+      DEAD_LETTER_MAX_BYTES: "x",
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ALERT_ATTEMPTS must be >= 1/),
+        expect.stringMatching(/^DEAD_LETTER_MAX_BYTES must be integer/),
+      ]),
+    );
+  });
+});

@@ -1,0 +1,49 @@
+// REST under /api/dead-letters: list with filters, read one, replay one; operators only.
+import { type Authenticator, requestInput, requireOperator } from "@event-platform/service-kit";
+import type { FastifyInstance } from "fastify";
+import type { Kysely } from "kysely";
+import { IdParams, ListQuery, timeRangeViolations } from "./api-schemas";
+import { getDeadLetter, listDeadLetters, replayDeadLetter } from "./store";
+import type { Tables } from "./tables";
+
+export interface DeskRouteDependencies {
+  db: Kysely<Tables>;
+  authenticator: Authenticator;
+  /** Called after a replay committed its outbox row, so the relay publishes it now. */
+  onReplayStored: () => void;
+}
+
+/**
+ * `GET /api/dead-letters`, `GET /api/dead-letters/:id` and `POST /api/dead-letters/:id/replay`. Every route needs
+ * a bearer token with the operator role (401 without a valid token, 403 without the role), before anything else.
+ */
+export async function registerDeskRoutes(server: FastifyInstance, deps: DeskRouteDependencies): Promise<void> {
+  const { db, authenticator, onReplayStored } = deps;
+  await server.register(
+    async (api) => {
+      requireOperator(api, authenticator);
+
+      api.get("/dead-letters", async (request) => {
+        const { querystring } = requestInput(request, { querystring: ListQuery }, ({ querystring: q }) =>
+          timeRangeViolations(q, "/querystring"),
+        );
+        return listDeadLetters(db, querystring);
+      });
+
+      api.get("/dead-letters/:id", async (request) => {
+        const { params } = requestInput(request, { params: IdParams });
+        return getDeadLetter(db, Number(params.id));
+      });
+
+      // 202: the replay is recorded and its event stored in the outbox; the relay publishes it through Dapr.
+      api.post("/dead-letters/:id/replay", async (request, reply) => {
+        const { params } = requestInput(request, { params: IdParams });
+        const replay = await replayDeadLetter(db, Number(params.id), request.userId);
+        onReplayStored();
+        request.log.info({ deadLetter: replay.dead_letter_id, topic: replay.topic }, "dead letter replayed");
+        return reply.code(202).send(replay);
+      });
+    },
+    { prefix: "/api" },
+  );
+}
