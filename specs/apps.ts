@@ -26,6 +26,13 @@ export interface AppSubscription {
    * that topic has none: dead-lettering it to itself would loop.
    */
   deadLetter: boolean;
+  /**
+   * Whether daprd hands each record over wrapped as it came (subscription metadata `rawPayload: "true"`: a
+   * `com.dapr.event.sent` CloudEvent with the bytes in `data_base64`) instead of reading it as a CloudEvent first.
+   * Only the dead-letter desk's: a dead letter may be any bytes, and a record daprd cannot read as a CloudEvent on a
+   * subscription without a dead-letter topic is redelivered for ever, stalling its partition.
+   */
+  rawPayload?: boolean;
 }
 
 export interface AppSpec {
@@ -130,7 +137,14 @@ export const APPS = {
     port: 3004,
     publishes: [TOPICS.taskEvents, TOPICS.reminders, TOPICS.taskUpdates],
     subscriptions: [
-      { pubsub: PUBSUB, topic: TOPICS.deadLetters, routes: [], defaultPath: "/events/dead-letter", deadLetter: false },
+      {
+        pubsub: PUBSUB,
+        topic: TOPICS.deadLetters,
+        routes: [],
+        defaultPath: "/events/dead-letter",
+        deadLetter: false,
+        rawPayload: true,
+      },
     ],
     invokes: [],
     database: true,

@@ -32,6 +32,7 @@ import {
   SIDECAR_USER,
   sidecarUser,
 } from "./strimzi";
+import type { SubscriptionSpec } from "./subscriptions";
 
 const NAMESPACE = "event-platform";
 const CREDENTIALS = "kafka-credentials";
@@ -94,12 +95,6 @@ interface ComponentSpec {
   type: string;
   version: string;
   metadata: MetadataItem[];
-}
-interface SubscriptionSpec {
-  pubsubname: string;
-  topic: string;
-  routes: { rules?: { match: string; path: string }[]; default: string };
-  deadLetterTopic?: string;
 }
 interface Acl {
   resource: { type: string; name: string; patternType: string };
@@ -312,6 +307,14 @@ describe("Dapr subscriptions", () => {
       }
     }
     expect(all.filter((o) => specOf<SubscriptionSpec>(o).deadLetterTopic === undefined)).toHaveLength(1);
+  });
+
+  it("take raw payloads on the dead-letter desk's subscription only, where a record may be any bytes", () => {
+    for (const object of all) {
+      const spec = specOf<SubscriptionSpec>(object);
+      if (spec.topic === DEAD_LETTER_TOPIC) expect(spec.metadata).toEqual({ rawPayload: "true" });
+      else expect(spec).not.toHaveProperty("metadata");
+    }
   });
 
   it("route by event types that exist and travel on the subscribed topic", () => {

@@ -17,6 +17,8 @@ export interface SubscriptionSpec {
   topic: string;
   routes: { rules?: { match: string; path: string }[]; default: string };
   deadLetterTopic?: string;
+  /** Subscription metadata: `rawPayload: "true"` for a subscription that takes records as they came. */
+  metadata?: Record<string, string>;
 }
 
 /** The subscription of one app to one topic, from the catalog. */
@@ -31,6 +33,7 @@ export function subscriptionSpec(sub: AppSubscription): SubscriptionSpec {
       default: sub.defaultPath,
     },
     ...(sub.deadLetter ? { deadLetterTopic: DEAD_LETTER_TOPIC } : {}),
+    ...(sub.rawPayload ? { metadata: { rawPayload: "true" } } : {}),
   };
 }
 
