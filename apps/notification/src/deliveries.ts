@@ -71,42 +71,35 @@ export interface ClaimedDelivery {
 }
 
 /**
- * Claims up to `limit` pending deliveries that are due, oldest first, for `leaseMs`: `FOR UPDATE SKIP LOCKED`
+ * Claims up to `limit` pending deliveries that are due, oldest first, for `leaseMs`, in one statement: `FOR UPDATE SKIP LOCKED`
  * keeps two instances claiming at the same moment off each other's rows, and the lease (the row's next attempt
  * moved to the lease's end) keeps them off while the attempt runs without holding a transaction open across the
  * send. An instance that dies mid-attempt leaves the lease to expire, and the delivery is attempted again.
  */
 export async function claimDeliveries(db: Kysely<Tables>, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
   const claimId = randomUUID();
-  const rows = await db.transaction().execute(async (trx) => {
-    const due = await trx
-      .selectFrom("deliveries")
-      .select("delivery_id")
-      .where("status", "=", "pending")
-      .where("next_attempt_at", "<=", sql<Date>`now()`)
-      .orderBy("next_attempt_at")
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    if (due.length === 0) return [];
-    return trx
-      .updateTable("deliveries")
-      .set({
-        attempts: sql<number>`attempts + 1`,
-        next_attempt_at: sql<Date>`now() + ${leaseMs} * interval '1 millisecond'`,
-        claim_id: claimId,
-        updated_at: sql<Date>`now()`,
-      })
-      .where(
-        "delivery_id",
-        "in",
-        due.map((row) => row.delivery_id),
-      )
-      .returning(["delivery_id", "reminder_id", "channel", "user_id", "content", "attempts"])
-      .returning(sql<Date>`now()`.as("started_at"))
-      .execute();
-  });
+  const rows = await db
+    .updateTable("deliveries")
+    .set({
+      attempts: sql<number>`attempts + 1`,
+      next_attempt_at: sql<Date>`now() + ${leaseMs} * interval '1 millisecond'`,
+      claim_id: claimId,
+      updated_at: sql<Date>`now()`,
+    })
+    .where("delivery_id", "in", (eb) =>
+      eb
+        .selectFrom("deliveries")
+        .select("delivery_id")
+        .where("status", "=", "pending")
+        .where("next_attempt_at", "<=", sql<Date>`now()`)
+        .orderBy("next_attempt_at")
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returning(["delivery_id", "reminder_id", "channel", "user_id", "content", "attempts"])
+    .returning(sql<Date>`now()`.as("started_at"))
+    .execute();
   return rows.map((row) => ({
     deliveryId: String(row.delivery_id),
     reminderId: row.reminder_id,

@@ -78,8 +78,11 @@ export function createMailer(smtp: SmtpConfig): Mailer {
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`SMTP send took more than ${smtp.timeoutMs} ms`)), smtp.timeoutMs);
       });
+      const sending = transport.sendMail(reminderEmail(content, smtp.from, to));
+      // A send that outlives its deadline may still fail later: that failure must not surface as unhandled.
+      sending.catch(() => {});
       try {
-        const info = await Promise.race([transport.sendMail(reminderEmail(content, smtp.from, to)), deadline]);
+        const info = await Promise.race([sending, deadline]);
         if (info.rejected.length > 0) throw new Error(`the SMTP server refused ${info.rejected.join(", ")}`);
       } finally {
         clearTimeout(timer);

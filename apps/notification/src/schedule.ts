@@ -104,24 +104,19 @@ async function statusOf(trx: Trx, reminder: Reminder): Promise<ReminderStatus | 
  * another transaction is cancelling is skipped until that commits (then it is no longer `scheduled`).
  */
 export async function takeDueReminders(trx: Trx, limit: number): Promise<ReminderRow[]> {
-  const due = await trx
-    .selectFrom("reminders")
-    .select("reminder_id")
-    .where("status", "=", "scheduled")
-    .where("remind_at", "<=", sql<Date>`now()`)
-    .orderBy("remind_at")
-    .limit(limit)
-    .forUpdate()
-    .skipLocked()
-    .execute();
-  if (due.length === 0) return [];
   return trx
     .updateTable("reminders")
     .set({ status: "triggered", triggered_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
-    .where(
-      "reminder_id",
-      "in",
-      due.map((row) => row.reminder_id),
+    .where("reminder_id", "in", (eb) =>
+      eb
+        .selectFrom("reminders")
+        .select("reminder_id")
+        .where("status", "=", "scheduled")
+        .where("remind_at", "<=", sql<Date>`now()`)
+        .orderBy("remind_at")
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
     )
     .returningAll()
     .execute();

@@ -15,7 +15,7 @@ import {
   DATABASE_KINDS,
   fromSidecar,
   newUser,
-  reminderData,
+  scheduledData,
   startTestNotification,
   testStore,
 } from "./harness";
@@ -40,7 +40,7 @@ describe.each(DATABASE_KINDS)("REST API and sidecar routes, on %s", (kind) => {
 
   /** Delivers a reminder.triggered event to the service as its sidecar would; returns its data. */
   async function deliverTriggered(user: string, taskId: number, id = randomUUID()) {
-    const data = { ...reminderData(user, taskId, -1_000), triggered_at: new Date().toISOString() };
+    const data = { ...scheduledData(user, taskId, -1_000), triggered_at: new Date().toISOString() };
     const event = buildEvent("com.taskmanager.reminder.triggered", data, { source: eventSource("notification"), id });
     const response = await fetch(`${service.url}${TRIGGERED_PATH}`, {
       method: "POST",

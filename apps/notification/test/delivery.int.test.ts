@@ -18,7 +18,7 @@ import {
   newUser,
   publishReminder,
   type RunningNotification,
-  reminderData,
+  scheduledData,
   scheduledEvent,
   setPreferences,
   startTestNotification,
@@ -100,7 +100,7 @@ describe.each(DATABASE_KINDS)("reminder delivery, on %s", (kind) => {
 
   it("a reminder due in 2 s: exactly one in-app notification, one email, one verified webhook and one reminder.triggered", async () => {
     const { user, api, address, webhookPath, secret } = await userWithEveryChannel("due");
-    const data = reminderData(user, 41, 2_000);
+    const data = scheduledData(user, 41, 2_000);
     await publishReminder(running.publisher, user, scheduledEvent(data));
 
     const page = await waitFor(async () => {
@@ -166,9 +166,9 @@ describe.each(DATABASE_KINDS)("reminder delivery, on %s", (kind) => {
 
   it("a reminder cancelled before it is due, or whose cancellation arrives before its schedule, delivers nothing and publishes nothing", async () => {
     const { user, api, address, webhookPath } = await userWithEveryChannel("cancelled");
-    const cancelled = reminderData(user, 1, 2_000);
-    const cancelledFirst = reminderData(user, 2, 2_000);
-    const control = reminderData(user, 3, 2_500);
+    const cancelled = scheduledData(user, 1, 2_000);
+    const cancelledFirst = scheduledData(user, 2, 2_000);
+    const control = scheduledData(user, 3, 2_500);
     await publishReminder(running.publisher, user, scheduledEvent(cancelled));
     await publishReminder(running.publisher, user, cancelledEvent(cancelled));
     await publishReminder(running.publisher, user, cancelledEvent(cancelledFirst));
@@ -210,7 +210,7 @@ describe.each(DATABASE_KINDS)("reminder delivery, on %s", (kind) => {
 
   it("a redelivered reminder.scheduled or reminder.triggered (same id, published again) changes nothing", async () => {
     const { user, api, address, webhookPath } = await userWithEveryChannel("redelivered");
-    const data = reminderData(user, 5, 500);
+    const data = scheduledData(user, 5, 500);
     const scheduled = scheduledEvent(data);
     await publishReminder(running.publisher, user, scheduled);
     const [record] = await waitFor(
@@ -228,7 +228,7 @@ describe.each(DATABASE_KINDS)("reminder delivery, on %s", (kind) => {
     await publishReminder(running.publisher, user, scheduled);
     await publishReminder(running.publisher, user, triggered);
     await publishReminder(running.publisher, user, scheduled);
-    const marker = reminderData(user, 6, 0);
+    const marker = scheduledData(user, 6, 0);
     await publishReminder(running.publisher, user, scheduledEvent(marker));
     await waitFor(async () => (await notificationsOf(api)).total === 2, "the marker's notification");
     await waitFor(async () => (await mailsTo(address)).length === 2, "the marker's email");
@@ -308,7 +308,7 @@ describe.each(DATABASE_KINDS)("reminder delivery, on %s", (kind) => {
 
   it("shuts down gracefully: an attempt in flight finishes and is recorded before the database closes", async () => {
     const { user, webhookPath } = await userWithEveryChannel("shutdown", slowPath);
-    const data = reminderData(user, 9, 0);
+    const data = scheduledData(user, 9, 0);
     await publishReminder(running.publisher, user, scheduledEvent(data));
     await waitFor(() => receiver.to(webhookPath).length === 1, "the slow webhook called", 20_000);
     const started = Date.now();

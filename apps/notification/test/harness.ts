@@ -105,7 +105,7 @@ export async function startWithSidecar(
 }
 
 /** The data of a reminder as the backend schedules it: every field, due `inMs` from now. */
-export function reminderData(
+export function scheduledData(
   userId: string,
   taskId: number,
   inMs: number,

@@ -12,7 +12,7 @@ import {
   newUser,
   publishReminder,
   type RunningNotification,
-  reminderData,
+  scheduledData,
   scheduledEvent,
   setPreferences,
   startWebhookReceiver,
@@ -62,7 +62,7 @@ describe("two instances on one database", () => {
           webhook: true,
           webhook_url: `${receiver.url}/${user}`,
         });
-        return { user, api, secret: preferences.webhook_secret ?? "", data: reminderData(user, i + 1, 2_000) };
+        return { user, api, secret: preferences.webhook_secret ?? "", data: scheduledData(user, i + 1, 2_000) };
       }),
     );
     for (const [i, { user, data }] of users.entries()) {

@@ -14,7 +14,7 @@ import {
   newUser,
   publishReminder,
   type RunningNotification,
-  reminderData,
+  scheduledData,
   scheduledEvent,
   setPreferences,
   startWebhookReceiver,
@@ -70,7 +70,7 @@ describe.each(DATABASE_KINDS)("failing channels, on %s", (kind) => {
       webhook: true,
       webhook_url: `${receiver.url}/${user}`,
     });
-    const data = reminderData(user, 3, 0);
+    const data = scheduledData(user, 3, 0);
     await publishReminder(running.publisher, user, scheduledEvent(data));
 
     // Two failed email attempts, then the SMTP server comes up.
@@ -127,7 +127,7 @@ describe.each(DATABASE_KINDS)("failing channels, on %s", (kind) => {
     const user = newUser("failing");
     const api = await Api.as(running.service.url, user);
     await setPreferences(api, { webhook: true, webhook_url: `${receiver.url}${BROKEN}` });
-    const data = reminderData(user, 4, 0);
+    const data = scheduledData(user, 4, 0);
     await publishReminder(running.publisher, user, scheduledEvent(data));
     const { webhook, in_app: inApp } = await waitFor(
       async () => {
