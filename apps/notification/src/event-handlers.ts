@@ -1,6 +1,6 @@
 // The handlers of the `reminders` subscription: scheduled and cancelled keep the schedule, triggered makes the deliveries; each event is processed once (kit processOnce), in one transaction with its effect.
 import type { ContractReminderEvent, EventType } from "@event-platform/events";
-import { type Delivery, type EventHandler, ignoreEvent, processOnce } from "@event-platform/service-kit";
+import { type Delivery, type EventHandler, ignoreEvent, processOnce, textProblems } from "@event-platform/service-kit";
 import type { Kysely } from "kysely";
 import { APPS } from "../../../specs/apps";
 import { createDeliveries } from "./deliveries";
@@ -18,7 +18,7 @@ function pathOf(type: EventType): string {
   return route.path;
 }
 
-/** The longest cancellation reason kept: the project's are single words. */
+/** The longest cancellation reason kept (one line of text; anything else is not kept): the project's are single words. */
 const MAX_REASON_LENGTH = 100;
 
 export interface HandlerOptions {
@@ -33,11 +33,13 @@ export interface HandlerOptions {
  */
 const reminderEvent = (delivery: Delivery) => delivery.event as unknown as ContractReminderEvent;
 
-/** When a triggered reminder fired: its `triggered_at` when that is a usable time, else the event's `time`. */
+/** When a triggered reminder fired: its `triggered_at` when that is a usable time, else the event's `time`, else now. */
 function triggeredAtOf(event: ContractReminderEvent): Date {
   const given = (event.data as { triggered_at?: unknown }).triggered_at;
-  const ms = typeof given === "string" ? Date.parse(given) : Number.NaN;
-  return new Date(Number.isNaN(ms) ? Date.parse(event.time) : ms);
+  const ms = [typeof given === "string" ? Date.parse(given) : Number.NaN, Date.parse(event.time), Date.now()].find(
+    (candidate) => !Number.isNaN(candidate),
+  );
+  return new Date(ms ?? Date.now());
 }
 
 /**
@@ -66,7 +68,9 @@ export function reminderHandlers(options: HandlerOptions): Record<string, EventH
       const status = await cancelReminder(
         trx,
         reminder,
-        typeof reason === "string" ? reason.slice(0, MAX_REASON_LENGTH) : undefined,
+        typeof reason === "string" && textProblems(reason, "line").length === 0
+          ? reason.slice(0, MAX_REASON_LENGTH)
+          : undefined,
       );
       delivery.log.info({ reminderId: reminder.reminderId, status: status ?? "another user's" }, "reminder cancelled");
     });

@@ -59,7 +59,7 @@ export interface NotificationsTable {
 export type Channel = "in_app" | "email" | "webhook";
 
 /** `skipped`: the channel was off, or not available, by the time its delivery was attempted. */
-export type DeliveryStatus = "pending" | "delivered" | "failed" | "skipped";
+export type ChannelDeliveryStatus = "pending" | "delivered" | "failed" | "skipped";
 
 /** One delivery of one reminder through one channel: unique per (reminder, channel). */
 export interface DeliveriesTable {
@@ -69,7 +69,7 @@ export interface DeliveriesTable {
   user_id: string;
   /** What is delivered (`DeliveryContent`), as the `reminder.triggered` event gave it. */
   content: ColumnType<unknown, string, never>;
-  status: DeliveryStatus;
+  status: ChannelDeliveryStatus;
   /** Attempts started so far (counted when an attempt claims the row). */
   attempts: Generated<number>;
   /** When the next attempt may start; while an attempt runs, the end of its lease. */
@@ -82,7 +82,7 @@ export interface DeliveriesTable {
   updated_at: Generated<Date>;
 }
 
-export type DeliveryOutcome = Exclude<DeliveryStatus, "pending">;
+export type DeliveryOutcome = Exclude<ChannelDeliveryStatus, "pending">;
 
 /** The record of each attempt: when, where to, and how it ended. */
 export interface DeliveryAttemptsTable {

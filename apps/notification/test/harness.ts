@@ -11,7 +11,7 @@ import { type Api, startAppSidecar, TEST_JWT_SECRET, testAppToken } from "../../
 import { type NotificationService, startNotification } from "../src/app";
 import { loadConfig } from "../src/config";
 import type { Preferences } from "../src/preferences";
-import type { Channel, DeliveryOutcome, DeliveryStatus } from "../src/tables";
+import type { Channel, ChannelDeliveryStatus, DeliveryOutcome } from "../src/tables";
 
 export {
   Api,
@@ -166,7 +166,7 @@ export async function startWebhookReceiver(
 
 export interface DeliveryRecord {
   channel: Channel;
-  status: DeliveryStatus;
+  status: ChannelDeliveryStatus;
   attempts: number;
   lastError: string | null;
   tries: { attempt: number; outcome: DeliveryOutcome; error: string | null; target: string | null; startedAt: Date }[];
