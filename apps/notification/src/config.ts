@@ -1,0 +1,143 @@
+// The notification service's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and its own (scheduler, delivery, SMTP, webhooks, outbox relay).
+import { ConfigError, loadServiceConfig, Milliseconds, Port, type ServiceConfig } from "@event-platform/service-kit";
+import Type from "typebox";
+import { APPS } from "../../../specs/apps";
+import { emailAddressProblem, mailboxAddress } from "./email-address";
+
+export { ConfigError };
+
+const Count = (minimum: number, maximum: number, defaultValue: number) =>
+  Type.Integer({ minimum, maximum, default: defaultValue });
+
+/** The service's own variables, with their defaults. */
+const NOTIFICATION_VARIABLES = {
+  SCHEDULER_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
+  SCHEDULER_BATCH_SIZE: Count(1, 10_000, 100),
+  DELIVERY_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
+  DELIVERY_CONCURRENCY: Count(1, 100, 8),
+  DELIVERY_MAX_ATTEMPTS: Count(1, 100, 8),
+  DELIVERY_BACKOFF_INITIAL_MS: Milliseconds(1, 3_600_000, 1_000),
+  DELIVERY_BACKOFF_MAX_MS: Milliseconds(1, 86_400_000, 300_000),
+  SMTP_HOST: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: "^[^\\s/]+$" })),
+  SMTP_PORT: Port(587),
+  SMTP_SECURE: Type.Boolean({ default: false }),
+  SMTP_USER: Type.Optional(Type.String({ minLength: 1 })),
+  // No rule of its own: a ConfigError prints the value of a variable that breaks one, and this is a secret.
+  SMTP_PASSWORD: Type.Optional(Type.String()),
+  SMTP_FROM: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+  SMTP_TIMEOUT_MS: Milliseconds(100, 600_000, 30_000),
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: Type.Boolean({ default: false }),
+  WEBHOOK_TIMEOUT_MS: Milliseconds(100, 600_000, 5_000),
+  OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
+  OUTBOX_BATCH_SIZE: Count(1, 10_000, 100),
+  OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
+  OUTBOX_BACKOFF_MAX_MS: Milliseconds(1, 3_600_000, 30_000),
+  OUTBOX_RETENTION_HOURS: Count(1, 87_600, 168),
+};
+
+/** How to reach the SMTP server; absent when SMTP_HOST is unset (no email channel). */
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  /** true: TLS from the first byte (implicit TLS, port 465 usually); false: STARTTLS when the server offers it. */
+  secure: boolean;
+  /** `password` is a secret: never logged. */
+  auth?: { user: string; password: string };
+  /** The `From` of every email: an address, or `Name <address>`. */
+  from: string;
+  /** Connecting, the greeting, any silence, and a whole send each end after this long. */
+  timeoutMs: number;
+}
+
+export interface NotificationConfig extends ServiceConfig {
+  database: NonNullable<ServiceConfig["database"]>;
+  auth: NonNullable<ServiceConfig["auth"]>;
+  scheduler: { pollIntervalMs: number; batchSize: number };
+  delivery: {
+    pollIntervalMs: number;
+    /** Deliveries claimed and sent at once by one instance. */
+    concurrency: number;
+    maxAttempts: number;
+    backoff: { initialMs: number; maxMs: number };
+  };
+  smtp?: SmtpConfig;
+  webhook: { allowPrivateAddresses: boolean; timeoutMs: number };
+  outbox: {
+    pollIntervalMs: number;
+    batchSize: number;
+    backoff: { initialMs: number; maxMs: number };
+    retentionHours: number;
+  };
+}
+
+type Values = Type.Static<Type.TObject<typeof NOTIFICATION_VARIABLES>>;
+
+function problems(e: Values): string[] {
+  const found: string[] = [];
+  if (e.DELIVERY_BACKOFF_MAX_MS < e.DELIVERY_BACKOFF_INITIAL_MS) {
+    found.push(
+      `DELIVERY_BACKOFF_MAX_MS must be at least DELIVERY_BACKOFF_INITIAL_MS (${e.DELIVERY_BACKOFF_INITIAL_MS}) (got ${e.DELIVERY_BACKOFF_MAX_MS})`,
+    );
+  }
+  if (e.OUTBOX_BACKOFF_MAX_MS < e.OUTBOX_BACKOFF_INITIAL_MS) {
+    found.push(
+      `OUTBOX_BACKOFF_MAX_MS must be at least OUTBOX_BACKOFF_INITIAL_MS (${e.OUTBOX_BACKOFF_INITIAL_MS}) (got ${e.OUTBOX_BACKOFF_MAX_MS})`,
+    );
+  }
+  if (e.SMTP_HOST) {
+    if (!e.SMTP_FROM) found.push("SMTP_FROM is required with SMTP_HOST: the sender of every email (got unset)");
+    else if (emailAddressProblem(mailboxAddress(e.SMTP_FROM)) !== undefined) {
+      found.push(
+        `SMTP_FROM must be an email address, or a name and one in angle brackets (Tasks <tasks@example.com>) (got ${JSON.stringify(e.SMTP_FROM)})`,
+      );
+    }
+  }
+  // The password's value is never part of a message.
+  if (e.SMTP_USER && e.SMTP_PASSWORD === undefined) found.push("SMTP_PASSWORD is required with SMTP_USER (got unset)");
+  if (!e.SMTP_USER && e.SMTP_PASSWORD !== undefined) found.push("SMTP_USER is required with SMTP_PASSWORD (got unset)");
+  return found;
+}
+
+/** Builds the configuration from environment variables (`process.env` in production); throws a `ConfigError`. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): NotificationConfig {
+  const { service, own: e } = loadServiceConfig(
+    APPS.notification,
+    { auth: true, own: NOTIFICATION_VARIABLES, problems },
+    env,
+  );
+  const { database, auth } = service;
+  // The catalog gives the service a database and `auth: true` asks for JWT settings, so both are there.
+  if (!database || !auth)
+    throw new Error("The notification service's configuration lacks its database or auth settings");
+  return {
+    ...service,
+    database,
+    auth,
+    scheduler: { pollIntervalMs: e.SCHEDULER_POLL_INTERVAL_MS, batchSize: e.SCHEDULER_BATCH_SIZE },
+    delivery: {
+      pollIntervalMs: e.DELIVERY_POLL_INTERVAL_MS,
+      concurrency: e.DELIVERY_CONCURRENCY,
+      maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+      backoff: { initialMs: e.DELIVERY_BACKOFF_INITIAL_MS, maxMs: e.DELIVERY_BACKOFF_MAX_MS },
+    },
+    ...(e.SMTP_HOST && e.SMTP_FROM
+      ? {
+          smtp: {
+            host: e.SMTP_HOST,
+            port: e.SMTP_PORT,
+            secure: e.SMTP_SECURE,
+            ...(e.SMTP_USER ? { auth: { user: e.SMTP_USER, password: e.SMTP_PASSWORD ?? "" } } : {}),
+            from: e.SMTP_FROM,
+            timeoutMs: e.SMTP_TIMEOUT_MS,
+          },
+        }
+      : {}),
+    webhook: { allowPrivateAddresses: e.WEBHOOK_ALLOW_PRIVATE_ADDRESSES, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
+    outbox: {
+      pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+      batchSize: e.OUTBOX_BATCH_SIZE,
+      backoff: { initialMs: e.OUTBOX_BACKOFF_INITIAL_MS, maxMs: e.OUTBOX_BACKOFF_MAX_MS },
+      retentionHours: e.OUTBOX_RETENTION_HOURS,
+    },
+  };
+}
