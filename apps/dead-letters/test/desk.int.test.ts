@@ -200,10 +200,41 @@ describe.each(DATABASE_KINDS)("dead-letter desk on %s", (kind) => {
     const partition = saramaPartition(Buffer.from(user), 3);
     const last = reader.records.filter((r) => r.topic === DESK && r.key === user).at(-1);
     await waitFor(async () => {
-      const committed = (await committedOffsets(inject("kafkaBrokers"), DESK, topic)).get(partition);
+      const committed = (await committedOffsets(inject("kafkaBrokers"), `${prefix}${DESK}`, topic)).get(partition);
       return last !== undefined && committed !== undefined && committed > last.offset;
     }, "the desk's offset committed past both records");
     expect((await api.request<DeadLetterDetail>("GET", `/api/dead-letters/${firstId}`)).body.count).toBe(1);
+  });
+
+  it("stores a dead letter that is not JSON at all raw, answers SUCCESS, and goes on with the records after it", async () => {
+    const user = newUser("dl-text");
+    const headers = { __topic: "reminders", __key: user, __partition: "2", pubsubName: "kafka-pubsub" };
+    const topic = `${prefix}${DESK}`;
+    // Bytes daprd could not read as a CloudEvent: on a subscription without raw payloads they would stall the
+    // partition for ever (this subscription has no dead-letter topic of its own).
+    const text = "reminder for \u0000 task 9 <not json>";
+    await produce({ topic, key: user, value: text, headers: { ...headers, __offset: "41" } });
+    const next = contractEvent("com.taskmanager.reminder.cancelled", {
+      task_id: 9,
+      user_id: user,
+      remind_at: "2026-12-01T09:00:00Z",
+    });
+    await produce({ topic, key: user, value: JSON.stringify(next), headers: { ...headers, __offset: "42" } });
+
+    await entryOf(api, next.id as string);
+    const listed = await api.request<{ items: DeadLetterDetail[] }>("GET", "/api/dead-letters?topic=reminders");
+    const rawId = listed.body.items.find((item) => item.key === user && item.event_id === null)?.id;
+    expect(rawId).toBeDefined();
+    const raw = (await api.request<DeadLetterDetail>("GET", `/api/dead-letters/${rawId}`)).body;
+    // Stored as text; PostgreSQL text holds no NUL, so that one character becomes U+FFFD (README).
+    expect(raw).toMatchObject({
+      topic: "reminders",
+      offset: "41",
+      subscribers: ["notification"],
+      raw_body: text.replace("\u0000", "\uFFFD"),
+    });
+    expect(raw).not.toHaveProperty("event");
+    expect((await api.request("POST", `/api/dead-letters/${rawId}/replay`)).status).toBe(409);
   });
 
   it("sends one signed alert per new entry to the webhook, none for a repeat", async () => {

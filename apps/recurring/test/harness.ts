@@ -101,7 +101,11 @@ export async function waitUntilHandled(reader: TopicReader, topicPrefix: string,
         const seen = last.get(record.partition);
         if (seen === undefined || record.offset > seen) last.set(record.partition, record.offset);
       }
-      const committed = await committedOffsets(inject("kafkaBrokers"), APPS.recurring.id, `${topicPrefix}${topic}`);
+      const committed = await committedOffsets(
+        inject("kafkaBrokers"),
+        `${topicPrefix}${APPS.recurring.id}`,
+        `${topicPrefix}${topic}`,
+      );
       const done = [...last].every(([partition, offset]) => (committed.get(partition) ?? -1n) > offset);
       // Each probe asks the broker: no need to ask forty times a second.
       if (!done) await sleep(200);
