@@ -362,6 +362,7 @@ describe("Dapr subscriptions", () => {
       pubsubname: PUBSUB,
       topic: "dead-letters",
       routes: { default: "/events/dead-letter" },
+      metadata: { rawPayload: "true" },
     });
   });
 

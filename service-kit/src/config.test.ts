@@ -45,6 +45,27 @@ describe("loadServiceConfig", () => {
   });
 });
 
+describe("secret variables", () => {
+  it("are named in errors with their length, never their value", () => {
+    const secretish = "short-secret-value";
+    let problems: string[] = [];
+    try {
+      loadServiceConfig(
+        APPS.backend,
+        { auth: true, own: {} },
+        { APP_API_TOKEN: secretish, JWT_SECRET: secretish, DATABASE_URL: `mysql://user:${secretish}@db/x` },
+      );
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toHaveLength(3);
+    expect(problems.join("\n")).not.toContain(secretish);
+    expect(problems).toContain(
+      "JWT_SECRET must NOT have fewer than 32 characters (got 18 characters, value not shown)",
+    );
+  });
+});
+
 describe("service-kit/README.md", () => {
   it("documents every shared variable, and no other", () => {
     const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");

@@ -9,6 +9,14 @@ export const Port = (defaultPort: number) => Type.Integer({ minimum: 1, maximum:
 export const Milliseconds = (minimum: number, maximum: number, defaultMs: number) =>
   Type.Integer({ minimum, maximum, default: defaultMs });
 
+/**
+ * Marks a variable as a secret: an error about it names the variable and the value's length, never the value, so a
+ * wrong secret does not end up in a log. Use it for every password, token, key and URL with credentials.
+ */
+export const Secret = <S extends Type.TSchema>(schema: S): S => ({ ...schema, "x-secret": true }) as S;
+
+const isSecret = (schema: unknown) => (schema as { "x-secret"?: boolean } | undefined)?.["x-secret"] === true;
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** The variables of the HTTP server, the sidecar and shutdown, which every service reads. */
@@ -24,9 +32,9 @@ function baseVariables(app: AppSpec) {
     ),
     DAPR_HOST: Type.String({ minLength: 1, default: "127.0.0.1" }),
     DAPR_HTTP_PORT: Port(3500),
-    DAPR_API_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+    DAPR_API_TOKEN: Type.Optional(Secret(Type.String({ minLength: 1 }))),
     // Dapr's app API token: a short one could be guessed by anyone who reaches the app port.
-    APP_API_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
+    APP_API_TOKEN: Type.Optional(Secret(Type.String({ minLength: 32 }))),
     // A call to the sidecar (publish, invoke) that takes longer fails, so a hung sidecar stalls nothing for good.
     SIDECAR_TIMEOUT_MS: Milliseconds(100, 600_000, 5_000),
     SHUTDOWN_TIMEOUT_MS: Milliseconds(100, 600_000, 10_000),
@@ -38,7 +46,8 @@ function baseVariables(app: AppSpec) {
 /** The variables of a service with a database of its own. */
 function databaseVariables(app: AppSpec) {
   return {
-    DATABASE_URL: Type.Optional(Type.String({ pattern: "^postgres(ql)?://" })),
+    // It may carry the password: an error never shows it.
+    DATABASE_URL: Type.Optional(Secret(Type.String({ pattern: "^postgres(ql)?://" }))),
     DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
     DATA_DIR: Type.String({ minLength: 1, default: `./data/${app.id}` }),
   };
@@ -47,7 +56,7 @@ function databaseVariables(app: AppSpec) {
 /** The variables of a service that authenticates users by bearer JWT. */
 const authVariables = {
   // 32 characters at least: an HS256 key shorter than the hash output weakens it (RFC 7518 §3.2).
-  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  JWT_SECRET: Type.Optional(Secret(Type.String({ minLength: 32 }))),
   JWT_JWKS_URL: Type.Optional(Type.String({ pattern: "^https?://[^\\s]+$" })),
   JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
@@ -131,7 +140,12 @@ export function loadEnvironment<S extends Type.TObject>(
   }
   const validate = ajv.compile(schema);
   if (!validate(values)) {
-    const given = (name: string) => (typeof env[name] === "string" ? JSON.stringify(env[name]) : "unset");
+    const properties = schema.properties as Record<string, unknown>;
+    const given = (name: string) => {
+      const value = env[name];
+      if (typeof value !== "string") return "unset";
+      return isSecret(properties[name]) ? `${value.length} characters, value not shown` : JSON.stringify(value);
+    };
     const problems = (validate.errors ?? [])
       .filter((error) => error.keyword !== "const")
       .map((error) => {

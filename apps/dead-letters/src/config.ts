@@ -4,6 +4,7 @@ import {
   DEAD_LETTER_BODY_LIMIT,
   loadServiceConfig,
   Milliseconds,
+  Secret,
   type ServiceConfig,
 } from "@event-platform/service-kit";
 import Type from "typebox";
@@ -22,7 +23,7 @@ const DESK_VARIABLES = {
   // URL and secret are checked in `deskProblems`, whose messages never repeat their values: a webhook URL often
   // carries a token of its own.
   ALERT_WEBHOOK_URL: Type.Optional(Type.String()),
-  ALERT_WEBHOOK_SECRET: Type.Optional(Type.String()),
+  ALERT_WEBHOOK_SECRET: Type.Optional(Secret(Type.String())),
   ALERT_TIMEOUT_MS: Milliseconds(100, 600_000, 5_000),
   ALERT_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 3 }),
   ALERT_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 500),

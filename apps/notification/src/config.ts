@@ -1,5 +1,12 @@
 // The notification service's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and its own (scheduler, delivery, SMTP, webhooks, outbox relay).
-import { ConfigError, loadServiceConfig, Milliseconds, Port, type ServiceConfig } from "@event-platform/service-kit";
+import {
+  ConfigError,
+  loadServiceConfig,
+  Milliseconds,
+  Port,
+  Secret,
+  type ServiceConfig,
+} from "@event-platform/service-kit";
 import Type from "typebox";
 import { APPS } from "../../../specs/apps";
 import { emailAddressProblem, mailboxAddress } from "./email-address";
@@ -23,7 +30,7 @@ const NOTIFICATION_VARIABLES = {
   SMTP_SECURE: Type.Boolean({ default: false }),
   SMTP_USER: Type.Optional(Type.String({ minLength: 1 })),
   // No rule of its own: a ConfigError prints the value of a variable that breaks one, and this is a secret.
-  SMTP_PASSWORD: Type.Optional(Type.String()),
+  SMTP_PASSWORD: Type.Optional(Secret(Type.String())),
   SMTP_FROM: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
   SMTP_TIMEOUT_MS: Milliseconds(100, 600_000, 30_000),
   WEBHOOK_ALLOW_PRIVATE_ADDRESSES: Type.Boolean({ default: false }),
