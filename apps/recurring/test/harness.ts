@@ -64,10 +64,12 @@ const FORWARDED_HEADERS = ["content-type", "dapr-api-token", "dapr-caller-app-id
 
 /**
  * An HTTP pass-through in front of the backend: each request is sent on unchanged and answered with the backend's
- * own answer, and recorded (`requests`, `to(path)`), so a test can count how often the backend was asked.
+ * own answer, and recorded (`requests`, `to(path)`), so a test can count how often the backend was asked. While
+ * `unreachable()` says so, it answers 503 instead, as a backend that is down or restarting would.
  */
-export function startBackendRecorder(backendUrl: string): Promise<TestApp> {
+export function startBackendRecorder(backendUrl: string, unreachable: () => boolean = () => false): Promise<TestApp> {
   return startTestApp(async (request) => {
+    if (unreachable()) return { status: 503, body: "backend unavailable" };
     const headers: Record<string, string> = {};
     for (const name of FORWARDED_HEADERS) {
       const value = request.headers[name];
