@@ -47,7 +47,7 @@ export class AppService extends pulumi.ComponentResource {
           template: podTemplate({
             labels,
             annotations: args.sidecarAnnotations,
-            // The user the apps' images run as (apps/*/Dockerfile: USER 10001:10001).
+            // The user the apps' images run as (apps/Dockerfile: USER 10001:10001).
             runAs: { user: APP_UID, group: APP_UID },
             // The app's SHUTDOWN_TIMEOUT_MS is set to end within it.
             terminationGracePeriodSeconds: APP_TERMINATION_GRACE_SECONDS,
