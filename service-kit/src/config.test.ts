@@ -74,3 +74,57 @@ describe("service-kit/README.md", () => {
     expect([...documented].sort()).toEqual([...all].sort());
   });
 });
+
+describe("values read from text", () => {
+  const load = (env: Record<string, string>) => loadServiceConfig(APPS.backend, { auth: true, own: {} }, env);
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      load({ APP_API_TOKEN: TOKEN, JWT_SECRET: TOKEN, ...env });
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it("take numbers in plain decimal notation only", () => {
+    for (const port of ["0x24b", " 587 ", "5.87e2", "0b1010", "1e3", "+587"]) {
+      expect(problemsOf({ PORT: port })).toEqual([
+        `PORT must be an integer in plain decimal digits (an optional minus sign, then 0-9 only) (got ${JSON.stringify(port)})`,
+      ]);
+    }
+    expect(problemsOf({ PORT: "0587", SIDECAR_TIMEOUT_MS: "1000" })).toEqual([]);
+  });
+
+  it("check URLs at load: parsed, with a host and a valid port, never showing the value", () => {
+    for (const url of ["postgres://u:pw@", "postgres://u:pw@host:99999/x", "mysql://u:pw@db/x", "postgres:///x"]) {
+      const problems = problemsOf({ DATABASE_URL: url });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^DATABASE_URL must /);
+      expect(problems[0]).toContain(`(got ${url.length} characters, value not shown)`);
+    }
+    expect(problemsOf({ DATABASE_URL: "postgresql://u:pw@db:5432/tasks" })).toEqual([]);
+  });
+
+  it("refuse credentials in a URL that is fetched, and never show it", () => {
+    const url = "ftp://user:pw@idp/jwks";
+    const problems = problemsOf({ JWT_SECRET: "", JWT_JWKS_URL: url, JWT_ISSUER: "i", JWT_AUDIENCE: "a" });
+    expect(problems).toEqual([
+      `JWT_JWKS_URL must be a URL with the scheme https or http (got ${url.length} characters, value not shown)`,
+    ]);
+    const withCredentials = "https://user:pw@idp/jwks";
+    expect(problemsOf({ JWT_SECRET: "", JWT_JWKS_URL: withCredentials, JWT_ISSUER: "i", JWT_AUDIENCE: "a" })).toEqual([
+      `JWT_JWKS_URL must not contain a user name or password (fetch refuses a URL with credentials) (got ${withCredentials.length} characters, value not shown)`,
+    ]);
+  });
+
+  it("take a host name or an IP address for HOST and DAPR_HOST, nothing else", () => {
+    expect(problemsOf({ HOST: "not a host", DAPR_HOST: "evil.com/x?" })).toEqual([
+      'HOST must match format "host" (got "not a host")',
+      'DAPR_HOST must match format "host" (got "evil.com/x?")',
+    ]);
+    expect(load({ APP_API_TOKEN: TOKEN, JWT_SECRET: TOKEN, HOST: "::", DAPR_HOST: "::1" }).service.dapr.url).toBe(
+      "http://[::1]:3500",
+    );
+    expect(problemsOf({ HOST: "api.example.com", DAPR_HOST: "10.0.0.7" })).toEqual([]);
+  });
+});

@@ -1,7 +1,9 @@
 // A service's configuration: read once from the environment, validated with TypeBox + ajv, with errors that name the variable; the variables every service shares, and a way to add its own.
+import { isIP } from "node:net";
 import { Ajv } from "ajv";
 import Type from "typebox";
 import { type AppSpec, PUBSUB } from "../../specs/apps";
+import { numberNotationViolations } from "./validation";
 
 /** A TCP port, with its default. */
 export const Port = (defaultPort: number) => Type.Integer({ minimum: 1, maximum: 65_535, default: defaultPort });
@@ -17,20 +19,66 @@ export const Secret = <S extends Type.TSchema>(schema: S): S => ({ ...schema, "x
 
 const isSecret = (schema: unknown) => (schema as { "x-secret"?: boolean } | undefined)?.["x-secret"] === true;
 
+/** What a URL-valued variable must be: its schemes (`https:`), and whether it may carry a user name and password. */
+export interface UrlRule {
+  protocols: readonly string[];
+  /** false where the URL is used by `fetch`, which refuses a URL with credentials (WHATWG Fetch, "new Request"). */
+  credentials: boolean;
+}
+
+/**
+ * A URL-valued variable: checked at load to parse as an absolute URL (WHATWG URL, as `fetch` and node-postgres's
+ * connection string parser read it) with one of `rule.protocols`, a host and a valid port, and without
+ * credentials unless `rule.credentials`. Its errors never show the value, which may hold a password or a token.
+ */
+export const Url = (rule: UrlRule) => Type.String({ minLength: 1, "x-url": rule });
+
+const urlRuleOf = (schema: unknown) => (schema as { "x-url"?: UrlRule } | undefined)?.["x-url"];
+
+/** What is wrong with `value` as a URL by `rule`, or undefined when nothing is. */
+export function urlProblem(value: string, rule: UrlRule): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be an absolute URL with a host and a port from 1 to 65535";
+  }
+  if (!rule.protocols.includes(url.protocol))
+    return `must be a URL with the scheme ${rule.protocols.map((p) => p.replace(/:$/, "")).join(" or ")}`;
+  if (url.hostname === "") return "must name a host";
+  if (!rule.credentials && (url.username !== "" || url.password !== "")) {
+    return "must not contain a user name or password (fetch refuses a URL with credentials)";
+  }
+  return undefined;
+}
+
+// RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens, at most 253 characters.
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** Whether `value` is a host name (RFC 1123) or an IP address (v4, or v6 without brackets). */
+export function isHostOrAddress(value: string): boolean {
+  return isIP(value) !== 0 || HOST_NAME.test(value);
+}
+
+/** A host-valued variable (a name or an IP address, nothing else: no scheme, port, path or space), with its default. */
+export const Host = (defaultHost?: string) =>
+  Type.String({ format: "host", ...(defaultHost === undefined ? {} : { default: defaultHost }) });
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** The variables of the HTTP server, the sidecar and shutdown, which every service reads. */
 function baseVariables(app: AppSpec) {
   return {
     PORT: Port(app.port),
-    HOST: Type.String({ minLength: 1, default: "0.0.0.0" }),
+    HOST: Host("0.0.0.0"),
     APP_ID: Type.String({ pattern: "^[a-z-]+$", default: app.id }),
     PUBSUB_NAME: Type.String({ minLength: 1, default: PUBSUB }),
     LOG_LEVEL: Type.Union(
       LOG_LEVELS.map((level) => Type.Literal(level)),
       { default: "info" },
     ),
-    DAPR_HOST: Type.String({ minLength: 1, default: "127.0.0.1" }),
+    DAPR_HOST: Host("127.0.0.1"),
     DAPR_HTTP_PORT: Port(3500),
     DAPR_API_TOKEN: Type.Optional(Secret(Type.String({ minLength: 1 }))),
     // Dapr's app API token: a short one could be guessed by anyone who reaches the app port.
@@ -47,7 +95,7 @@ function baseVariables(app: AppSpec) {
 function databaseVariables(app: AppSpec) {
   return {
     // It may carry the password: an error never shows it.
-    DATABASE_URL: Type.Optional(Secret(Type.String({ pattern: "^postgres(ql)?://" }))),
+    DATABASE_URL: Type.Optional(Secret(Url({ protocols: ["postgres:", "postgresql:"], credentials: true }))),
     DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
     DATA_DIR: Type.String({ minLength: 1, default: `./data/${app.id}` }),
   };
@@ -57,7 +105,8 @@ function databaseVariables(app: AppSpec) {
 const authVariables = {
   // 32 characters at least: an HS256 key shorter than the hash output weakens it (RFC 7518 §3.2).
   JWT_SECRET: Type.Optional(Secret(Type.String({ minLength: 32 }))),
-  JWT_JWKS_URL: Type.Optional(Type.String({ pattern: "^https?://[^\\s]+$" })),
+  // Fetched: no credentials; and a secret, as an identity provider's URL may carry a token of its own.
+  JWT_JWKS_URL: Type.Optional(Secret(Url({ protocols: ["https:", "http:"], credentials: false }))),
   JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
   // A token lives at most this long (exp − iat, and its age): one minute to 30 days, a day by default.
@@ -124,10 +173,13 @@ export class ConfigError extends Error {
 }
 
 const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false });
+ajv.addFormat("host", { type: "string", validate: isHostOrAddress });
 
 /**
  * Reads the variables `schema` declares from `env`, coerced and with defaults; throws a `ConfigError` naming every
- * bad one with its value. An empty variable means unset: Kubernetes and shells often pass "" for "not configured".
+ * bad one with its value (a secret's length only; a URL's never). Numbers must be plain decimal notation
+ * (`numberNotationViolations`), URLs must follow their `Url` rule. An empty variable means unset: Kubernetes and
+ * shells often pass "" for "not configured".
  */
 export function loadEnvironment<S extends Type.TObject>(
   schema: S,
@@ -138,23 +190,37 @@ export function loadEnvironment<S extends Type.TObject>(
     const value = env[name];
     if (value !== undefined && value !== "") values[name] = value;
   }
+  const properties = schema.properties as Record<string, unknown>;
+  // Read before ajv coerces the text in place.
+  const notation = numberNotationViolations(schema, values).map((v) => ({ name: v.path.slice(1), message: v.message }));
   const validate = ajv.compile(schema);
-  if (!validate(values)) {
-    const properties = schema.properties as Record<string, unknown>;
+  const schemaProblems = validate(values)
+    ? []
+    : (validate.errors ?? [])
+        .filter((error) => error.keyword !== "const")
+        .map((error) => {
+          const name = error.instancePath.replace(/^\//, "");
+          const message =
+            error.keyword === "anyOf" ? `must be one of: ${allowedValues(schema, name).join(", ")}` : error.message;
+          return { name, message };
+        });
+  // A variable the schema refused keeps that message alone.
+  const refused = new Set(schemaProblems.map((p) => p.name));
+  const urls = Object.keys(values).flatMap((name) => {
+    const rule = urlRuleOf(properties[name]);
+    const message = rule && typeof values[name] === "string" ? urlProblem(values[name], rule) : undefined;
+    return message === undefined ? [] : [{ name, message }];
+  });
+  const found = [...schemaProblems, ...[...notation, ...urls].filter((p) => !refused.has(p.name))];
+  if (found.length > 0) {
     const given = (name: string) => {
       const value = env[name];
       if (typeof value !== "string") return "unset";
-      return isSecret(properties[name]) ? `${value.length} characters, value not shown` : JSON.stringify(value);
+      return isSecret(properties[name]) || urlRuleOf(properties[name])
+        ? `${value.length} characters, value not shown`
+        : JSON.stringify(value);
     };
-    const problems = (validate.errors ?? [])
-      .filter((error) => error.keyword !== "const")
-      .map((error) => {
-        const name = error.instancePath.replace(/^\//, "");
-        const message =
-          error.keyword === "anyOf" ? `must be one of: ${allowedValues(schema, name).join(", ")}` : error.message;
-        return `${name} ${message} (got ${given(name)})`;
-      });
-    throw new ConfigError([...new Set(problems)]);
+    throw new ConfigError([...new Set(found.map(({ name, message }) => `${name} ${message} (got ${given(name)})`))]);
   }
   return values as Type.Static<S>;
 }
