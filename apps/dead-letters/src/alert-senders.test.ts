@@ -2,7 +2,14 @@
 import { randomBytes } from "node:crypto";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { ALERT_TYPE, alertBody, type DeadLetterAlert, webhookHeaders } from "./alert-senders";
+import {
+  ALERT_TYPE,
+  alertBody,
+  type DeadLetterAlert,
+  webhookHeaders,
+  webhookSender,
+  withoutUrl,
+} from "./alert-senders";
 
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const ALERT: DeadLetterAlert = {
@@ -45,5 +52,24 @@ describe("alert webhook requests", () => {
       "webhook-id": `dead-letter-${ALERT.identity}`,
       "webhook-timestamp": "1000",
     });
+  });
+});
+
+describe("webhookSender", () => {
+  it("fails without the URL in the error, its cause or its stack", async () => {
+    const url = "http://alertuser:s3cr3t-pw@127.0.0.1:9/hook?token=tok3n";
+    const error = await webhookSender({ url }, 1_000)(ALERT, new AbortController().signal).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    const text = [(error as Error).message, String((error as Error).cause), (error as Error).stack].join("\n");
+    expect(text).toContain("<ALERT_WEBHOOK_URL>");
+    expect(text).not.toMatch(/s3cr3t|tok3n|alertuser/);
+  });
+
+  it("redacts the URL in whatever form fetch writes it", () => {
+    const url = "HTTPS://Hooks.Example.com/a?token=t0k";
+    const redacted = withoutUrl(new TypeError(`bad ${new URL(url).href}`, { cause: new Error(url) }), url);
+    expect(redacted.message).toBe("bad <ALERT_WEBHOOK_URL>");
+    expect((redacted.cause as Error).message).toBe("<ALERT_WEBHOOK_URL>");
+    expect(redacted.name).toBe("TypeError");
   });
 });

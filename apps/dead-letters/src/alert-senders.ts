@@ -43,22 +43,48 @@ export function webhookHeaders(alert: DeadLetterAlert, body: string, now: Date, 
 }
 
 /**
+ * `error` with every occurrence of `url` (as given, and as the URL parser writes it) in its message, and its
+ * cause's, replaced by `<ALERT_WEBHOOK_URL>`: fetch names the URL in some errors ("Request cannot be constructed
+ * from a URL that includes credentials: …"), and the URL may carry a token.
+ */
+export function withoutUrl(error: unknown, url: string): Error {
+  const forms = new Set([url]);
+  try {
+    forms.add(new URL(url).href);
+  } catch {
+    // Not a URL: only the form given can appear.
+  }
+  const redact = (text: string) => [...forms].reduce((t, form) => t.replaceAll(form, "<ALERT_WEBHOOK_URL>"), text);
+  if (!(error instanceof Error)) return new Error(redact(String(error)));
+  const cause = error.cause instanceof Error ? new Error(redact(error.cause.message)) : undefined;
+  const redacted = new Error(redact(error.message), cause ? { cause } : {});
+  redacted.name = error.name;
+  return redacted;
+}
+
+/**
  * POSTs alerts to `url`; any answer but 2xx is a failure. Redirects are not followed: a moved receiver is a
- * configuration to fix, not a place to send alerts to unannounced. Neither the URL nor the secret is ever logged.
+ * configuration to fix, not a place to send alerts to unannounced. Neither the URL nor the secret is ever logged:
+ * a failure's error (and its cause) has the URL redacted (`withoutUrl`), stack included.
  */
 export function webhookSender(webhook: { url: string; secret?: string }, timeoutMs: number): AlertSender {
   const signer = webhook.secret === undefined ? undefined : new Webhook(webhook.secret);
   return async (alert, signal) => {
     const now = new Date();
     const body = alertBody(alert, now);
-    const response = await fetch(webhook.url, {
-      method: "POST",
-      headers: webhookHeaders(alert, body, now, signer),
-      body,
-      redirect: "manual",
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-    });
-    await response.body?.cancel();
+    let response: Response;
+    try {
+      response = await fetch(webhook.url, {
+        method: "POST",
+        headers: webhookHeaders(alert, body, now, signer),
+        body,
+        redirect: "manual",
+        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      });
+      await response.body?.cancel();
+    } catch (error) {
+      throw withoutUrl(error, webhook.url);
+    }
     if (response.status < 200 || response.status > 299) {
       throw new Error(`the alert webhook answered HTTP ${response.status}`);
     }

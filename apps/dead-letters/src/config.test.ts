@@ -48,16 +48,34 @@ describe("loadConfig", () => {
   });
 
   it("names a bad webhook URL or secret without showing either value", () => {
-    const problems = problemsOf({
+    const url = "ftp://secret-token@example.com";
+    expect(problemsOf({ ...BASE, ALERT_WEBHOOK_URL: url })).toEqual([
+      `ALERT_WEBHOOK_URL must be a URL with the scheme https or http (got ${url.length} characters, value not shown)`,
+    ]);
+    const secretProblems = problemsOf({
       ...BASE,
-      ALERT_WEBHOOK_URL: "ftp://secret-token@example.com",
+      ALERT_WEBHOOK_URL: "https://hooks.example.com/x",
       ALERT_WEBHOOK_SECRET: "whsec_c2hvcnQ=",
     });
-    expect(problems).toEqual([
-      "ALERT_WEBHOOK_URL must be an absolute http:// or https:// URL (value not shown)",
+    expect(secretProblems).toEqual([
       "ALERT_WEBHOOK_SECRET must be whsec_ followed by the base64 of 24 to 64 random bytes (value not shown)",
     ]);
-    expect(problems.join(" ")).not.toMatch(/secret-token|c2hvcnQ/);
+    expect(secretProblems.join(" ")).not.toMatch(/c2hvcnQ/);
+  });
+
+  it("refuses a webhook URL that fetch cannot call (credentials, no host, bad port), without showing it", () => {
+    for (const url of [
+      "http://alertuser:pw@127.0.0.1:8080/hook",
+      "https://token@hooks.example.com/x",
+      "https://hooks.example.com:99999/x",
+      "https://",
+    ]) {
+      const problems = problemsOf({ ...BASE, ALERT_WEBHOOK_URL: url });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^ALERT_WEBHOOK_URL must /);
+      expect(problems[0]).toContain("value not shown");
+      expect(problems[0]).not.toMatch(/pw|token|hooks\.example/);
+    }
   });
 
   it("refuses a secret without a webhook, and backoffs whose maximum is below their start", () => {

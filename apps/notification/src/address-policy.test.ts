@@ -21,6 +21,19 @@ describe("isNonPublicAddress", () => {
       "::ffff:127.0.0.1",
       "::ffff:a9fe:a9fe",
       "64:ff9b::a00:1",
+      "::7f00:1",
+      "::a9fe:a9fe",
+      "::808:808",
+      "2001::1",
+      "2001:2::1",
+      "2002:7f00:1::",
+      "3fff::1",
+      "5f00::1",
+      "fec0::1",
+      "ff02::1",
+      "::ffff:0:7f00:1",
+      "192.88.99.1",
+      "192.0.0.9",
       "not an address",
     ]) {
       expect(isNonPublicAddress(address), address).toBe(true);
@@ -30,6 +43,16 @@ describe("isNonPublicAddress", () => {
   it("allows public addresses", () => {
     for (const address of ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"]) {
       expect(isNonPublicAddress(address), address).toBe(false);
+    }
+  });
+});
+
+describe("webhook URLs with literal IPv6 hosts", () => {
+  it("refuse the IPv4-compatible form, which the URL parser writes as ::7f00:1", () => {
+    for (const url of ["http://[::127.0.0.1]/", "http://[::169.254.169.254]/", "http://[0:0:0:0:0:0:7f00:1]/"]) {
+      const address = literalAddress(new URL(url).hostname);
+      expect(address, url).toBeDefined();
+      expect(isNonPublicAddress(address ?? ""), url).toBe(true);
     }
   });
 });

@@ -3,46 +3,55 @@ import { lookup as dnsLookup } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
 
 /**
- * The addresses no user's webhook may reach: IANA's special-purpose ranges that are not global (RFC 6890 and its
- * registries) — unspecified, loopback, private (RFC 1918, unique local fc00::/7), shared address space of carrier
- * NAT, link-local (the cloud metadata service at 169.254.169.254 among them), benchmarking, documentation,
- * multicast and reserved — and the IPv6 forms that carry an IPv4 address to somewhere else (NAT64, 6to4, Teredo).
- * Node's BlockList matches an IPv4-mapped IPv6 address (::ffff:a.b.c.d) against the IPv4 ranges.
+ * The ranges no user's webhook may reach, each with its source: every entry of IANA's IPv4 and IPv6
+ * Special-Purpose Address Registries (RFC 6890, https://www.iana.org/assignments/iana-ipv4-special-registry and
+ * iana-ipv6-special-registry, as of 2025) that is not "Globally Reachable", and, though the registries call them
+ * global or leave them out, the ranges that are no single public host: multicast, anycast relays, deprecated
+ * ranges, and the IPv6 forms that carry an IPv4 address to somewhere else (NAT64, 6to4, Teredo, IPv4-compatible).
+ * A registry entry inside a wider blocked range (192.0.0.0/29 in 192.0.0.0/24, 2001:2::/48 in 2001::/23) is
+ * covered by that range. Node's BlockList matches an IPv4-mapped IPv6 address (::ffff:a.b.c.d) against the IPv4
+ * ranges, so ::ffff:0:0/96 needs no entry of its own: a mapped public address stays public.
  */
+const NON_PUBLIC_RANGES: readonly (readonly [network: string, prefix: number, source: string])[] = [
+  ["0.0.0.0", 8, "RFC 791: this network"],
+  ["10.0.0.0", 8, "RFC 1918: private use"],
+  ["100.64.0.0", 10, "RFC 6598: shared address space (carrier-grade NAT)"],
+  ["127.0.0.0", 8, "RFC 1122: loopback"],
+  ["169.254.0.0", 16, "RFC 3927: link local (cloud metadata at 169.254.169.254)"],
+  ["172.16.0.0", 12, "RFC 1918: private use"],
+  ["192.0.0.0", 24, "RFC 6890: IETF protocol assignments (DS-Lite, NAT64 discovery, PCP and TURN anycast)"],
+  ["192.0.2.0", 24, "RFC 5737: documentation (TEST-NET-1)"],
+  ["192.31.196.0", 24, "RFC 7535: AS112-v4 (anycast sink, no single host)"],
+  ["192.52.193.0", 24, "RFC 7450: AMT (anycast relays)"],
+  ["192.88.99.0", 24, "RFC 7526: deprecated 6to4 relay anycast"],
+  ["192.168.0.0", 16, "RFC 1918: private use"],
+  ["192.175.48.0", 24, "RFC 7534: direct delegation AS112 service (anycast sink)"],
+  ["198.18.0.0", 15, "RFC 2544: benchmarking"],
+  ["198.51.100.0", 24, "RFC 5737: documentation (TEST-NET-2)"],
+  ["203.0.113.0", 24, "RFC 5737: documentation (TEST-NET-3)"],
+  ["224.0.0.0", 4, "RFC 5771: multicast"],
+  ["240.0.0.0", 4, "RFC 1112: reserved, and 255.255.255.255/32 limited broadcast (RFC 919)"],
+  ["::", 96, "RFC 4291 §2.5.5.1: deprecated IPv4-compatible; holds ::/128 unspecified and ::1/128 loopback"],
+  ["::ffff:0:0:0", 96, "RFC 2765: IPv4-translated (SIIT)"],
+  ["64:ff9b::", 96, "RFC 6052: IPv4/IPv6 translation (NAT64 well-known prefix)"],
+  ["64:ff9b:1::", 48, "RFC 8215: local-use IPv4/IPv6 translation"],
+  ["100::", 64, "RFC 6666: discard-only"],
+  ["100:0:0:1::", 64, "IANA IPv6 special-purpose registry (2025): dummy IPv6 prefix"],
+  ["2001::", 23, "RFC 2928: IETF protocol assignments (Teredo 2001::/32, benchmarking, ORCHID, AMT, AS112)"],
+  ["2001:db8::", 32, "RFC 3849: documentation"],
+  ["2002::", 16, "RFC 3056: 6to4"],
+  ["2620:4f:8000::", 48, "RFC 7534: direct delegation AS112 service (anycast sink)"],
+  ["3fff::", 20, "RFC 9637: documentation"],
+  ["5f00::", 16, "RFC 9602: segment routing (SRv6) SIDs"],
+  ["fc00::", 7, "RFC 4193: unique local"],
+  ["fe80::", 10, "RFC 4291: link-local unicast"],
+  ["fec0::", 10, "RFC 3879: deprecated site-local"],
+  ["ff00::", 8, "RFC 4291: multicast"],
+];
+
 const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.0.2.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["198.51.100.0", 24],
-  ["203.0.113.0", 24],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, "ipv4");
-}
-for (const [network, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["64:ff9b::", 96],
-  ["64:ff9b:1::", 48],
-  ["100::", 64],
-  ["2001::", 32],
-  ["2001:db8::", 32],
-  ["2002::", 16],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["fec0::", 10],
-  ["ff00::", 8],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, "ipv6");
+for (const [network, prefix] of NON_PUBLIC_RANGES) {
+  NON_PUBLIC.addSubnet(network, prefix, isIP(network) === 4 ? "ipv4" : "ipv6");
 }
 
 /** Whether an IP address (v4 or v6, no brackets) is outside the public internet. Anything not an IP counts as not public. */

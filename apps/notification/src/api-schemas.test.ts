@@ -1,6 +1,7 @@
-// Unit tests of the preference rules beyond the schema: each violation names its field.
+// Unit tests of the preferences' schema and the rules beyond it: each violation names its field.
+import { violationsOf } from "@event-platform/service-kit";
 import { describe, expect, it } from "vitest";
-import { preferencesViolations } from "./api-schemas";
+import { PreferencesBody, preferencesViolations } from "./api-schemas";
 
 const everything = { email: true, allowPrivateAddresses: false };
 
@@ -44,5 +45,16 @@ describe("preferencesViolations", () => {
       },
       { path: "/body/webhook_url", message: "must not point at a loopback, private or link-local address" },
     ]);
+  });
+});
+
+describe("PreferencesBody", () => {
+  it("refuses control characters, lone surrogates and bidi overrides in the URL and the address, naming the field", () => {
+    for (const bad of ["\u0000", "\ud800", "\t", "\n", "\u202E", "\u0085"]) {
+      const body = { webhook: false, webhook_url: `https://example.com/${bad}x`, email_address: `a${bad}@example.org` };
+      const paths = violationsOf(PreferencesBody, body, "/body").map((v) => v.path);
+      expect(paths, JSON.stringify(bad)).toEqual(["/body/email_address", "/body/webhook_url"]);
+    }
+    expect(violationsOf(PreferencesBody, { webhook_url: "https://example.com/ünï?q=%00" }, "/body")).toEqual([]);
   });
 });

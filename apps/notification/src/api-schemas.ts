@@ -1,6 +1,6 @@
 // JSON Schemas of the REST input (preferences, the notification list, a notification's id) and the rules a schema cannot state, each violation naming its field.
 import { schemas as S } from "@event-platform/events";
-import type { Violation } from "@event-platform/service-kit";
+import { TEXT_KEYWORD, type Violation } from "@event-platform/service-kit";
 import Type from "typebox";
 import { emailAddressProblem } from "./email-address";
 import type { PreferencesInput } from "./preferences";
@@ -14,9 +14,13 @@ export const PreferencesBody = Type.Object(
   {
     in_app: Type.Optional(Type.Boolean({ description: "In-app notifications; on by default." })),
     email: Type.Optional(Type.Boolean({ description: "Email; needs email_address and an SMTP server." })),
-    email_address: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 254 }))),
+    // One line of well-formed text: a NUL would fail the insert (a 500), a lone surrogate be stored as U+FFFD, and
+    // the URL parser would silently drop a tab or line break, so what is stored would not be what was checked.
+    email_address: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 254, [TEXT_KEYWORD]: "line" }))),
     webhook: Type.Optional(Type.Boolean({ description: "Signed webhooks; needs webhook_url." })),
-    webhook_url: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: MAX_WEBHOOK_URL_LENGTH }))),
+    webhook_url: Type.Optional(
+      Nullable(Type.String({ minLength: 1, maxLength: MAX_WEBHOOK_URL_LENGTH, [TEXT_KEYWORD]: "line" })),
+    ),
   },
   closed,
 );

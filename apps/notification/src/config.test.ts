@@ -63,7 +63,25 @@ describe("loadConfig", () => {
       "SMTP_FROM is required with SMTP_HOST: the sender of every email (got unset)",
     ]);
     expect(problemsOf({ ...BASE, SMTP_HOST: "smtp.example.com", SMTP_FROM: "Tasks <not an address>" })).toEqual([
-      'SMTP_FROM must be an email address, or a name and one in angle brackets (Tasks <tasks@example.com>) (got "Tasks <not an address>")',
+      'SMTP_FROM must be one mailbox: an email address, or a name and one in angle brackets (Tasks <tasks@example.com>); it must be an email address (local-part@domain, as in a browser\'s email field) (got "Tasks <not an address>")',
+    ]);
+    for (const from of [
+      "Tasks\r\nBcc: evil@x.com <tasks@example.com>",
+      "tasks@example.com\r\nBcc: evil@x.com",
+      "a@x.com, b@x.com",
+      "Tasks, Inc <tasks@example.com>",
+      "evil@x.com <tasks@example.com>",
+      "Tasks \u202E <tasks@example.com>",
+    ]) {
+      const found = problemsOf({ ...BASE, SMTP_HOST: "smtp.example.com", SMTP_FROM: from });
+      expect(found, JSON.stringify(from)).toHaveLength(1);
+      expect(found[0]).toMatch(/^SMTP_FROM must be one mailbox/);
+    }
+    for (const from of ['"Tasks, Inc." <tasks@example.com>', "J. Smith <tasks@example.com>", "tasks@example.com"]) {
+      expect(loadConfig({ ...BASE, SMTP_HOST: "smtp.example.com", SMTP_FROM: from }).smtp?.from).toBe(from);
+    }
+    expect(problemsOf({ ...BASE, SMTP_HOST: "smtp.example.com/x", SMTP_FROM: "tasks@example.com" })).toEqual([
+      'SMTP_HOST must match format "host" (got "smtp.example.com/x")',
     ]);
     const problems = problemsOf({ ...BASE, SMTP_PASSWORD: "hunter2-secret" });
     expect(problems).toEqual(["SMTP_USER is required with SMTP_PASSWORD (got unset)"]);

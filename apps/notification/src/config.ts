@@ -1,6 +1,7 @@
 // The notification service's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and its own (scheduler, delivery, SMTP, webhooks, outbox relay).
 import {
   ConfigError,
+  Host,
   loadServiceConfig,
   Milliseconds,
   Port,
@@ -9,7 +10,7 @@ import {
 } from "@event-platform/service-kit";
 import Type from "typebox";
 import { APPS } from "../../../specs/apps";
-import { emailAddressProblem, mailboxAddress } from "./email-address";
+import { mailboxProblem } from "./email-address";
 
 export { ConfigError };
 
@@ -25,7 +26,7 @@ const NOTIFICATION_VARIABLES = {
   DELIVERY_MAX_ATTEMPTS: Count(1, 100, 8),
   DELIVERY_BACKOFF_INITIAL_MS: Milliseconds(1, 3_600_000, 1_000),
   DELIVERY_BACKOFF_MAX_MS: Milliseconds(1, 86_400_000, 300_000),
-  SMTP_HOST: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: "^[^\\s/]+$" })),
+  SMTP_HOST: Type.Optional(Host()),
   SMTP_PORT: Port(587),
   SMTP_SECURE: Type.Boolean({ default: false }),
   SMTP_USER: Type.Optional(Type.String({ minLength: 1 })),
@@ -93,10 +94,13 @@ function problems(e: Values): string[] {
   }
   if (e.SMTP_HOST) {
     if (!e.SMTP_FROM) found.push("SMTP_FROM is required with SMTP_HOST: the sender of every email (got unset)");
-    else if (emailAddressProblem(mailboxAddress(e.SMTP_FROM)) !== undefined) {
-      found.push(
-        `SMTP_FROM must be an email address, or a name and one in angle brackets (Tasks <tasks@example.com>) (got ${JSON.stringify(e.SMTP_FROM)})`,
-      );
+    else {
+      const problem = mailboxProblem(e.SMTP_FROM);
+      if (problem !== undefined) {
+        found.push(
+          `SMTP_FROM must be one mailbox: an email address, or a name and one in angle brackets (Tasks <tasks@example.com>); it ${problem} (got ${JSON.stringify(e.SMTP_FROM)})`,
+        );
+      }
     }
   }
   // The password's value is never part of a message.
