@@ -222,10 +222,15 @@ async function holdRelayLock(session: Kysely<OutboxTables>, key: number): Promis
   return rows[0]?.held === true;
 }
 
-/** Publishes outbox records through the sidecar on one pub/sub component. */
+/** Publishes outbox records through the sidecar on one pub/sub component: each row's text exactly as stored. */
 export function sidecarPublisher(sidecar: SidecarClient, pubsubName: string): EventPublisher {
   return {
     publish: (record) =>
-      sidecar.publish({ pubsubName, topic: record.topic, event: record.event, partitionKey: record.partitionKey }),
+      sidecar.publish({
+        pubsubName,
+        topic: record.topic,
+        eventJson: record.eventJson,
+        partitionKey: record.partitionKey,
+      }),
   };
 }

@@ -37,7 +37,7 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE INDEX outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL`.execute(db);
 }
 
-/** One event to store: any CloudEvent (a catalog event, or a dead letter being replayed as it came). */
+/** One event to store: any CloudEvent (a catalog event, or another), stored as `JSON.stringify` writes it. */
 export interface OutboxEntry {
   topic: string;
   /** The Kafka record key the event is published under. */
@@ -45,9 +45,24 @@ export interface OutboxEntry {
   event: unknown;
 }
 
-/** One stored event, ready to publish. */
-export interface OutboxRecord extends OutboxEntry {
+/**
+ * One event to store as JSON text, stored and published byte for byte: a dead letter replayed as it came, whose
+ * numbers beyond 2^53, duplicate keys or spacing a parse and a stringify would change. The text must be JSON
+ * PostgreSQL's `json` type takes.
+ */
+export interface OutboxTextEntry {
+  topic: string;
+  partitionKey: string;
+  eventJson: string;
+}
+
+/** One stored event, ready to publish: `eventJson` is its text as stored, `event` that text as the driver parses it. */
+export interface OutboxRecord {
   id: string;
+  topic: string;
+  partitionKey: string;
+  event: unknown;
+  eventJson: string;
 }
 
 /** The outbox entry of a catalog event: its topic, and its user as the key. */
@@ -55,23 +70,24 @@ export function outboxEntry(event: AnyCloudEvent): OutboxEntry {
   return { topic: topicOfEvent(event).name, partitionKey: partitionKeyOf(event), event };
 }
 
+const isEntry = (e: AnyCloudEvent | OutboxEntry | OutboxTextEntry): e is OutboxEntry | OutboxTextEntry =>
+  "partitionKey" in e && "topic" in e && ("event" in e || "eventJson" in e);
+
 /**
  * Stores events in the caller's transaction: they exist exactly when the write they describe commits. Catalog
- * events go to their topic under their user's key; other entries as given.
+ * events go to their topic under their user's key; other entries as given, an `eventJson` unchanged.
  */
 export async function appendToOutbox<Tables extends OutboxTables>(
   trx: Transaction<Tables>,
-  events: readonly (AnyCloudEvent | OutboxEntry)[],
+  events: readonly (AnyCloudEvent | OutboxEntry | OutboxTextEntry)[],
 ): Promise<void> {
   if (events.length === 0) return;
-  const entries = events.map((e) =>
-    "partitionKey" in e && "topic" in e && "event" in e ? (e as OutboxEntry) : outboxEntry(e as AnyCloudEvent),
-  );
+  const entries = events.map((e) => (isEntry(e) ? e : outboxEntry(e)));
   await (trx as unknown as Transaction<OutboxTables>)
     .insertInto("outbox")
     .values(
       entries.map((entry) => ({
-        event: JSON.stringify(entry.event),
+        event: "eventJson" in entry ? entry.eventJson : JSON.stringify(entry.event),
         topic: entry.topic,
         partition_key: entry.partitionKey,
       })),
@@ -79,11 +95,11 @@ export async function appendToOutbox<Tables extends OutboxTables>(
     .execute();
 }
 
-/** The oldest unpublished events, in id order. */
+/** The oldest unpublished events, in id order; `json` keeps the text as written, so `event::text` is it exactly. */
 export async function unpublishedHead(db: Kysely<OutboxTables>, limit: number): Promise<OutboxRecord[]> {
   const rows = await db
     .selectFrom("outbox")
-    .select(["id", "topic", "partition_key", "event"])
+    .select(["id", "topic", "partition_key", "event", sql<string>`event::text`.as("event_json")])
     .where("published_at", "is", null)
     .orderBy("id")
     .limit(limit)
@@ -93,6 +109,7 @@ export async function unpublishedHead(db: Kysely<OutboxTables>, limit: number): 
     topic: row.topic,
     partitionKey: row.partition_key,
     event: row.event,
+    eventJson: row.event_json,
   }));
 }
 

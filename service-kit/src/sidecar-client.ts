@@ -10,15 +10,22 @@ export interface SidecarOptions {
   timeoutMs: number;
 }
 
-/** One CloudEvent to publish: where, and under which Kafka record key. */
-export interface PublishRequest {
+/**
+ * One CloudEvent to publish: where, under which Kafka record key, and the event: a value (sent as
+ * `JSON.stringify` writes it), or `eventJson`, its JSON text sent byte for byte (an outbox row as stored).
+ */
+export type PublishRequest = {
   pubsubName: string;
   topic: string;
-  /** The whole CloudEvent (any JSON object): Dapr passes its fields through. */
-  event: unknown;
   /** Becomes the Kafka record key (`metadata.partitionKey`), so one key's events stay in order. */
   partitionKey: string;
-}
+} & (
+  | {
+      /** The whole CloudEvent (any JSON object): Dapr passes its fields through. */
+      event: unknown;
+    }
+  | { eventJson: string }
+);
 
 /** A publish the sidecar refused or that did not complete; callers retry it. */
 export class PublishError extends Error {
@@ -57,7 +64,7 @@ export class SidecarClient {
   }
 
   /**
-   * Publishes one event unchanged as `application/cloudevents+json` (Dapr passes its id, type, source and data
+   * Publishes one event unchanged (`eventJson` as given) as `application/cloudevents+json` (Dapr passes its id, type, source and data
    * through), with the key as the `metadata.partitionKey` query parameter: Dapr reads metadata only there (FACTS).
    * Throws a `PublishError` unless the sidecar accepted it.
    */
@@ -69,7 +76,7 @@ export class SidecarClient {
       response = await fetch(target, {
         method: "POST",
         headers: { ...this.headers, "content-type": "application/cloudevents+json" },
-        body: JSON.stringify(request.event),
+        body: "eventJson" in request ? request.eventJson : JSON.stringify(request.event),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {

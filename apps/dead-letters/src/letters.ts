@@ -10,8 +10,12 @@ export interface DeadLetter {
   identity: string;
   /** The original topic as the catalog names it, or null when neither the headers nor the event say. */
   topic: string | null;
-  /** The original record key (`__key`); for an event without one, its `data.user_id` (every source topic's key). */
+  /**
+   * The original record key (`__key`); for an event without one, its `data.user_id` (every source topic's key):
+   * `storable` to show, and `exactKey` as given, the key a replay is published under.
+   */
   key: string | null;
+  exactKey: string | null;
   /** The original record's partition and offset (`__partition`, `__offset`), when given and well-formed. */
   partition: number | null;
   offset: string | null;
@@ -21,8 +25,11 @@ export interface DeadLetter {
   eventId: string | null;
   eventSource: string | null;
   eventType: string | null;
-  /** The body as JSON, or its text when it is not JSON the desk reads: exactly one is set. */
-  body: { json: unknown } | { text: string };
+  /**
+   * The body as JSON (`json` parsed, `jsonText` the text as it came, which a replay publishes byte for byte), or
+   * its text when it is not JSON the desk reads.
+   */
+  body: { json: unknown; jsonText: string } | { text: string };
   error: string;
 }
 
@@ -134,12 +141,13 @@ export function readDeadLetter(delivery: Pick<RawDelivery, "text" | "json" | "pa
     identity: identityOf(topic, event, position, text),
     topic: safe(topic),
     key: safe(key),
+    exactKey: key,
     ...position,
     subscribers: subscribersOf(topic),
     eventId: safe(eventId),
     eventSource: safe(eventSource),
     eventType: safe(object ? nonEmptyText(object.type) : null),
-    body: parseError === undefined ? { json } : { text: storable(text) },
+    body: parseError === undefined ? { json, jsonText: text } : { text: storable(text) },
     error: storable(errorOf(topic, json, parseError)),
   };
 }

@@ -57,4 +57,13 @@ export const MIGRATIONS: Record<string, Migration> = {
       await sql`DROP TABLE dead_letters`.execute(db);
     },
   },
+  // A key is any string, NUL included, which text cannot hold: its exact bytes make a replay go out under it.
+  "0002_original_key_bytes": {
+    async up(db: Kysely<unknown>) {
+      await sql`ALTER TABLE dead_letters ADD COLUMN original_key_bytes bytea`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`ALTER TABLE dead_letters DROP COLUMN original_key_bytes`.execute(db);
+    },
+  },
 };

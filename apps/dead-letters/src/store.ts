@@ -3,7 +3,7 @@ import { appendToOutbox, ConflictError, NotFoundError } from "@event-platform/se
 import { type Expression, type Kysely, type SqlBool, sql } from "kysely";
 import { APPS } from "../../../specs/apps";
 import type { ListQuery } from "./api-schemas";
-import type { DeadLetter } from "./letters";
+import { type DeadLetter, storable } from "./letters";
 import type { DeadLetterRow, ReplayRow, Tables } from "./tables";
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -59,7 +59,10 @@ export interface DeadLetterPage {
   offset: number;
 }
 
-type SummaryRow = Omit<DeadLetterRow, "event" | "raw_body" | "identity" | "alert_due_at" | "alert_attempts">;
+type SummaryRow = Omit<
+  DeadLetterRow,
+  "event" | "raw_body" | "identity" | "alert_due_at" | "alert_attempts" | "original_key_bytes"
+>;
 
 const SUMMARY_COLUMNS = [
   "id",
@@ -139,13 +142,15 @@ export async function recordDeadLetter(
       identity: letter.identity,
       topic: letter.topic,
       original_key: letter.key,
+      original_key_bytes: letter.exactKey === null ? null : Buffer.from(letter.exactKey, "utf8"),
       original_partition: letter.partition,
       original_offset: letter.offset,
       subscribers: letter.subscribers,
       event_id: letter.eventId,
       event_source: letter.eventSource,
       event_type: letter.eventType,
-      event: "json" in letter.body ? JSON.stringify(letter.body.json) : null,
+      // The text as it came, not a stringified parse: a replay publishes these very bytes.
+      event: "jsonText" in letter.body ? letter.body.jsonText : null,
       raw_body: "text" in letter.body ? letter.body.text : null,
       error: letter.error,
     })
@@ -210,7 +215,7 @@ export async function getDeadLetter(db: Kysely<Tables>, id: number): Promise<Dea
 }
 
 /**
- * Republishes an entry's event, unchanged, to its original topic under its original key: the replay record and the
+ * Republishes an entry's event, byte for byte as it came, to its original topic under its exact original key: the replay record and the
  * outbox row commit together, so a replay is recorded exactly when it will be published. Throws `NotFoundError`, or
  * `ConflictError` saying why the entry cannot be replayed (raw body, not a CloudEvent, unknown topic, no key).
  */
@@ -218,21 +223,35 @@ export async function replayDeadLetter(db: Kysely<Tables>, id: number, replayedB
   return db.transaction().execute(async (trx) => {
     const row = await trx
       .selectFrom("dead_letters")
-      .select([...SUMMARY_COLUMNS, "event", sql<boolean>`raw_body IS NOT NULL`.as("raw")])
+      .select([
+        ...SUMMARY_COLUMNS,
+        "original_key_bytes",
+        sql<string>`event::text`.as("event_json"),
+        sql<boolean>`raw_body IS NOT NULL`.as("raw"),
+      ])
       .where("id", "=", String(id))
       .executeTakeFirst();
     if (!row) throw new NotFoundError(`There is no dead letter ${id}`);
     const refusal = replayRefusal(row);
     if (refusal !== undefined) throw new ConflictError(refusal);
-    // replayRefusal has checked both.
+    // replayRefusal has checked both; entries from before 0002 have only the readable key.
     const topic = row.topic as string;
-    const partitionKey = row.original_key as string;
+    const partitionKey =
+      row.original_key_bytes === null
+        ? (row.original_key as string)
+        : Buffer.from(row.original_key_bytes).toString("utf8");
+    // The outbox's key column is text, which holds no NUL: refused rather than published under another key.
+    if (partitionKey.includes("\u0000")) {
+      throw new ConflictError(
+        `Dead letter ${id} has a NUL in its original key, which the outbox cannot store: it cannot keep its key`,
+      );
+    }
     const replay = await trx
       .insertInto("replays")
-      .values({ dead_letter_id: String(id), topic, partition_key: partitionKey, replayed_by: replayedBy })
+      .values({ dead_letter_id: String(id), topic, partition_key: storable(partitionKey), replayed_by: replayedBy })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await appendToOutbox(trx, [{ topic, partitionKey, event: row.event }]);
+    await appendToOutbox(trx, [{ topic, partitionKey, eventJson: row.event_json }]);
     return replayRecord(replay);
   });
 }

@@ -17,8 +17,10 @@ export interface DeadLettersTable {
   identity: string;
   /** The topic the event failed on, as the catalog names it; null when neither header nor event says. */
   topic: string | null;
-  /** The Kafka record key it is replayed under. */
+  /** The original Kafka record key, readable: a NUL in it shows as U+FFFD (text cannot hold one). */
   original_key: string | null;
+  /** The original key exactly, as UTF-8: the key a replay is published under. Null in entries made before 0002. */
+  original_key_bytes: Uint8Array | null;
   original_partition: number | null;
   original_offset: BigintColumn<null>;
   /** The catalog's apps whose subscription to `topic` dead-letters into `dead-letters`. */
@@ -26,7 +28,7 @@ export interface DeadLettersTable {
   event_id: string | null;
   event_source: string | null;
   event_type: string | null;
-  /** The body read as JSON; exactly one of `event` and `raw_body` is set. */
+  /** The body as it came when it is JSON (`json` keeps the text); exactly one of `event` and `raw_body` is set. */
   event: ColumnType<unknown, string | null, never>;
   /** The body as text when it is not JSON the desk reads. */
   raw_body: string | null;

@@ -1,5 +1,6 @@
 // The desk's HTTP surface on both databases, deliveries made as its sidecar makes them: filters and paging, the operator role, 400s naming the field, any body taken, the sidecar's routes, health and log alerts.
 import { setTimeout as sleep } from "node:timers/promises";
+import { unpublishedHead } from "@event-platform/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../local/process";
 import { APPS } from "../../../specs/apps";
@@ -224,6 +225,41 @@ describe.each(DATABASE_KINDS)("dead-letter desk API on %s", (kind) => {
     const byUser = (await listed("topic=task-updates&limit=100")).items.find((item) => item.event_id === task.id);
     expect(byUser).toMatchObject({ key: user, replayable: true });
     expect((await api.request("POST", `/api/dead-letters/${byUser?.id}/replay`)).status).toBe(202);
+  });
+
+  it("replays a JSON dead letter with the very text it came with; a key with a NUL gets a 409, not another key", async () => {
+    const user = newUser("dl-bytes");
+    const event = contractEvent("com.taskmanager.task.deleted", { task_id: 1, user_id: user });
+    // What a parse and a stringify would change: a number beyond 2^53, one beyond float64, a duplicate key, spacing.
+    const text = JSON.stringify({ ...event, topic: "task-updates" })
+      .replace('"task_id":1', '"task_id":9007199254740993, "huge": 1e400, "task_id" :9007199254740993')
+      .replace("{", "{ ");
+    const key = `${user}\u0000tail`;
+    expect(await deliver(desk, text, { __topic: "task-updates", __key: user })).toEqual(SUCCESS);
+    const entryId = (await listed("topic=task-updates&limit=100")).items.find((i) => i.event_id === event.id)?.id;
+    expect(entryId).toBeDefined();
+    const entry = (await api.request<DeadLetterDetail>("GET", `/api/dead-letters/${entryId}`)).body;
+    expect(entry).toMatchObject({ key: user, replayable: true });
+    expect((await api.request("POST", `/api/dead-letters/${entryId}/replay`)).status).toBe(202);
+    const head = await unpublishedHead(desk.database.db, 1_000);
+    const replayed = head.filter((record) => record.partitionKey === user);
+    expect(replayed.map((record) => record.eventJson)).toEqual([text]);
+
+    // A key with a NUL (as a record can carry it) is kept exactly, shown readably, and refused a replay under
+    // another key: the outbox's key column is text.
+    const nul = contractEvent("com.taskmanager.task.deleted", { task_id: 2, user_id: user });
+    expect(await deliver(desk, JSON.stringify(nul), { __topic: "task-updates", __key: user })).toEqual(SUCCESS);
+    const nulId = (await listed("topic=task-updates&limit=100")).items.find((i) => i.event_id === nul.id)?.id;
+    await desk.database.db
+      .updateTable("dead_letters")
+      .set({ original_key_bytes: Buffer.from(`${user}\u0000tail`, "utf8") })
+      .where("id", "=", String(nulId))
+      .execute();
+    const refused = await api.request<{ message: string }>("POST", `/api/dead-letters/${nulId}/replay`);
+    expect(refused).toMatchObject({
+      status: 409,
+      body: { message: expect.stringMatching(/has a NUL in its original key/) },
+    });
   });
 
   it("answers GET /dapr/subscribe with the catalog's subscription, and refuses the sidecar's routes without the app token", async () => {
