@@ -234,7 +234,6 @@ describe.each(DATABASE_KINDS)("dead-letter desk API on %s", (kind) => {
     const text = JSON.stringify({ ...event, topic: "task-updates" })
       .replace('"task_id":1', '"task_id":9007199254740993, "huge": 1e400, "task_id" :9007199254740993')
       .replace("{", "{ ");
-    const key = `${user}\u0000tail`;
     expect(await deliver(desk, text, { __topic: "task-updates", __key: user })).toEqual(SUCCESS);
     const entryId = (await listed("topic=task-updates&limit=100")).items.find((i) => i.event_id === event.id)?.id;
     expect(entryId).toBeDefined();
