@@ -47,7 +47,7 @@ export function urlProblem(value: string, rule: UrlRule): string | undefined {
     return `must be a URL with the scheme ${rule.protocols.map((p) => p.replace(/:$/, "")).join(" or ")}`;
   if (url.hostname === "") return "must name a host";
   if (!rule.credentials && (url.username !== "" || url.password !== "")) {
-    return "must not contain a user name or password (fetch refuses a URL with credentials)";
+    return "must not contain a user name or password";
   }
   return undefined;
 }

@@ -37,9 +37,11 @@ describe("webhookUrlProblem", () => {
   it("takes http(s) URLs without credentials, and private IP hosts only when allowed", () => {
     expect(webhookUrlProblem("https://hooks.example.com/reminders?token=abc", false)).toBeUndefined();
     expect(webhookUrlProblem("http://127.0.0.1:8080/hook", true)).toBeUndefined();
-    expect(webhookUrlProblem("hooks.example.com/x", false)).toBe("must be an absolute URL");
-    expect(webhookUrlProblem("ftp://hooks.example.com/x", false)).toBe("must be an http or https URL");
-    expect(webhookUrlProblem("javascript:alert(1)", false)).toBe("must be an http or https URL");
+    expect(webhookUrlProblem("hooks.example.com/x", false)).toBe(
+      "must be an absolute URL with a host and a port from 1 to 65535",
+    );
+    expect(webhookUrlProblem("ftp://hooks.example.com/x", false)).toBe("must be a URL with the scheme https or http");
+    expect(webhookUrlProblem("javascript:alert(1)", false)).toBe("must be a URL with the scheme https or http");
     expect(webhookUrlProblem("https://user:pass@hooks.example.com/", false)).toBe(
       "must not contain a user name or password",
     );

@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
+import { urlProblem } from "@event-platform/service-kit";
 import { Webhook } from "standardwebhooks";
 import { ForbiddenAddressError, isNonPublicAddress, literalAddress, publicOnlyLookup } from "./address-policy";
 import type { DeliveryContent } from "./reminder";
@@ -31,14 +32,9 @@ export function webhookId(reminderId: string): string {
  * `allowPrivateAddresses`. A host name is checked on every delivery instead, on the addresses it resolves to.
  */
 export function webhookUrlProblem(value: string, allowPrivateAddresses: boolean): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "must be an absolute URL";
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http or https URL";
-  if (url.username !== "" || url.password !== "") return "must not contain a user name or password";
+  const problem = urlProblem(value, { protocols: ["https:", "http:"], credentials: false });
+  if (problem !== undefined) return problem;
+  const url = new URL(value);
   const address = literalAddress(url.hostname);
   if (!allowPrivateAddresses && address !== undefined && isNonPublicAddress(address)) {
     return "must not point at a loopback, private or link-local address";
