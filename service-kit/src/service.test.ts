@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APPS } from "../../specs/apps";
 import type { ServiceConfig } from "./config";
 import type { BackgroundWorker } from "./periodic";
-import { type ServiceContext, startService } from "./service";
+import { type ServiceContext, type ServiceParts, startService } from "./service";
 
 // One PGlite folder for the file, opened by one test at a time: making a new one takes seconds.
 let dataDir = "";
@@ -30,6 +30,24 @@ function testConfig(): ServiceConfig & { database: { poolSize: number; dataDir: 
   };
 }
 
+/** What the last `start` gave its `build`: the server and the database, to look at after a failed start too. */
+let context: ServiceContext<unknown> | undefined;
+
+/** Starts a service on the backend's catalog entry (no subscriptions) with an empty schema of its own. */
+function start<Parts extends ServiceParts>(build: (given: ServiceContext<unknown>) => Parts) {
+  context = undefined;
+  return startService({
+    app: APPS.backend,
+    config: testConfig(),
+    schema: "service_test",
+    migrations: {},
+    build: (given: ServiceContext<unknown>) => {
+      context = given;
+      return build(given);
+    },
+  });
+}
+
 const alive = (database: { ping(): Promise<void> }) =>
   database.ping().then(
     () => true,
@@ -41,7 +59,6 @@ describe("startService", { timeout: 60_000 }, () => {
   it("starts the workers once it listens, and closes once: server, workers in their stop order with one deadline, database", async () => {
     const steps: string[] = [];
     const deadlines = new Set<number>();
-    let context: ServiceContext<unknown> | undefined;
     const worker = (name: string): BackgroundWorker => ({
       start: () => {
         steps.push(`start ${name}${context?.server.server.listening ? " (listening)" : ""}`);
@@ -54,16 +71,11 @@ describe("startService", { timeout: 60_000 }, () => {
         );
       },
     });
-    const service = await startService({
-      app: APPS.backend,
-      config: testConfig(),
-      schema: "service_test",
-      migrations: {},
-      build: (given: ServiceContext<unknown>) => {
-        context = given;
-        return { handlers: {}, workers: [[worker("scheduler"), worker("sender")], worker("relay")], extra: 42 };
-      },
-    });
+    const service = await start(() => ({
+      handlers: {},
+      workers: [[worker("scheduler"), worker("sender")], worker("relay")],
+      extra: 42,
+    }));
     expect(service.extra).toBe(42);
     expect(service).not.toHaveProperty("workers");
     expect(service).not.toHaveProperty("handlers");
@@ -84,20 +96,12 @@ describe("startService", { timeout: 60_000 }, () => {
   });
 
   it("closes the server and the database when the app's routes fail, and throws their error", async () => {
-    let context: ServiceContext<unknown> | undefined;
     let serverClosed = false;
-    const started = startService({
-      app: APPS.backend,
-      config: testConfig(),
-      schema: "service_test",
-      migrations: {},
-      build: (given: ServiceContext<unknown>) => {
-        context = given;
-        given.server.addHook("onClose", async () => {
-          serverClosed = true;
-        });
-        throw new Error("a route could not be registered");
-      },
+    const started = start(({ server }) => {
+      server.addHook("onClose", async () => {
+        serverClosed = true;
+      });
+      throw new Error("a route could not be registered");
     });
     await expect(started).rejects.toThrow("a route could not be registered");
     expect(serverClosed).toBe(true);
@@ -105,17 +109,7 @@ describe("startService", { timeout: 60_000 }, () => {
   });
 
   it("refuses handlers for paths the app is not subscribed to, leaving nothing open", async () => {
-    let context: ServiceContext<unknown> | undefined;
-    const started = startService({
-      app: APPS.backend,
-      config: testConfig(),
-      schema: "service_test",
-      migrations: {},
-      build: (given: ServiceContext<unknown>) => {
-        context = given;
-        return { handlers: { "/events/unknown": async () => undefined } };
-      },
-    });
+    const started = start(() => ({ handlers: { "/events/unknown": async () => undefined } }));
     await expect(started).rejects.toThrow("not subscribed: /events/unknown");
     expect(context && (await alive(context.database))).toBe(false);
   });

@@ -4,6 +4,8 @@ import type { AppSpec } from "../../specs/apps";
 import type { ServiceConfig } from "./config";
 import { type Database, type DatabaseConfig, type DatabaseOptions, openDatabase } from "./database";
 import { registerHealthRoutes } from "./health";
+import type { OutboxTables } from "./outbox";
+import { OutboxRelay, type RelaySettings, relayLockKey, sidecarPublisher } from "./outbox-relay";
 import type { BackgroundWorker } from "./periodic";
 import { closeServer, createServer, listen } from "./server";
 import { SidecarClient } from "./sidecar-client";
@@ -16,6 +18,27 @@ export interface ServiceContext<Tables> {
   sidecar: SidecarClient;
   /** The server's logger; give each component a child of it. */
   log: FastifyBaseLogger;
+  /** The PostgreSQL schema of the service's tables. */
+  schema: string;
+  /** The Dapr pub/sub component the service publishes through (PUBSUB_NAME). */
+  pubsubName: string;
+}
+
+/**
+ * The relay of a service's transactional outbox: publishes through the service's sidecar on its pub/sub component,
+ * as the one publisher of its schema's outbox (`relayLockKey(schema)`), logging as component `outbox-relay`. A
+ * worker: `build` returns it in its stop order.
+ */
+export function serviceOutboxRelay(
+  context: ServiceContext<OutboxTables>,
+  settings: Omit<RelaySettings, "lockKey">,
+): OutboxRelay {
+  return new OutboxRelay(
+    context.database,
+    sidecarPublisher(context.sidecar, context.pubsubName),
+    { ...settings, lockKey: relayLockKey(context.schema) },
+    context.log.child({ component: "outbox-relay" }),
+  );
 }
 
 /** Background workers in the order they stop (the reverse of the order they start); the workers of an inner list stop together. */
@@ -108,6 +131,8 @@ export async function startService<Tables, Parts extends ServiceParts>(
       database,
       sidecar,
       log: server.log,
+      schema: options.schema,
+      pubsubName: config.pubsubName,
     });
     own = rest;
     stopOrder = workers;

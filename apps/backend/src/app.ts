@@ -2,10 +2,10 @@
 import { eventSource } from "@event-platform/events";
 import {
   createAuthenticator,
-  OutboxRelay,
+  type OutboxRelay,
   type Service,
   type ServiceContext,
-  sidecarPublisher,
+  serviceOutboxRelay,
   startService,
 } from "@event-platform/service-kit";
 import { APPS } from "../../../specs/apps";
@@ -35,18 +35,15 @@ export function startBackend(config: BackendConfig): Promise<Backend> {
     schema: BACKEND_SCHEMA,
     migrations: MIGRATIONS,
     sidecarTimeoutMs: config.outbox.publishTimeoutMs,
-    build: async ({ server, database, sidecar }: ServiceContext<Tables>) => {
-      const relay = new OutboxRelay(
-        database,
-        sidecarPublisher(sidecar, config.pubsubName),
-        {
-          batchSize: config.outbox.batchSize,
-          pollIntervalMs: config.outbox.pollIntervalMs,
-          backoff: { initialMs: config.outbox.backoffInitialMs, maxMs: config.outbox.backoffMaxMs },
-          retentionHours: config.outbox.retentionHours,
-        },
-        server.log.child({ component: "outbox-relay" }),
-      );
+    build: async (context: ServiceContext<Tables>) => {
+      const { server, database } = context;
+      // Schema `public`: the relay keeps the lock key it had before services had schemas of their own.
+      const relay = serviceOutboxRelay(context, {
+        batchSize: config.outbox.batchSize,
+        pollIntervalMs: config.outbox.pollIntervalMs,
+        backoff: { initialMs: config.outbox.backoffInitialMs, maxMs: config.outbox.backoffMaxMs },
+        retentionHours: config.outbox.retentionHours,
+      });
       const tasks = new TaskService(database.db, {
         source: eventSource(config.appId),
         onEventsStored: () => relay.wake(),

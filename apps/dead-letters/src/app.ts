@@ -1,11 +1,10 @@
 // The composition root of the dead-letter desk: the service kit's server, database and shutdown, with the replay relay, the alert loop, the subscription and the API.
 import {
   createAuthenticator,
-  OutboxRelay,
-  relayLockKey,
+  type OutboxRelay,
   type Service,
   type ServiceContext,
-  sidecarPublisher,
+  serviceOutboxRelay,
   startService,
 } from "@event-platform/service-kit";
 import { APPS } from "../../../specs/apps";
@@ -38,19 +37,14 @@ export function startDeadLetters(config: DeadLettersConfig): Promise<DeadLetterD
     config,
     schema: DEAD_LETTERS_SCHEMA,
     migrations: MIGRATIONS,
-    build: async ({ server, database, sidecar }: ServiceContext<Tables>) => {
-      const relay = new OutboxRelay(
-        database,
-        sidecarPublisher(sidecar, config.pubsubName),
-        {
-          batchSize: RELAY_BATCH_SIZE,
-          pollIntervalMs: config.outbox.pollIntervalMs,
-          backoff: config.outbox.backoff,
-          retentionHours: RELAY_RETENTION_HOURS,
-          lockKey: relayLockKey(DEAD_LETTERS_SCHEMA),
-        },
-        server.log.child({ component: "outbox-relay" }),
-      );
+    build: async (context: ServiceContext<Tables>) => {
+      const { server, database } = context;
+      const relay = serviceOutboxRelay(context, {
+        batchSize: RELAY_BATCH_SIZE,
+        pollIntervalMs: config.outbox.pollIntervalMs,
+        backoff: config.outbox.backoff,
+        retentionHours: RELAY_RETENTION_HOURS,
+      });
       const { webhook, ...alertSettings } = config.alerts;
       const alerter = new Alerter(
         database.db,

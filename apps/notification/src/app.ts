@@ -2,12 +2,10 @@
 import { eventSource } from "@event-platform/events";
 import {
   createAuthenticator,
-  OutboxRelay,
   Periodic,
-  relayLockKey,
   type Service,
   type ServiceContext,
-  sidecarPublisher,
+  serviceOutboxRelay,
   startService,
 } from "@event-platform/service-kit";
 import { APPS } from "../../../specs/apps";
@@ -39,19 +37,14 @@ export function startNotification(config: NotificationConfig): Promise<Notificat
     config,
     schema: NOTIFICATION_SCHEMA,
     migrations: MIGRATIONS,
-    build: async ({ server, database, sidecar }: ServiceContext<Tables>) => {
-      const relay = new OutboxRelay(
-        database,
-        sidecarPublisher(sidecar, config.pubsubName),
-        {
-          batchSize: config.outbox.batchSize,
-          pollIntervalMs: config.outbox.pollIntervalMs,
-          backoff: config.outbox.backoff,
-          retentionHours: config.outbox.retentionHours,
-          lockKey: relayLockKey(NOTIFICATION_SCHEMA),
-        },
-        server.log.child({ component: "outbox-relay" }),
-      );
+    build: async (context: ServiceContext<Tables>) => {
+      const { server, database } = context;
+      const relay = serviceOutboxRelay(context, {
+        batchSize: config.outbox.batchSize,
+        pollIntervalMs: config.outbox.pollIntervalMs,
+        backoff: config.outbox.backoff,
+        retentionHours: config.outbox.retentionHours,
+      });
       const scheduler = new Periodic(
         schedulerPass(database, {
           batchSize: config.scheduler.batchSize,
