@@ -2,9 +2,10 @@
 
 import type { FastifyBaseLogger } from "fastify";
 import { type Kysely, sql } from "kysely";
-import { type BackoffSettings, backoffDelay } from "./backoff";
+import type { BackoffSettings } from "./backoff";
 import type { Database } from "./database";
 import { markPublished, type OutboxRecord, type OutboxTables, purgePublished, unpublishedHead } from "./outbox";
+import { type BackgroundWorker, Periodic } from "./periodic";
 import { PublishError, type SidecarClient } from "./sidecar-client";
 
 /** What publishes one stored event; it throws when the event was not accepted. */
@@ -28,7 +29,8 @@ export interface RelaySettings {
   lockKey?: number;
 }
 
-type PassOutcome = "standby" | "idle" | "more";
+/** `standby`: another relay holds the lock; `more`: the batch was full, so publish again at once. */
+type RelayOutcome = "standby" | "idle" | "more";
 
 /**
  * The advisory lock that makes one relay the publisher. A session-level lock rather than `SELECT … FOR UPDATE
@@ -65,13 +67,9 @@ export function relayLockKey(schema: string): number {
  * more, so only the rows in flight (one per user being published) can also be published by a successor. A user's first failure stops that
  * user's rows, so nothing later overtakes it; the pass then fails and the relay backs off exponentially.
  */
-export class OutboxRelay {
-  private running: Promise<void> | undefined;
-  private stopping = false;
-  private wakeRequested = false;
-  private sleeper: { wakeable: boolean; end: () => void } | undefined;
+export class OutboxRelay implements BackgroundWorker {
+  private readonly loop: Periodic;
   private leader = false;
-  private failures = 0;
   private lastPurge = 0;
 
   constructor(
@@ -79,7 +77,14 @@ export class OutboxRelay {
     private readonly publisher: EventPublisher,
     private readonly settings: RelaySettings,
     private readonly log: FastifyBaseLogger,
-  ) {}
+  ) {
+    this.loop = new Periodic(
+      async () => ((await this.pass()) === "more" ? "more" : "idle"),
+      // The pass in progress always finishes: a row published and not yet marked would be published again.
+      { intervalMs: settings.pollIntervalMs, backoff: settings.backoff, waitForPass: true, failureDetail },
+      log,
+    );
+  }
 
   /** Whether this relay held the lock at its last pass. */
   get isLeader(): boolean {
@@ -88,17 +93,16 @@ export class OutboxRelay {
 
   /** Consecutive failed passes; 0 while publishing works. */
   get consecutiveFailures(): number {
-    return this.failures;
+    return this.loop.consecutiveFailures;
   }
 
   start(): void {
-    this.running ??= this.loop();
+    this.loop.start();
   }
 
   /** Called after a commit that stored events: publish now rather than at the next poll. A backoff is not cut short. */
   wake(): void {
-    this.wakeRequested = true;
-    if (this.sleeper?.wakeable) this.sleeper.end();
+    this.loop.wake();
   }
 
   /**
@@ -106,9 +110,7 @@ export class OutboxRelay {
    * left, a publish fails, or `deadline` (epoch ms) passes. What remains is published by the next relay to run.
    */
   async stop(deadline: number): Promise<void> {
-    this.stopping = true;
-    this.sleeper?.end();
-    await this.running;
+    await this.loop.stop(deadline);
     while (Date.now() < deadline) {
       try {
         if ((await this.pass()) !== "more") return;
@@ -119,30 +121,7 @@ export class OutboxRelay {
     }
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopping) {
-      this.wakeRequested = false;
-      let outcome: PassOutcome;
-      try {
-        outcome = await this.pass();
-      } catch (error) {
-        this.failures += 1;
-        const delayMs = backoffDelay(this.failures, this.settings.backoff);
-        this.log.warn(
-          { ...failureDetail(error), attempt: this.failures, retryInMs: delayMs },
-          "outbox relay backing off",
-        );
-        await this.sleep(delayMs, false);
-        continue;
-      }
-      if (this.failures > 0) this.log.info({ afterFailures: this.failures }, "outbox publishing again");
-      this.failures = 0;
-      if (outcome === "more" || this.wakeRequested) continue;
-      await this.sleep(this.settings.pollIntervalMs, true);
-    }
-  }
-
-  private pass(): Promise<PassOutcome> {
+  private pass(): Promise<RelayOutcome> {
     return this.database.session(async (session) => {
       const held = await holdRelayLock(session, this.settings.lockKey ?? RELAY_LOCK_KEY);
       if (held !== this.leader) this.log.info(held ? "outbox relay is the publisher" : "outbox relay is on standby");
@@ -186,19 +165,6 @@ export class OutboxRelay {
     this.lastPurge = Date.now();
     const deleted = await purgePublished(session, new Date(Date.now() - this.settings.retentionHours * hourMs));
     if (deleted > 0) this.log.info({ deleted }, "published outbox rows purged");
-  }
-
-  private sleep(ms: number, wakeable: boolean): Promise<void> {
-    if (this.stopping || (wakeable && this.wakeRequested)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const end = () => {
-        clearTimeout(timer);
-        this.sleeper = undefined;
-        resolve();
-      };
-      const timer = setTimeout(end, ms);
-      this.sleeper = { wakeable, end };
-    });
   }
 }
 

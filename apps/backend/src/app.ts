@@ -1,32 +1,24 @@
-// The composition root: database, outbox relay, service, routes and the HTTP server, with an orderly shutdown.
+// The composition root: the service kit's server, database and shutdown, with the backend's outbox relay, task service and routes.
 import { eventSource } from "@event-platform/events";
 import {
-  closeServer,
   createAuthenticator,
-  createServer,
-  listen,
-  OutboxRelay,
-  registerHealthRoutes,
-  registerSubscriber,
-  SidecarClient,
-  sidecarPublisher,
+  type OutboxRelay,
+  type Service,
+  type ServiceContext,
+  serviceOutboxRelay,
+  startService,
 } from "@event-platform/service-kit";
-import type { FastifyInstance } from "fastify";
 import { APPS } from "../../../specs/apps";
 import packageJson from "../package.json";
 import type { BackendConfig } from "./config";
-import { type Database, openDatabase } from "./database";
 import { registerMcpRoute } from "./mcp-route";
+import { BACKEND_SCHEMA, MIGRATIONS } from "./migrations";
 import { registerTaskRoutes } from "./rest-routes";
 import { registerSidecarRoutes } from "./sidecar-routes";
+import type { Tables } from "./tables";
 import { TaskService } from "./task-service";
 
-export interface Backend {
-  /** `http://127.0.0.1:<port>`: where tests and the local runtime reach it. */
-  url: string;
-  port: number;
-  server: FastifyInstance;
-  database: Database;
+export interface Backend extends Service<Tables> {
   relay: OutboxRelay;
   /**
    * Graceful shutdown: stop accepting connections and let in-flight requests finish, then stop the relay and
@@ -36,61 +28,32 @@ export interface Backend {
 }
 
 /** Starts the backend: migrates the database, listens, then starts the relay (which publishes any backlog). */
-export async function startBackend(config: BackendConfig): Promise<Backend> {
-  const server = createServer(config);
-  const database = await openDatabase(config.database, server.log).catch(async (error: unknown) => {
-    await server.close();
-    throw error;
-  });
-  const sidecar = new SidecarClient({
-    url: config.dapr.url,
-    timeoutMs: config.outbox.publishTimeoutMs,
-    ...(config.dapr.apiToken ? { apiToken: config.dapr.apiToken } : {}),
-  });
-  const publisher = sidecarPublisher(sidecar, config.pubsubName);
-  const relay = new OutboxRelay(
-    database,
-    publisher,
-    {
-      batchSize: config.outbox.batchSize,
-      pollIntervalMs: config.outbox.pollIntervalMs,
-      backoff: { initialMs: config.outbox.backoffInitialMs, maxMs: config.outbox.backoffMaxMs },
-      retentionHours: config.outbox.retentionHours,
+export function startBackend(config: BackendConfig): Promise<Backend> {
+  return startService({
+    app: APPS.backend,
+    config,
+    schema: BACKEND_SCHEMA,
+    migrations: MIGRATIONS,
+    sidecarTimeoutMs: config.outbox.publishTimeoutMs,
+    build: async (context: ServiceContext<Tables>) => {
+      const { server, database } = context;
+      // Schema `public`: the relay keeps the lock key it had before services had schemas of their own.
+      const relay = serviceOutboxRelay(context, {
+        batchSize: config.outbox.batchSize,
+        pollIntervalMs: config.outbox.pollIntervalMs,
+        backoff: { initialMs: config.outbox.backoffInitialMs, maxMs: config.outbox.backoffMaxMs },
+        retentionHours: config.outbox.retentionHours,
+      });
+      const tasks = new TaskService(database.db, {
+        source: eventSource(config.appId),
+        onEventsStored: () => relay.wake(),
+      });
+      const authenticator = createAuthenticator(config.auth);
+      await registerTaskRoutes(server, { tasks, authenticator });
+      await registerSidecarRoutes(server, { tasks, appToken: config.dapr.appToken });
+      await registerMcpRoute(server, { tasks, authenticator, version: packageJson.version });
+      // The backend publishes only: its `GET /dapr/subscribe` answers an empty list.
+      return { handlers: {}, workers: [relay], relay };
     },
-    server.log.child({ component: "outbox-relay" }),
-  );
-  const tasks = new TaskService(database.db, { source: eventSource(config.appId), onEventsStored: () => relay.wake() });
-  const authenticator = createAuthenticator(config.auth);
-
-  try {
-    registerHealthRoutes(server, { database: () => database.ping() });
-    await registerTaskRoutes(server, { tasks, authenticator });
-    // The backend publishes only: its `GET /dapr/subscribe` answers an empty list.
-    await registerSubscriber(server, { app: APPS.backend, appToken: config.dapr.appToken, handlers: {} });
-    await registerSidecarRoutes(server, { tasks, appToken: config.dapr.appToken });
-    await registerMcpRoute(server, { tasks, authenticator, version: packageJson.version });
-  } catch (error) {
-    await server.close();
-    await database.close();
-    throw error;
-  }
-  const { url, port } = await listen(server, config).catch(async (error: unknown) => {
-    await server.close();
-    await database.close();
-    throw error;
   });
-  relay.start();
-
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
-      const deadline = Date.now() + config.shutdownTimeoutMs;
-      await closeServer(server, deadline);
-      await relay.stop(deadline);
-      await database.close();
-      server.log.info("backend stopped");
-    })();
-    return closing;
-  };
-  return { url, port, server, database, relay, close };
 }

@@ -1,21 +1,14 @@
 // Unit tests of the configuration: defaults, coercion, and errors that name each bad variable.
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config";
+import { configProblems } from "../../../test/support/config";
+import { loadConfig } from "./config";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
 const APP_TOKEN = "app-token-0123456789abcdef0123456789";
 /** The variables every configuration needs. */
 const BASE = { JWT_SECRET: SECRET, APP_API_TOKEN: APP_TOKEN };
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = (env: Record<string, string>) => configProblems(loadConfig, env);
 
 describe("loadConfig", () => {
   it("fills the defaults: port 3000, embedded database in ./data/backend, the sidecar on 127.0.0.1:3500", () => {

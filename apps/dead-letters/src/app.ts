@@ -1,19 +1,12 @@
-// The composition root of the dead-letter desk: database, replay relay, alert loop, subscription, API and the HTTP server, with an orderly shutdown.
+// The composition root of the dead-letter desk: the service kit's server, database and shutdown, with the replay relay, the alert loop, the subscription and the API.
 import {
-  closeServer,
   createAuthenticator,
-  createServer,
-  type Database,
-  listen,
-  OutboxRelay,
-  openDatabase,
-  registerHealthRoutes,
-  registerSubscriber,
-  relayLockKey,
-  SidecarClient,
-  sidecarPublisher,
+  type OutboxRelay,
+  type Service,
+  type ServiceContext,
+  serviceOutboxRelay,
+  startService,
 } from "@event-platform/service-kit";
-import type { FastifyInstance } from "fastify";
 import { APPS } from "../../../specs/apps";
 import { logSender, webhookSender } from "./alert-senders";
 import { Alerter } from "./alerter";
@@ -27,12 +20,7 @@ import type { Tables } from "./tables";
 const RELAY_BATCH_SIZE = 100;
 const RELAY_RETENTION_HOURS = 168;
 
-export interface DeadLetterDesk {
-  /** `http://127.0.0.1:<port>`: where tests and the local runtime reach it. */
-  url: string;
-  port: number;
-  server: FastifyInstance;
-  database: Database<Tables>;
+export interface DeadLetterDesk extends Service<Tables> {
   relay: OutboxRelay;
   alerter: Alerter;
   /**
@@ -43,84 +31,44 @@ export interface DeadLetterDesk {
 }
 
 /** Starts the desk: migrates its schema, listens, then starts the relay and the alert loop (which send any backlog). */
-export async function startDeadLetters(config: DeadLettersConfig): Promise<DeadLetterDesk> {
-  const server = createServer(config);
-  const database = await openDatabase<Tables>(
-    config.database,
-    { appId: config.appId, schema: DEAD_LETTERS_SCHEMA, migrations: MIGRATIONS },
-    server.log,
-  ).catch(async (error: unknown) => {
-    await server.close();
-    throw error;
-  });
-  const sidecar = new SidecarClient({
-    url: config.dapr.url,
-    timeoutMs: config.dapr.timeoutMs,
-    ...(config.dapr.apiToken ? { apiToken: config.dapr.apiToken } : {}),
-  });
-  const relay = new OutboxRelay(
-    database,
-    sidecarPublisher(sidecar, config.pubsubName),
-    {
-      batchSize: RELAY_BATCH_SIZE,
-      pollIntervalMs: config.outbox.pollIntervalMs,
-      backoff: config.outbox.backoff,
-      retentionHours: RELAY_RETENTION_HOURS,
-      lockKey: relayLockKey(DEAD_LETTERS_SCHEMA),
+export function startDeadLetters(config: DeadLettersConfig): Promise<DeadLetterDesk> {
+  return startService({
+    app: APPS.deadLetters,
+    config,
+    schema: DEAD_LETTERS_SCHEMA,
+    migrations: MIGRATIONS,
+    build: async (context: ServiceContext<Tables>) => {
+      const { server, database } = context;
+      const relay = serviceOutboxRelay(context, {
+        batchSize: RELAY_BATCH_SIZE,
+        pollIntervalMs: config.outbox.pollIntervalMs,
+        backoff: config.outbox.backoff,
+        retentionHours: RELAY_RETENTION_HOURS,
+      });
+      const { webhook, ...alertSettings } = config.alerts;
+      const alerter = new Alerter(
+        database.db,
+        webhook
+          ? webhookSender(webhook, alertSettings.timeoutMs)
+          : logSender(server.log.child({ component: "alerts" })),
+        alertSettings,
+        server.log.child({ component: "alerter" }),
+      );
+      await registerDeskRoutes(server, {
+        db: database.db,
+        authenticator: createAuthenticator(config.auth),
+        onReplayStored: () => relay.wake(),
+      });
+      const [subscription] = APPS.deadLetters.subscriptions;
+      return {
+        handlers: {
+          [subscription.defaultPath]: deadLetterHandler({ db: database.db, onNewEntry: () => alerter.wake() }),
+        },
+        deadLetterBodyLimit: config.maxDeadLetterBytes,
+        workers: [relay, alerter],
+        relay,
+        alerter,
+      };
     },
-    server.log.child({ component: "outbox-relay" }),
-  );
-  const { webhook, ...alertSettings } = config.alerts;
-  const alerter = new Alerter(
-    database.db,
-    webhook ? webhookSender(webhook, alertSettings.timeoutMs) : logSender(server.log.child({ component: "alerts" })),
-    alertSettings,
-    server.log.child({ component: "alerter" }),
-  );
-  const [subscription] = APPS.deadLetters.subscriptions;
-
-  let subscriber: Awaited<ReturnType<typeof registerSubscriber>>;
-  let address: { url: string; port: number };
-  try {
-    registerHealthRoutes(server, { database: () => database.ping() });
-    subscriber = await registerSubscriber(server, {
-      app: APPS.deadLetters,
-      appToken: config.dapr.appToken,
-      deadLetterBodyLimit: config.maxDeadLetterBytes,
-      handlers: {
-        [subscription.defaultPath]: deadLetterHandler({
-          db: database.db,
-          onNewEntry: () => alerter.wake(),
-        }),
-      },
-    });
-    await registerDeskRoutes(server, {
-      db: database.db,
-      authenticator: createAuthenticator(config.auth),
-      onReplayStored: () => relay.wake(),
-    });
-    address = await listen(server, config);
-  } catch (error) {
-    // Nothing was started yet but the server and the database.
-    await server.close();
-    await database.close();
-    throw error;
-  }
-  relay.start();
-  alerter.start();
-
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
-      const deadline = Date.now() + config.shutdownTimeoutMs;
-      await subscriber.drain(deadline);
-      await closeServer(server, deadline);
-      await relay.stop(deadline);
-      await alerter.stop(deadline);
-      await database.close();
-      server.log.info("dead-letter desk stopped");
-    })();
-    return closing;
-  };
-  return { ...address, server, database, relay, alerter, close };
+  });
 }

@@ -1,21 +1,13 @@
 // Unit tests of the desk's configuration: defaults, its own variables, and errors that name each bad variable without repeating a secret.
 import { randomBytes } from "node:crypto";
-import { ConfigError } from "@event-platform/service-kit";
 import { describe, expect, it } from "vitest";
+import { configProblems } from "../../../test/support/config";
 import { loadConfig } from "./config";
 
 const BASE = { JWT_SECRET: "0123456789abcdef0123456789abcdef", APP_API_TOKEN: "app-token-0123456789abcdef0123456789" };
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = (env: Record<string, string>) => configProblems(loadConfig, env);
 
 describe("loadConfig", () => {
   it("fills the defaults: port 3004, its own data folder, Kafka's largest record, alerts to the log", () => {

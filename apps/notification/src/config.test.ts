@@ -1,18 +1,11 @@
 // Unit tests of the configuration: defaults, the SMTP settings and their rules, and errors that name each bad variable without printing the password.
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config";
+import { configProblems } from "../../../test/support/config";
+import { loadConfig } from "./config";
 
 const BASE = { JWT_SECRET: "0123456789abcdef0123456789abcdef", APP_API_TOKEN: "app-token-0123456789abcdef0123456789" };
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = (env: Record<string, string>) => configProblems(loadConfig, env);
 
 describe("loadConfig", () => {
   it("fills the defaults: port 3002, the notification schema's data folder, 1 s loops, 8 attempts, no email channel", () => {

@@ -1,4 +1,5 @@
 // The delivery worker: claims due email and webhook deliveries, sends each through its channel as the user's preferences stand now, and records every attempt; failures are retried with backoff until the last attempt.
+import type { PassOutcome } from "@event-platform/service-kit";
 import type { FastifyBaseLogger } from "fastify";
 import {
   type AttemptResult,
@@ -8,7 +9,6 @@ import {
   recordAttempt,
 } from "./deliveries";
 import type { Mailer } from "./email";
-import type { PassOutcome } from "./periodic";
 import { preferencesOf } from "./preferences";
 import type { Database } from "./tables";
 import { sendWebhook, type WebhookOptions } from "./webhook";

@@ -1,8 +1,7 @@
 // The scheduler: in one transaction, takes the reminders whose time has come, marks them triggered and stores their `reminder.triggered` events in the outbox; safe with any number of replicas.
 import { TOPICS } from "@event-platform/events";
-import { appendToOutbox, purgeProcessedEvents } from "@event-platform/service-kit";
+import { appendToOutbox, type PassOutcome, purgeProcessedEvents } from "@event-platform/service-kit";
 import type { FastifyBaseLogger } from "fastify";
-import type { PassOutcome } from "./periodic";
 import { reminderOfRow, takeDueReminders } from "./schedule";
 import type { Database } from "./tables";
 import { triggeredEntry } from "./triggered-event";
