@@ -18,7 +18,9 @@ describe("openDatabase on PGlite", () => {
     const dir = await mkdtemp(join(tmpdir(), "backend-pglite-major-"));
     dirs.push(dir);
     await writeFile(join(dir, "PG_VERSION"), "17\n");
-    await expect(openDatabase({ poolSize: 1, dataDir: dir }, silent)).rejects.toThrow(
+    await expect(
+      openDatabase({ poolSize: 1, dataDir: dir }, { appId: "kit-test", schema: "kit_test", migrations: {} }, silent),
+    ).rejects.toThrow(
       new RegExp(`could not open DATA_DIR ${dir}, a PostgreSQL 17 data directory .*pg_dump.*remove it to start empty`),
     );
   });

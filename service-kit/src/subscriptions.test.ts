@@ -9,6 +9,7 @@ import { programmaticSubscriptions } from "../../specs/subscriptions";
 import { createServer } from "./server";
 import {
   DEAD_LETTER_BODY_LIMIT,
+  type Delivery,
   DropEvent,
   ignoreEvent,
   type RawDelivery,
@@ -80,7 +81,7 @@ describe("registerSubscriber", () => {
     const seen: unknown[] = [];
     const { server } = await serve(
       APPS.recurring,
-      recurringHandlers(async ({ event }) => {
+      recurringHandlers(async ({ event }: Delivery) => {
         seen.push(event.data);
         return undefined;
       }),
@@ -158,7 +159,7 @@ describe("registerSubscriber", () => {
   it("gives the dead-letter desk any body raw, with the Kafka metadata headers", async () => {
     const seen: RawDelivery[] = [];
     const { server } = await serve(APPS.deadLetters, {
-      "/events/dead-letter": async (delivery) => {
+      "/events/dead-letter": async (delivery: RawDelivery) => {
         seen.push(delivery);
         return undefined;
       },
@@ -194,7 +195,7 @@ describe("registerSubscriber", () => {
       APPS.recurring,
       recurringHandlers(
         () =>
-          new Promise((resolve) => {
+          new Promise<undefined>((resolve) => {
             running();
             release = () => resolve(undefined);
           }),
@@ -233,7 +234,7 @@ describe("the dead-letter route", () => {
     const { server } = await serve(
       APPS.deadLetters,
       {
-        "/events/dead-letter": async (delivery) => {
+        "/events/dead-letter": async (delivery: RawDelivery) => {
           received.push(delivery);
           return undefined;
         },
