@@ -372,7 +372,9 @@ describe.each(DATABASE_KINDS)("the recurring service on %s", (kind) => {
       expect.any(String),
       inFlight.id,
     ]);
-    expect(await nextOccurrencesOf(api, task.task_id)).toHaveLength(2);
+    // The in-flight event has another id than the first completion's: the backend answered it with the same next
+    // task (200), so the completed task still has one next occurrence.
+    expect(await nextOccurrencesOf(api, task.task_id)).toEqual(next);
   });
 
   it("is not ready once its database is closed", async () => {
