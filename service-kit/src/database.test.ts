@@ -1,10 +1,10 @@
-// Unit tests of opening the embedded database: a data directory of another PostgreSQL major is named as such.
+// Unit tests of opening the embedded database (a data directory of another PostgreSQL major is named as such) and of writing a Date as node-postgres does.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyBaseLogger } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase } from "./database";
+import { openDatabase, postgresTimestamp } from "./database";
 
 const silent = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} } as unknown as FastifyBaseLogger;
 
@@ -23,5 +23,17 @@ describe("openDatabase on PGlite", () => {
     ).rejects.toThrow(
       new RegExp(`could not open DATA_DIR ${dir}, a PostgreSQL 17 data directory .*pg_dump.*remove it to start empty`),
     );
+  });
+});
+
+describe("postgresTimestamp", () => {
+  it("writes a Date as node-postgres's dateToStringUTC: UTC, four-digit years, ... BC before the year 1", () => {
+    const at = (iso: string) => postgresTimestamp(new Date(iso));
+    expect(at("2030-01-01T10:00:00.5Z")).toBe("2030-01-01T10:00:00.500+00:00");
+    expect(at("0001-01-01T00:00:00Z")).toBe("0001-01-01T00:00:00.000+00:00");
+    expect(at("0099-06-01T00:00:00Z")).toBe("0099-06-01T00:00:00.000+00:00");
+    expect(at("0000-01-01T00:00:00Z")).toBe("0001-01-01T00:00:00.000+00:00 BC");
+    expect(at("-000001-12-31T23:59:59.999Z")).toBe("0002-12-31T23:59:59.999+00:00 BC");
+    expect(at("9999-12-31T23:59:59.999Z")).toBe("9999-12-31T23:59:59.999+00:00");
   });
 });

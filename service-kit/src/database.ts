@@ -1,4 +1,5 @@
 // Opens a service's database: PostgreSQL when DATABASE_URL is set, else embedded PostgreSQL (PGlite) in DATA_DIR; both migrated alike, each service in its own PostgreSQL schema.
+/// <reference path="./postgres-date.d.ts" />
 import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { PGlite, types } from "@electric-sql/pglite";
@@ -6,6 +7,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
 import type { Migration } from "kysely/migration";
 import pg from "pg";
+import parseDate from "postgres-date";
 import { migrateToLatest } from "./migrations";
 
 /** Where a service keeps its data: a PostgreSQL server when `url` is set, otherwise PGlite in `dataDir`. */
@@ -120,12 +122,9 @@ async function openPglite<Tables>(
 ): Promise<Database<Tables>> {
   const path = resolve(dataDir);
   await mkdir(path, { recursive: true });
-  // int8 as a string, as node-postgres returns it, so that both databases give the same row types.
-  const pglite = await PGlite.create(path, { parsers: { [types.INT8]: (value: string) => value } }).catch(
-    async (error: unknown) => {
-      throw await pgliteOpenError(path, error);
-    },
-  );
+  const pglite = await PGlite.create(path, PGLITE_TYPES).catch(async (error: unknown) => {
+    throw await pgliteOpenError(path, error);
+  });
   // PGlite is one session: set once, the search_path holds for every query.
   await pglite.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}; SET search_path TO ${options.schema}`);
   log.info({ dataDir: path }, "using embedded PostgreSQL (PGlite)");
@@ -140,6 +139,42 @@ async function openPglite<Tables>(
     close: () => db.destroy(),
   };
 }
+
+/**
+ * The date and time types (OIDs of `date`, `timestamp`, `timestamptz`) in PGlite as node-postgres has them, so both
+ * databases store and read the same instants. PGlite's own writes a Date with `toISOString`, which PostgreSQL
+ * refuses for the year 0 and earlier ("+000000-..."), and reads with `new Date(text)`, whose legacy parser takes
+ * the years 0 to 99 for 1900 to 1999 or 2000s. node-postgres reads with postgres-date (pg-types `textParsers`)
+ * and writes a Date as `dateToStringUTC` does (pg `lib/utils.js`, with `parseInputDatesAsUTC`).
+ */
+const DATE_TIME_TYPES = [types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ];
+
+/** A Date written for PostgreSQL as node-postgres's `dateToStringUTC`: UTC, years before 1 as `... BC`. */
+export function postgresTimestamp(date: Date): string {
+  const year = date.getUTCFullYear();
+  // ISO 8601's year 0 is 1 BC, -1 is 2 BC...
+  const written = year < 1 ? 1 - year : year;
+  const pad = (value: number, width = 2) => String(value).padStart(width, "0");
+  return (
+    `${pad(written, 4)}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}` +
+    `T${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}` +
+    `.${pad(date.getUTCMilliseconds(), 3)}+00:00${year < 1 ? " BC" : ""}`
+  );
+}
+
+/** PGlite's parsers and serializers: int8 as a string and dates as node-postgres has them, so rows look alike. */
+const PGLITE_TYPES = {
+  parsers: {
+    [types.INT8]: (value: string) => value,
+    ...Object.fromEntries(DATE_TIME_TYPES.map((oid) => [oid, parseDate])),
+  },
+  serializers: Object.fromEntries(
+    DATE_TIME_TYPES.map((oid) => {
+      const own = types.serializers[oid];
+      return [oid, (value: unknown) => (value instanceof Date ? postgresTimestamp(value) : (own ?? String)(value))];
+    }),
+  ),
+};
 
 /**
  * PGlite opens only a data directory of the PostgreSQL major it runs and otherwise fails with a bare "failed to

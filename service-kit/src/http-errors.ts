@@ -1,6 +1,7 @@
-// How errors become HTTP answers: 400 with every violation, the service's own statuses, and never a stack trace.
+// How errors become HTTP answers: 400 with every violation or a value the database refuses, the service's own statuses, and never a stack trace.
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyInstance } from "fastify";
+import { storageRefusal } from "./data-errors";
 import { InvalidInputError, ServiceError, UnauthorizedError } from "./errors";
 
 /** The body of every error answer; `violations` only on 400s about input. */
@@ -29,6 +30,12 @@ export function installErrorHandler(server: FastifyInstance): void {
     // fastify's own client errors: malformed JSON, unsupported media type, body too large.
     if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send(body(error.statusCode, error.message));
+    }
+    // A value PostgreSQL cannot store is the request's fault, and the same request can never succeed.
+    const refusal = storageRefusal(error);
+    if (refusal !== undefined) {
+      request.log.warn({ refusal }, "request refused: a value could not be stored");
+      return reply.code(400).send(body(400, `A value could not be stored: ${refusal.message}`));
     }
     request.log.error({ err: error }, "request failed");
     return reply.code(500).send(body(500, "Internal server error"));

@@ -1,11 +1,11 @@
 // Idempotent consumers: the record of each processed event commits in the same transaction as the event's effect, so a redelivered event changes nothing.
+import { createHash } from "node:crypto";
 import { type Generated, type Kysely, sql, type Transaction } from "kysely";
 
 /** The table every consumer keeps (create it in a migration with `createProcessedEventsTable`). */
 export interface ProcessedEventsTable {
-  /** CloudEvents identify an event by `source` and `id` together (CloudEvents 1.0, "id"). */
-  source: string;
-  event_id: string;
+  /** `processedEventKey` of the event: the record of one (source, id) pair. */
+  event_key: string;
   processed_at: Generated<Date>;
 }
 
@@ -17,19 +17,30 @@ export interface ProcessedEventsTables {
 export async function createProcessedEventsTable(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE TABLE processed_events (
-      source text NOT NULL,
-      event_id text NOT NULL,
-      processed_at timestamptz NOT NULL DEFAULT now(),
-      PRIMARY KEY (source, event_id)
+      event_key text PRIMARY KEY CHECK (event_key ~ '^[0-9a-f]{64}$'),
+      processed_at timestamptz NOT NULL DEFAULT now()
     )`.execute(db);
   await sql`CREATE INDEX processed_events_by_time ON processed_events (processed_at)`.execute(db);
+}
+
+/**
+ * The key an event is recorded under: the SHA-256 digest, in lower-case hex, of `[source, id]` as a JSON array.
+ * CloudEvents identify an event by `source` and `id` together (CloudEvents 1.0, "id"), and both may be any string:
+ * a NUL (which PostgreSQL's text refuses) or 20 KB (beyond a btree index row's 8191 bytes) must not make the record
+ * fail, or the event would be retried for ever. JSON keeps the pair apart (no source can pass for another split)
+ * and escapes a lone surrogate, so distinct pairs give distinct digests.
+ */
+export function processedEventKey(event: { source: string; id: string }): string {
+  return createHash("sha256")
+    .update(JSON.stringify([event.source, event.id]), "utf8")
+    .digest("hex");
 }
 
 /** Whether `processOnce` ran the effect now or had already recorded the event. */
 export type ProcessOutcome = "processed" | "duplicate";
 
 /**
- * Runs `effect` once per event: in one transaction, records `(source, id)` and runs the effect; if the record is
+ * Runs `effect` once per event: in one transaction, records the event's `processedEventKey` and runs the effect; if the record is
  * there already, the transaction does nothing and resolves `duplicate`. Two deliveries of one event at once are
  * serialized by the primary key (the second insert waits for the first transaction, then finds its row). An effect
  * that throws rolls back the record with it, so the event is processed again when redelivered.
@@ -43,9 +54,9 @@ export async function processOnce<Tables extends ProcessedEventsTables>(
   return untyped.transaction().execute(async (trx) => {
     const recorded = await trx
       .insertInto("processed_events")
-      .values({ source: event.source, event_id: event.id })
-      .onConflict((conflict) => conflict.columns(["source", "event_id"]).doNothing())
-      .returning("event_id")
+      .values({ event_key: processedEventKey(event) })
+      .onConflict((conflict) => conflict.column("event_key").doNothing())
+      .returning("event_key")
       .executeTakeFirst();
     if (!recorded) return "duplicate";
     await effect(trx as unknown as Transaction<Tables>);

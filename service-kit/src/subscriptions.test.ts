@@ -8,9 +8,9 @@ import { subscriptions } from "../../specs/dapr";
 import { programmaticSubscriptions } from "../../specs/subscriptions";
 import { createServer } from "./server";
 import {
-  DEAD_LETTER_BODY_LIMIT,
   type Delivery,
   DropEvent,
+  EVENT_BODY_LIMIT,
   ignoreEvent,
   type RawDelivery,
   registerSubscriber,
@@ -156,6 +156,96 @@ describe("registerSubscriber", () => {
     expect(statuses).toEqual(["DROP", "RETRY", "RETRY", "SUCCESS"]);
   });
 
+  it("answers DROP for an error PostgreSQL raised because of a value, RETRY for a connection or server failure", async () => {
+    const failures = [
+      { code: "22021", message: 'invalid byte sequence for encoding "UTF8": 0x00' },
+      { code: "54000", message: "index row requires 20536 bytes, maximum size is 8191" },
+      { code: "22008", message: "date/time field value out of range" },
+      { code: "08006", message: "connection failure" },
+      { code: "57P01", message: "terminating connection due to administrator command" },
+      { code: "40P01", message: "deadlock detected" },
+    ];
+    let next = 0;
+    const { server } = await serve(
+      APPS.recurring,
+      recurringHandlers(async () => {
+        throw Object.assign(new Error(failures[next]?.message), { code: failures[next++]?.code });
+      }),
+    );
+    const statuses: unknown[] = [];
+    for (const _ of failures) {
+      const answer = await server.inject({
+        method: "POST",
+        url: "/events/task-completed",
+        headers: FROM_SIDECAR,
+        payload: JSON.stringify(completed()),
+      });
+      statuses.push(answer.json().status);
+    }
+    expect(statuses).toEqual(["DROP", "DROP", "DROP", "RETRY", "RETRY", "RETRY"]);
+  });
+
+  it("answers DROP for an event whose type is not its route's; a default route takes any type of its topic", async () => {
+    const seen: string[] = [];
+    const { server } = await serve(APPS.recurring, {
+      "/events/task-completed": async ({ event }: Delivery) => {
+        seen.push(`completed ${event.type}`);
+        return undefined;
+      },
+      "/events/ignored": async ({ event }: Delivery) => {
+        seen.push(`ignored ${event.type}`);
+        return undefined;
+      },
+    });
+    const created = buildEvent("com.taskmanager.task.created", sampleData("com.taskmanager.task.created"), {
+      source: eventSource("backend"),
+    });
+    const post = (url: string, event: object) =>
+      server.inject({ method: "POST", url, headers: FROM_SIDECAR, payload: JSON.stringify(event) });
+    expect((await post("/events/task-completed", created)).json()).toEqual({ status: "DROP" });
+    expect((await post("/events/ignored", created)).json()).toEqual({ status: "SUCCESS" });
+    expect((await post("/events/ignored", completed())).json()).toEqual({ status: "SUCCESS" });
+    expect((await post("/events/task-completed", completed())).json()).toEqual({ status: "SUCCESS" });
+    expect(seen).toEqual([
+      "ignored com.taskmanager.task.created",
+      "ignored com.taskmanager.task.completed",
+      "completed com.taskmanager.task.completed",
+    ]);
+  });
+
+  it("takes a contract-valid event of any size up to Kafka's largest record on every route; above it, 413", async () => {
+    const sizes: number[] = [];
+    const { server } = await serve(
+      APPS.recurring,
+      recurringHandlers(async ({ event }: Delivery) => {
+        sizes.push(JSON.stringify(event).length);
+        return undefined;
+      }),
+    );
+    const event = completed();
+    const padded = (bytes: number) => {
+      const base = JSON.stringify({ ...event, data: { ...event.data, title: "" } }).length;
+      return JSON.stringify({ ...event, data: { ...event.data, title: "x".repeat(bytes - base) } });
+    };
+    for (const bytes of [300_000, EVENT_BODY_LIMIT]) {
+      const answer = await server.inject({
+        method: "POST",
+        url: "/events/task-completed",
+        headers: FROM_SIDECAR,
+        payload: padded(bytes),
+      });
+      expect([answer.statusCode, answer.json()]).toEqual([200, { status: "SUCCESS" }]);
+    }
+    expect(sizes).toEqual([300_000, EVENT_BODY_LIMIT]);
+    const above = await server.inject({
+      method: "POST",
+      url: "/events/task-completed",
+      headers: FROM_SIDECAR,
+      payload: padded(EVENT_BODY_LIMIT + 1),
+    });
+    expect(above.statusCode).toBe(413);
+  });
+
   it("gives the dead-letter desk any body raw, with the Kafka metadata headers", async () => {
     const seen: RawDelivery[] = [];
     const { server } = await serve(APPS.deadLetters, {
@@ -259,26 +349,15 @@ describe("the dead-letter route", () => {
     });
 
   it("takes a dead letter larger than the API's limit, up to Kafka's default largest record", async () => {
-    for (const bytes of [600_000, DEAD_LETTER_BODY_LIMIT]) {
+    for (const bytes of [600_000, EVENT_BODY_LIMIT]) {
       const { status, received } = await deliverDeadLetter("x".repeat(bytes));
       expect([status, received.map((d) => d.text.length)]).toEqual([200, [bytes]]);
     }
   });
 
-  it("refuses a dead letter above the configured limit, and a contract route keeps the API's limit", async () => {
+  it("refuses a dead letter above the configured limit", async () => {
     const { status, received } = await deliverDeadLetter("x".repeat(5_000), { deadLetterBodyLimit: 4_096 });
     expect([status, received]).toEqual([413, []]);
-    const { server } = await serve(
-      APPS.recurring,
-      recurringHandlers(async () => undefined),
-    );
-    const contract = await server.inject({
-      method: "POST",
-      url: "/events/task-completed",
-      headers: FROM_SIDECAR,
-      payload: "x".repeat(600_000),
-    });
-    expect(contract.statusCode).toBe(413);
   });
 
   it("hands over the record inside daprd's raw-payload envelope, JSON or not", async () => {

@@ -1,9 +1,16 @@
 // A service's side of Dapr pub/sub: `GET /dapr/subscribe` from the catalog, one route per subscribed path behind the app API token, events checked against the contract, and daprd's answers (SUCCESS, RETRY, DROP).
-import { type ContractEventOn, contractViolationsOn, TOPICS, type TopicSpec } from "@event-platform/events";
+import {
+  type ContractEventOn,
+  contractViolationsOn,
+  type EventType,
+  TOPICS,
+  type TopicSpec,
+} from "@event-platform/events";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { AppSpec, AppSubscription } from "../../specs/apps";
 import { programmaticSubscriptions } from "../../specs/subscriptions";
 import { requireAppToken } from "./app-token";
+import { storageRefusal } from "./data-errors";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-body";
 
 /**
@@ -38,7 +45,10 @@ export interface RawDelivery {
   log: FastifyBaseLogger;
 }
 
-/** A handler's verdict: nothing (or `SUCCESS`) when done; throw `DropEvent` for DROP; any other error is a RETRY. */
+/**
+ * A handler's verdict: nothing (or `SUCCESS`) when done; throw `DropEvent` for DROP; an error PostgreSQL raised
+ * because of a value (`storageRefusal`) is a DROP too; any other error is a RETRY.
+ */
 export type EventHandler = (delivery: Delivery) => Promise<DeliveryStatus | undefined>;
 export type RawEventHandler = (delivery: RawDelivery) => Promise<DeliveryStatus | undefined>;
 
@@ -52,17 +62,18 @@ export interface SubscriberOptions {
   appToken: string;
   /** A handler for each path of the app's subscriptions (route rules and defaults), and for no other path. */
   handlers: Record<string, EventHandler | RawEventHandler>;
-  /** The largest body, in bytes, a route of the dead-letter topic takes; `DEAD_LETTER_BODY_LIMIT` by default. */
+  /** The largest body, in bytes, a route of the dead-letter topic takes; `EVENT_BODY_LIMIT` by default. */
   deadLetterBodyLimit?: number;
 }
 
 /**
- * Kafka's default largest record (`message.max.bytes`, 1 MiB plus 12 bytes of overhead). A dead letter can be any
- * record a source topic held, and its subscription has no dead-letter topic of its own, so a body the route refused
- * (413) would be redelivered for ever and stall its partition: the route takes what the broker takes, not the API's
- * limit.
+ * The largest body, in bytes, every subscription route takes: Kafka's default largest record (`message.max.bytes`,
+ * 1 MiB plus 12 bytes of overhead). The contract sets no length on any field, so any event the broker holds may be
+ * valid; a body the route refused (413) would be retried, then dead-lettered without ever reaching its handler (and
+ * on the dead-letter topic, which has no dead-letter topic of its own, redelivered for ever, stalling its
+ * partition): the routes take what the broker takes, not the REST API's limit.
  */
-export const DEAD_LETTER_BODY_LIMIT = 1_048_588;
+export const EVENT_BODY_LIMIT = 1_048_588;
 
 /** The subscription routes of a running service. */
 export interface Subscriber {
@@ -75,11 +86,18 @@ export interface Subscriber {
   drain(deadline: number): Promise<void>;
 }
 
-/** Every path the app's subscriptions deliver to, with the subscription it belongs to. */
-function subscribedPaths(app: AppSpec): Map<string, AppSubscription> {
-  const paths = new Map<string, AppSubscription>();
+/** Where a path's deliveries come from: its subscription, and the event type of its route rule (none: the default). */
+interface SubscribedPath {
+  sub: AppSubscription;
+  type?: EventType;
+}
+
+/** Every path the app's subscriptions deliver to, with the subscription and the route rule it belongs to. */
+function subscribedPaths(app: AppSpec): Map<string, SubscribedPath> {
+  const paths = new Map<string, SubscribedPath>();
   for (const sub of app.subscriptions) {
-    for (const path of [...sub.routes.map((r) => r.path), sub.defaultPath]) paths.set(path, sub);
+    for (const route of sub.routes) paths.set(route.path, { sub, type: route.type });
+    paths.set(sub.defaultPath, { sub });
   }
   return paths;
 }
@@ -93,8 +111,12 @@ const answer = (status: DeliveryStatus) => ({ status });
  * A delivery to a contract topic is parsed (any content type, as text; JSON nested deeper than MAX_JSON_DEPTH is
  * refused) and checked against the contract's schema for its topic (`contractViolationsOn`): one that is not JSON
  * or breaks the contract is answered DROP, logged with its violations, since no retry can make it valid. Only
- * what the contract requires is required: an event with just the contract's fields reaches the handler. The
- * dead-letter topic has no contract: its handler gets the body raw and must never fail because of it.
+ * what the contract requires is required: an event with just the contract's fields reaches the handler. An event
+ * whose `type` is not its route rule's (a task.created posted to the task.completed path) is answered DROP too; a
+ * default path takes any type of its topic. The dead-letter topic has no contract: its handler gets the body raw
+ * and must never fail because of it. Every route takes bodies up to `EVENT_BODY_LIMIT` (the dead-letter topic's,
+ * `deadLetterBodyLimit`). A handler's error that PostgreSQL raised because of a value (`storageRefusal`) is
+ * answered DROP, logged with PostgreSQL's reason, since storing it again can never succeed.
  *
  * Throws at registration when a subscribed path has no handler or a handler has no subscribed path.
  */
@@ -123,22 +145,27 @@ export async function registerSubscriber(server: FastifyInstance, options: Subsc
 
     scope.get("/dapr/subscribe", async () => programmaticSubscriptions(options.app));
 
-    for (const [path, sub] of paths) {
+    for (const [path, { sub, type }] of paths) {
       const handler = options.handlers[path] as EventHandler | RawEventHandler;
       const deadLetters = sub.topic.name === TOPICS.deadLetters.name;
-      const limits = deadLetters ? { bodyLimit: options.deadLetterBodyLimit ?? DEAD_LETTER_BODY_LIMIT } : {};
-      scope.post(path, limits, async (request, reply) => {
+      const bodyLimit = deadLetters ? (options.deadLetterBodyLimit ?? EVENT_BODY_LIMIT) : EVENT_BODY_LIMIT;
+      scope.post(path, { bodyLimit }, async (request, reply) => {
         if (draining) return reply.code(503).send(answer("RETRY"));
         inFlight += 1;
         try {
           const text = typeof request.body === "string" ? request.body : "";
           const status = deadLetters
             ? await (handler as RawEventHandler)(rawDelivery(text, request.headers, request.log))
-            : await deliverContractEvent(handler as EventHandler, sub.topic, text, request.log);
+            : await deliverContractEvent(handler as EventHandler, { path, topic: sub.topic, type }, text, request.log);
           return reply.send(answer(status ?? "SUCCESS"));
         } catch (error) {
           if (error instanceof DropEvent) {
             request.log.warn({ reason: error.message }, "event dropped: it can never succeed");
+            return reply.send(answer("DROP"));
+          }
+          const refusal = storageRefusal(error);
+          if (refusal !== undefined) {
+            request.log.warn({ refusal }, `event dropped: a value could not be stored: ${refusal.message}`);
             return reply.send(answer("DROP"));
           }
           request.log.error({ err: error }, "event not handled; daprd will retry it");
@@ -171,7 +198,7 @@ export async function registerSubscriber(server: FastifyInstance, options: Subsc
 
 async function deliverContractEvent(
   handler: EventHandler,
-  topic: TopicSpec,
+  { path, topic, type }: { path: string; topic: TopicSpec; type?: EventType },
   text: string,
   log: FastifyBaseLogger,
 ): Promise<DeliveryStatus | undefined> {
@@ -185,8 +212,13 @@ async function deliverContractEvent(
     );
   }
   const event = json as ContractEventOn<TopicSpec>;
-  const id = (event as { id?: unknown }).id;
-  return handler({ event, topic, log: log.child({ eventId: id, eventType: (event as { type?: unknown }).type }) });
+  const { id, type: eventType } = event as { id?: unknown; type?: unknown };
+  if (type !== undefined && eventType !== type) {
+    throw new DropEvent(
+      `event ${JSON.stringify(id ?? null)} is routed to ${path} but is of type ${JSON.stringify(eventType)}`,
+    );
+  }
+  return handler({ event, topic, log: log.child({ eventId: id, eventType }) });
 }
 
 function rawDelivery(text: string, headers: Record<string, unknown>, log: FastifyBaseLogger): RawDelivery {

@@ -26,7 +26,13 @@ const silent = {
 interface EffectsTable {
   id: string;
 }
-type Tables = ProcessedEventsTables & OutboxTables & { effects: EffectsTable };
+interface MomentsTable {
+  name: string;
+  at: Date;
+  at_local: Date;
+  day: Date;
+}
+type Tables = ProcessedEventsTables & OutboxTables & { effects: EffectsTable; moments: MomentsTable };
 
 const MIGRATIONS: Record<string, Migration> = {
   "0001_kit_test": {
@@ -34,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
       await createProcessedEventsTable(db);
       await createOutboxTable(db);
       await sql`CREATE TABLE effects (id text NOT NULL)`.execute(db);
+      await sql`CREATE TABLE moments (name text, at timestamptz, at_local timestamp, day date)`.execute(db);
     },
   },
 };
@@ -96,6 +103,72 @@ describe.each(DATABASE_KINDS)("processOnce on %s", (kind) => {
     ).toBe("processed");
     expect(await effects(db)).toEqual(["whole"]);
     expect(await purgeProcessedEvents(db, new Date(Date.now() + 60_000))).toBe(1);
+  });
+});
+
+describe.each(DATABASE_KINDS)("values on %s", (kind) => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("records an event whatever its source and id hold (NUL, 20 KB), once", async () => {
+    const store = await testStore(kind, "kit_process_any_source");
+    cleanup.add(store);
+    const { db } = await open(cleanup, store.env, "consumer");
+    const events = [
+      { source: "/tasks/\u0000x", id: randomUUID() },
+      { source: `/tasks/${"a-".repeat(10_000)}`, id: "x".repeat(20_000) },
+      { source: "/tasks/backend", id: "\u0000" },
+    ];
+    for (const event of events) {
+      const effect = async () => {};
+      expect(await processOnce(db, event, effect)).toBe("processed");
+      expect(await processOnce(db, event, effect)).toBe("duplicate");
+    }
+  });
+
+  it("round-trips dates from the year 0000 (1 BC) to 9999 through Kysely, as node-postgres does", async () => {
+    const store = await testStore(kind, "kit_dates");
+    cleanup.add(store);
+    const { db } = await open(cleanup, store.env, "dates");
+    const instants = [
+      "0000-01-01T00:00:00.000Z",
+      "0001-01-01T00:00:00.000Z",
+      "0099-06-01T12:34:56.789Z",
+      "1899-12-31T23:59:59.999Z",
+      "2030-01-01T10:00:00.000Z",
+      "9999-12-31T23:59:59.999Z",
+    ];
+    // node-postgres (and so PGlite now) reads a timestamp and a date as local time: the same instant in a UTC process.
+    expect(new Date(0).getTimezoneOffset()).toBe(0);
+    for (const iso of instants) {
+      const at = new Date(iso);
+      await db.insertInto("moments").values({ name: iso, at, at_local: at, day: at }).execute();
+    }
+    const rows = await db.selectFrom("moments").selectAll().orderBy("at").execute();
+    expect(rows.map((r) => [r.name, r.at.toISOString(), r.at_local.toISOString()])).toEqual(
+      instants.map((iso) => [iso, iso, iso]),
+    );
+    expect(rows.map((r) => r.day.toISOString().slice(0, 10))).toEqual(instants.map((iso) => iso.slice(0, 10)));
+    // PostgreSQL itself holds the same instants: 1 BC for the ISO year 0.
+    const { rows: written } = await sql<{ text: string }>`
+      SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS BC') AS text FROM moments ORDER BY at`.execute(
+      db,
+    );
+    expect(written.map((r) => r.text)).toEqual([
+      "0001-01-01 00:00:00.000 BC",
+      "0001-01-01 00:00:00.000 AD",
+      "0099-06-01 12:34:56.789 AD",
+      "1899-12-31 23:59:59.999 AD",
+      "2030-01-01 10:00:00.000 AD",
+      "9999-12-31 23:59:59.999 AD",
+    ]);
+    // A comparison parameter is written the same way.
+    const before = await db
+      .selectFrom("moments")
+      .select("name")
+      .where("at", "<", new Date("0001-01-01T00:00:00Z"))
+      .execute();
+    expect(before.map((r) => r.name)).toEqual(["0000-01-01T00:00:00.000Z"]);
   });
 });
 

@@ -116,7 +116,8 @@ export function dueRangeViolations(query: ListTasksQuery, prefix: string): Viola
 export const NextOccurrenceBody = Type.Object(
   {
     event_id: field(S.Uuid, "Id of the task.completed event this request answers."),
-    user_id: field(S.UserId, "The user_id of that event: the owner the task must have."),
+    // The rule of a token's `sub` (kit `line`): no user id that no user can hold reaches the database.
+    user_id: field(S.UserId, "The user_id of that event: the owner the task must have.", "line"),
   },
   closed,
 );

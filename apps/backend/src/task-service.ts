@@ -209,18 +209,20 @@ export class TaskService {
    * Creates the next occurrence of a completed recurring task of `userId`: the same fields, the due date advanced by
    * its recurrence in its time zone, open, with the completed task as parent. A task that is not that user's is a
    * `TaskNotFoundError`, as an unknown one is, so a request naming the wrong user learns nothing about the task.
-   * Idempotent per user, source task and completion event: the request is recorded under (user, source task, event)
-   * in the same transaction as the new task, and a repeat gets the first answer back without writing anything.
+   * One next occurrence per completed source task, whatever the completion event: the request is recorded under
+   * (user, source task, event) in the same transaction as the new task, and any later request for that user's
+   * source task, with this event id or another (a redelivery under a new id, a second completion event), gets the
+   * first answer back without writing anything.
    * Throws a `ConflictError` when the task is not completed or not recurring.
    */
   async createNextOccurrence(userId: string, taskId: number, eventId: string): Promise<NextOccurrence> {
     // A repeat is answered even when the source task was deleted after the first answer.
-    const replay = await this.recordedAnswer(this.db, userId, taskId, eventId);
+    const replay = await this.recordedAnswer(this.db, userId, taskId);
     if (replay) return { created: false, task: replay };
 
     return this.write<NextOccurrence>(userId, async (trx, ctx) => {
       // Checked again under the user's lock: a concurrent repeat of this request has committed by now, or not begun.
-      const repeated = await this.recordedAnswer(trx, userId, taskId, eventId);
+      const repeated = await this.recordedAnswer(trx, userId, taskId);
       if (repeated) return { result: { created: false, task: repeated }, events: [] };
       const completed = await this.lockTask(trx, userId, taskId);
       if (!completed.completed) throw new ConflictError(`Task ${taskId} is not completed`);
@@ -358,19 +360,23 @@ export class TaskService {
     }
   }
 
-  /** The first answer to a next-occurrence request of this user for this source task and event. */
+  /**
+   * The first answer to a next-occurrence request of this user for this source task. Rows recorded before one
+   * answer per task (several events for one task) are read oldest first, so the first next task is the answer.
+   */
   private async recordedAnswer(
     db: Kysely<Tables>,
     userId: string,
     sourceTaskId: number,
-    eventId: string,
   ): Promise<TaskSnapshot | undefined> {
     const row = await db
       .selectFrom("processed_requests")
       .select("response")
       .where("user_id", "=", userId)
       .where("source_task_id", "=", idText(sourceTaskId))
-      .where("event_id", "=", eventId)
+      .orderBy("created_at")
+      .orderBy("task_id")
+      .limit(1)
       .executeTakeFirst();
     return row ? (row.response as TaskSnapshot) : undefined;
   }

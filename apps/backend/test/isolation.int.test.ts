@@ -186,6 +186,31 @@ describe.each(DATABASE_KINDS)("user isolation on %s", (kind) => {
     expect(await tableCounts(backend)).toEqual(afterAlice);
   });
 
+  it("next occurrence: one per completed task, whatever the event id; a repeat under another id answers the first task, 200, writing nothing", async () => {
+    const source = await completedRecurring(alice, "Alice's one next");
+    const first = await nextOccurrence<TaskSnapshot>(source.task_id, randomUUID(), source.user_id);
+    expect(first.status).toBe(201);
+    const afterFirst = await tableCounts(backend);
+    for (let i = 0; i < 5; i++) {
+      expect(await nextOccurrence(source.task_id, randomUUID(), source.user_id)).toEqual({
+        status: 200,
+        body: first.body,
+      });
+    }
+    expect(await tableCounts(backend)).toEqual(afterFirst);
+  });
+
+  it("next occurrence: a user_id no token can carry (NUL, control characters, blank) is a 400 naming the field, not a 500", async () => {
+    const source = await completedRecurring(alice, "Alice's guarded");
+    const before = await tableCounts(backend);
+    for (const userId of ["a\u0000", "a\u0007b", "   ", "\ud800"]) {
+      const answer = await nextOccurrence<{ violations: { path: string }[] }>(source.task_id, randomUUID(), userId);
+      expect(answer.status, JSON.stringify(userId)).toBe(400);
+      expect(answer.body.violations.map((v) => v.path)).toContain("/body/user_id");
+    }
+    expect(await tableCounts(backend)).toEqual(before);
+  });
+
   it("the routes only the Dapr sidecar calls answer 401 without the app API token, whatever dapr-caller-app-id says", async () => {
     const before = await tableCounts(backend);
     const caller = new Api(backend.url);

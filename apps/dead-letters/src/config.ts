@@ -1,7 +1,7 @@
 // The dead-letter desk's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT with the operator role) and the desk's own (largest dead letter, replay relay, alerts).
 import {
   type BackoffSettings,
-  DEAD_LETTER_BODY_LIMIT,
+  EVENT_BODY_LIMIT,
   loadServiceConfig,
   Milliseconds,
   Secret,
@@ -17,7 +17,7 @@ const SECRET_BYTES = { min: 24, max: 64 };
 
 /** The desk's own variables, with their defaults. */
 const DESK_VARIABLES = {
-  DEAD_LETTER_MAX_BYTES: Type.Integer({ minimum: 1_024, maximum: 104_857_600, default: DEAD_LETTER_BODY_LIMIT }),
+  DEAD_LETTER_MAX_BYTES: Type.Integer({ minimum: 1_024, maximum: 104_857_600, default: EVENT_BODY_LIMIT }),
   OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
   OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
   OUTBOX_BACKOFF_MAX_MS: Milliseconds(1, 3_600_000, 30_000),

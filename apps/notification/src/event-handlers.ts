@@ -5,7 +5,7 @@ import type { Kysely } from "kysely";
 import { APPS } from "../../../specs/apps";
 import { createDeliveries } from "./deliveries";
 import { preferencesOf } from "./preferences";
-import { type DeliveryContent, reminderData, reminderOf } from "./reminder";
+import { type DeliveryContent, instant, reminderData, reminderOf } from "./reminder";
 import { cancelReminder, noteTriggered, scheduleReminder } from "./schedule";
 import type { Channel, Tables } from "./tables";
 
@@ -33,13 +33,13 @@ export interface HandlerOptions {
  */
 const reminderEvent = (delivery: Delivery) => delivery.event as unknown as ContractReminderEvent;
 
-/** When a triggered reminder fired: its `triggered_at` when that is a usable time, else the event's `time`, else now. */
+/**
+ * When a triggered reminder fired: its `triggered_at` when that is a contract `date-time` (the contract does not
+ * check this field), else the event's `time`, else now.
+ */
 function triggeredAtOf(event: ContractReminderEvent): Date {
   const given = (event.data as { triggered_at?: unknown }).triggered_at;
-  const ms = [typeof given === "string" ? Date.parse(given) : Number.NaN, Date.parse(event.time), Date.now()].find(
-    (candidate) => !Number.isNaN(candidate),
-  );
-  return new Date(ms ?? Date.now());
+  return (typeof given === "string" ? instant(given) : undefined) ?? instant(event.time) ?? new Date();
 }
 
 /**

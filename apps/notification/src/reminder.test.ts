@@ -64,10 +64,23 @@ describe("reminderOf", () => {
     expect(odd).toEqual(reminderOf(minimal));
   });
 
-  it("drops what no retry can make usable: a task id past 2^53, a user no token can carry, an unrepresentable time", () => {
+  it("drops what no retry can make usable: a task id past 2^53, a user no token can carry", () => {
     expect(() => reminderOf({ ...minimal, task_id: 2 ** 60 })).toThrow(DropEvent);
     expect(() => reminderOf({ ...minimal, user_id: "" })).toThrow(DropEvent);
     expect(() => reminderOf({ ...minimal, user_id: "a\nb" })).toThrow(DropEvent);
-    expect(() => reminderOf({ ...minimal, remind_at: "2026-12-31T23:59:60Z" })).toThrow(DropEvent);
+  });
+
+  it("reads remind_at and due_at in every form the contract accepts: +01, +0130, space or t, z, a leap second", () => {
+    const read = reminderOf({ ...minimal, remind_at: "2030-01-01T10:00:00+01", due_at: "2030-01-01 11:30:00+0130" });
+    expect([read.remindAt.toISOString(), read.dueAt?.toISOString()]).toEqual([
+      "2030-01-01T09:00:00.000Z",
+      "2030-01-01T10:00:00.000Z",
+    ]);
+    expect(reminderOf({ ...minimal, remind_at: "2026-12-31t23:59:60z" }).remindAt.toISOString()).toBe(
+      "2026-12-31T23:59:59.000Z",
+    );
+    expect(reminderOf({ ...minimal, remind_at: "0000-01-01T00:00:00Z" }).remindAt.toISOString()).toBe(
+      "0000-01-01T00:00:00.000Z",
+    );
   });
 });

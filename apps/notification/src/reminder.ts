@@ -1,7 +1,7 @@
 // A reminder as the service keeps it, read from any event the contract allows: the contract's three required fields, the project's extra ones where they are present and usable, and an id derived when the event has none.
 import { createHash } from "node:crypto";
 import { type ContractReminderEvent, schemas } from "@event-platform/events";
-import { canonicalTimeZone, DropEvent, textProblems, violationsOf } from "@event-platform/service-kit";
+import { canonicalTimeZone, DropEvent, parseTimestamp, textProblems, violationsOf } from "@event-platform/service-kit";
 
 /** One reminder. Only `reminderId`, `userId`, `taskId` and `remindAt` are always known (the contract's fields). */
 export interface Reminder {
@@ -37,20 +37,23 @@ export function derivedReminderId(userId: string, taskId: number, remindAt: Date
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** An RFC 3339 time as a Date, or undefined when JavaScript cannot represent it (a leap second). */
-function instant(value: string): Date | undefined {
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : new Date(ms);
+/** A contract `date-time` as a Date (kit `parseTimestamp`: every form the contract accepts), else undefined. */
+export function instant(value: string): Date | undefined {
+  try {
+    return parseTimestamp(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * The reminder a contract-valid event describes. Throws `DropEvent` when no retry can make it usable: a `task_id`
  * beyond Number.MAX_SAFE_INTEGER (not exact in JSON numbers or in the database's bigint reading), a `remind_at`
- * JavaScript cannot represent, or a `user_id` that no token can carry (the kit's rule for a JWT `sub`: 1 to 255
+ * that is not a contract `date-time` (the subscriber checked it is), or a `user_id` that no token can carry (the kit's rule for a JWT `sub`: 1 to 255
  * characters, well-formed, no control characters), whose owner could never read or set anything. The fields beyond
  * the contract are taken only when usable: a `reminder_id` that is a UUID (else the derived id), a `title` that is
  * one line of text, a `remind_before_minutes` of 0 to 525600 (a year, as the catalog allows), a known time zone, a
- * `due_at` JavaScript can represent.
+ * `due_at` in any form the contract accepts.
  */
 export function reminderOf(data: ContractReminderEvent["data"]): Reminder {
   const extra = data as ContractReminderEvent["data"] & { reminder_id?: unknown; time_zone?: unknown };

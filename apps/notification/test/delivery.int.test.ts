@@ -1,6 +1,7 @@
 // A reminder from its schedule to its deliveries, on a real broker, both databases, the development sidecar, a real SMTP server and a real webhook receiver: once per channel, nothing when cancelled, nothing more when redelivered, contract-only events taken, broken ones dead-lettered, and a graceful shutdown.
 import { randomUUID } from "node:crypto";
 import { contractViolationsOn, TOPICS } from "@event-platform/events";
+import { processedEventKey } from "@event-platform/service-kit";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../local/process";
@@ -245,8 +246,12 @@ describe.each(DATABASE_KINDS)("reminder delivery, on %s", (kind) => {
     expect(Object.values(deliveries).map((d) => d.attempts)).toEqual([1, 1, 1]);
     const processed = await running.service.database.db
       .selectFrom("processed_events")
-      .select("event_id")
-      .where("event_id", "in", [scheduled.id, String(record?.event.id)])
+      .select("event_key")
+      .where(
+        "event_key",
+        "in",
+        [scheduled, { source: String(record?.event.source), id: String(record?.event.id) }].map(processedEventKey),
+      )
       .execute();
     expect(processed).toHaveLength(2);
   });

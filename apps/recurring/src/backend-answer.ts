@@ -3,7 +3,7 @@ import { DropEvent, type InvocationAnswer } from "@event-platform/service-kit";
 
 /** What a next-occurrence request came to, when the event is done with. */
 export type NextOccurrenceResult =
-  /** The backend created the next task now (201), or had for an earlier request with this event id (200). */
+  /** The backend created the next task now (201), or had for an earlier request for this task (200). */
   | { kind: "next"; nextTaskId: number; created: boolean }
   /** The task admits no next occurrence (409: not completed, not recurring, or its series ends): nothing to do. */
   | { kind: "none"; reason: string };

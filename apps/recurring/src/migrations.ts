@@ -12,17 +12,15 @@ export const MIGRATIONS: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       await createProcessedEventsTable(db);
       // Written in the same transaction as the event's processed_events row, so each handled completion has at
-      // most one. Task ids are the backend's: bigint, at most Number.MAX_SAFE_INTEGER.
+      // most one, under the same key (no source or id can break it). Task ids are the backend's: bigint, at most Number.MAX_SAFE_INTEGER.
       await sql`
         CREATE TABLE next_occurrences (
-          source text NOT NULL,
-          event_id text NOT NULL,
+          event_key text PRIMARY KEY,
           user_id text NOT NULL,
           task_id bigint NOT NULL,
           next_task_id bigint NOT NULL,
           created boolean NOT NULL,
-          recorded_at timestamptz NOT NULL DEFAULT now(),
-          PRIMARY KEY (source, event_id)
+          recorded_at timestamptz NOT NULL DEFAULT now()
         )`.execute(db);
       await sql`CREATE INDEX next_occurrences_by_task ON next_occurrences (user_id, task_id)`.execute(db);
     },

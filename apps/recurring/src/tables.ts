@@ -7,16 +7,15 @@ type TaskIdColumn = ColumnType<string, number, never>;
 
 /** Which next occurrence each handled `task.completed` event produced: one row per event, never changed. */
 export interface NextOccurrencesTable {
-  /** The completion event, as CloudEvents identify it (`source` and `id`), also its `processed_events` key. */
-  source: string;
-  event_id: string;
+  /** The completion event's `processed_events` key (kit `processedEventKey` of its `source` and `id`). */
+  event_key: string;
   /** The event's `data.user_id`: the owner of both tasks. */
   user_id: string;
   /** The completed task (`data.task_id`). */
   task_id: TaskIdColumn;
   /** The task the backend created as its next occurrence. */
   next_task_id: TaskIdColumn;
-  /** False when the backend answered 200: it had created that task for an earlier request with this event id. */
+  /** False when the backend answered 200: it had created that task for an earlier request for this task. */
   created: boolean;
   recorded_at: Generated<Date>;
 }

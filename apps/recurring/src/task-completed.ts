@@ -1,6 +1,6 @@
 // The handler of task.completed: asks the backend (Dapr service invocation) for the next occurrence of the completed task, once per event.
 import type { ContractTaskEvent } from "@event-platform/events";
-import { type EventHandler, processOnce, type SidecarClient } from "@event-platform/service-kit";
+import { type EventHandler, processedEventKey, processOnce, type SidecarClient } from "@event-platform/service-kit";
 import type { Kysely } from "kysely";
 import { nextOccurrenceResult } from "./backend-answer";
 import type { Tables } from "./tables";
@@ -21,7 +21,7 @@ export interface TaskCompletedDeps {
  *   `{ event_id, user_id }`, inside `processOnce`: the event is recorded in `processed_events`, and the next task it
  *   produced in `next_occurrences`, in the transaction that is open during the call. A redelivered event finds its
  *   record and makes no second call; one whose call failed was rolled back and asks again, which the backend
- *   answers idempotently per (user, task, event id). The verdicts are `nextOccurrenceResult`'s.
+ *   answers with the first next task of (user, task), whatever the event id. The verdicts are `nextOccurrenceResult`'s.
  *
  * The open transaction also makes concurrent deliveries of one event wait for each other (the primary key), so
  * the backend is asked at most once per delivery and the next task is created once.
@@ -48,8 +48,7 @@ export function taskCompletedHandler(deps: TaskCompletedDeps): EventHandler {
       await trx
         .insertInto("next_occurrences")
         .values({
-          source: event.source,
-          event_id: event.id,
+          event_key: processedEventKey(event),
           user_id: userId,
           task_id: taskId,
           next_task_id: result.nextTaskId,
