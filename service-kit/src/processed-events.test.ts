@@ -1,6 +1,7 @@
-// Unit tests of processedEventKey: one fixed-length key per (source, id) pair, whatever the strings hold.
+// Unit tests of processed-event records: one fixed-length key per (source, id) pair, whatever the strings hold; kept as long as their topics' retention and a day.
 import { describe, expect, it } from "vitest";
-import { processedEventKey } from "./processed-events";
+import { APPS } from "../../specs/apps";
+import { processedEventKey, processedEventsRetentionMs } from "./processed-events";
 
 describe("processedEventKey", () => {
   it("is 64 lower-case hex digits for any source and id: NUL, 20 KB, lone surrogates", () => {
@@ -25,5 +26,18 @@ describe("processedEventKey", () => {
     ].map(processedEventKey);
     expect(new Set(keys).size).toBe(keys.length);
     expect(processedEventKey({ source: "/a", id: "b" })).toBe(processedEventKey({ source: "/a", id: "b" }));
+  });
+});
+
+describe("processedEventsRetentionMs", () => {
+  const DAY = 24 * 60 * 60 * 1000;
+
+  it("keeps records as long as the longest retention of the app's topics, and a day", () => {
+    expect(processedEventsRetentionMs(APPS.recurring)).toBe(8 * DAY); // task-events: 7 days
+    expect(processedEventsRetentionMs(APPS.notification)).toBe(4 * DAY); // reminders: 3 days
+  });
+
+  it("refuses an app that subscribes to nothing", () => {
+    expect(() => processedEventsRetentionMs(APPS.backend)).toThrow("App backend subscribes to nothing");
   });
 });

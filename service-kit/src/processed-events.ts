@@ -1,6 +1,10 @@
 // Idempotent consumers: the record of each processed event commits in the same transaction as the event's effect, so a redelivered event changes nothing.
 import { createHash } from "node:crypto";
+import type { FastifyBaseLogger } from "fastify";
 import { type Generated, type Kysely, sql, type Transaction } from "kysely";
+import type { AppSpec } from "../../specs/apps";
+import type { BackoffSettings } from "./backoff";
+import { Periodic } from "./periodic";
 
 /** The table every consumer keeps (create it in a migration with `createProcessedEventsTable`). */
 export interface ProcessedEventsTable {
@@ -71,4 +75,44 @@ export async function processOnce<Tables extends ProcessedEventsTables>(
 export async function purgeProcessedEvents(db: Kysely<ProcessedEventsTables>, olderThan: Date): Promise<number> {
   const result = await db.deleteFrom("processed_events").where("processed_at", "<", olderThan).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** Extra time processed-event records are kept beyond the longest retention of the topics they came from. */
+const RETENTION_MARGIN_MS = 24 * 60 * 60 * 1000;
+/** How often the purger looks for records past their retention. */
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * How long `app` keeps its processed-event records, in ms: the longest retention of the topics it subscribes to
+ * (specs/apps.ts, events/src/topics.ts) and a day more. Past that no broker holds the event, so it cannot be
+ * redelivered; a dead letter replayed later was never processed (that is why it was dead-lettered), so forgetting
+ * changes nothing for it either. Throws for an app that subscribes to nothing.
+ */
+export function processedEventsRetentionMs(app: AppSpec): number {
+  if (app.subscriptions.length === 0)
+    throw new Error(`App ${app.id} subscribes to nothing: it keeps no processed events`);
+  return Math.max(...app.subscriptions.map((sub) => sub.topic.retentionMs)) + RETENTION_MARGIN_MS;
+}
+
+/**
+ * A worker that forgets `app`'s processed-event records once they are older than `processedEventsRetentionMs`,
+ * hourly, so the table stays as large as the topics' retention allows. A failed pass (the database unreachable)
+ * is retried with `backoff` (1 s doubling to 5 min by default).
+ */
+export function processedEventsPurger(
+  db: Kysely<ProcessedEventsTables>,
+  app: AppSpec,
+  log: FastifyBaseLogger,
+  backoff: BackoffSettings = { initialMs: 1_000, maxMs: 300_000 },
+): Periodic {
+  const retentionMs = processedEventsRetentionMs(app);
+  return new Periodic(
+    async () => {
+      const purged = await purgeProcessedEvents(db, new Date(Date.now() - retentionMs));
+      if (purged > 0) log.info({ purged }, "processed-event records past their topics' retention forgotten");
+      return "idle";
+    },
+    { intervalMs: PURGE_INTERVAL_MS, backoff },
+    log,
+  );
 }

@@ -4,13 +4,17 @@ import type { FastifyBaseLogger } from "fastify";
 import { type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
 import { afterEach, describe, expect, it } from "vitest";
-import { Cleanup, DATABASE_KINDS, testStore } from "../../test/support/services";
+import { APPS } from "../../specs/apps";
+import { Cleanup, DATABASE_KINDS, testStore, waitFor } from "../../test/support/services";
 import { type Database, openDatabase } from "../src/database";
 import { appendToOutbox, createOutboxTable, type OutboxRecord, type OutboxTables } from "../src/outbox";
 import { OutboxRelay, relayLockKey } from "../src/outbox-relay";
 import {
   createProcessedEventsTable,
   type ProcessedEventsTables,
+  processedEventKey,
+  processedEventsPurger,
+  processedEventsRetentionMs,
   processOnce,
   purgeProcessedEvents,
 } from "../src/processed-events";
@@ -103,6 +107,33 @@ describe.each(DATABASE_KINDS)("processOnce on %s", (kind) => {
     ).toBe("processed");
     expect(await effects(db)).toEqual(["whole"]);
     expect(await purgeProcessedEvents(db, new Date(Date.now() + 60_000))).toBe(1);
+  });
+
+  it("the purger forgets records past the app's topics' retention and keeps the others", async () => {
+    const store = await testStore(kind, "kit_purger");
+    cleanup.add(store);
+    const { db } = await open(cleanup, store.env, "consumer");
+    const old = { source: "/tasks/backend", id: randomUUID() };
+    const recent = { source: "/tasks/backend", id: randomUUID() };
+    for (const event of [old, recent]) await processOnce(db, event, async () => {});
+    const past = new Date(Date.now() - processedEventsRetentionMs(APPS.recurring) - 60_000);
+    await db
+      .updateTable("processed_events")
+      .set({ processed_at: past })
+      .where("event_key", "=", processedEventKey(old))
+      .execute();
+    const purger = processedEventsPurger(db, APPS.recurring, silent);
+    purger.start();
+    try {
+      await waitFor(
+        async () => (await db.selectFrom("processed_events").select("event_key").execute()).length === 1,
+        "the old record forgotten",
+      );
+    } finally {
+      await purger.stop(Date.now() + 2_000);
+    }
+    const left = await db.selectFrom("processed_events").select("event_key").execute();
+    expect(left.map((r) => r.event_key)).toEqual([processedEventKey(recent)]);
   });
 });
 

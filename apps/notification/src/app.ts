@@ -3,6 +3,7 @@ import { eventSource } from "@event-platform/events";
 import {
   createAuthenticator,
   Periodic,
+  processedEventsPurger,
   type Service,
   type ServiceContext,
   serviceOutboxRelay,
@@ -38,7 +39,7 @@ export function startNotification(config: NotificationConfig): Promise<Notificat
     schema: NOTIFICATION_SCHEMA,
     migrations: MIGRATIONS,
     build: async (context: ServiceContext<Tables>) => {
-      const { server, database } = context;
+      const { server, database, log } = context;
       const relay = serviceOutboxRelay(context, {
         batchSize: config.outbox.batchSize,
         pollIntervalMs: config.outbox.pollIntervalMs,
@@ -77,7 +78,14 @@ export function startNotification(config: NotificationConfig): Promise<Notificat
       return {
         handlers: reminderHandlers({ db: database.db, onDeliveriesMade: () => worker.wake() }),
         // Both loops before the relay: the events of the scheduler's last pass are then in the outbox for its flush.
-        workers: [[scheduler, worker], relay],
+        workers: [
+          [
+            scheduler,
+            worker,
+            processedEventsPurger(database.db, APPS.notification, log.child({ component: "purger" })),
+          ],
+          relay,
+        ],
       };
     },
   });

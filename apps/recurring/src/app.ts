@@ -1,5 +1,11 @@
 // The composition root of the recurring service: the service kit's server, database, sidecar client and shutdown, with its subscription handlers.
-import { ignoreEvent, type Service, type ServiceContext, startService } from "@event-platform/service-kit";
+import {
+  ignoreEvent,
+  processedEventsPurger,
+  type Service,
+  type ServiceContext,
+  startService,
+} from "@event-platform/service-kit";
 import { APPS } from "../../../specs/apps";
 import type { RecurringConfig } from "./config";
 import { MIGRATIONS, RECURRING_SCHEMA } from "./migrations";
@@ -22,7 +28,8 @@ export function startRecurring(config: RecurringConfig): Promise<Recurring> {
     schema: RECURRING_SCHEMA,
     migrations: MIGRATIONS,
     // The sidecar client has SIDECAR_TIMEOUT_MS: every call to the backend ends within it.
-    build: ({ database, sidecar }: ServiceContext<Tables>) => ({
+    build: ({ database, sidecar, log }: ServiceContext<Tables>) => ({
+      workers: [processedEventsPurger(database.db, APPS.recurring, log.child({ component: "purger" }))],
       handlers: {
         "/events/task-completed": taskCompletedHandler({
           db: database.db,
