@@ -12,8 +12,6 @@ import {
 import { DAPR_ENABLED } from "./pods";
 import { subscriptionSpec } from "./subscriptions";
 
-export { matchEventType, programmaticSubscriptions, type SubscriptionSpec, subscriptionSpec } from "./subscriptions";
-
 /** A reference to one key of a Kubernetes Secret, read by the sidecar through the Kubernetes secret store. */
 export interface SecretKeyRef {
   name: string;
@@ -136,7 +134,7 @@ export function subscription(app: AppSpec, sub: AppSubscription, namespace: stri
     apiVersion: "dapr.io/v2alpha1",
     kind: "Subscription",
     metadata: { name: `${app.id}-${sub.topic.name}`, namespace },
-    spec: { ...subscriptionSpec(sub) },
+    spec: subscriptionSpec(sub),
     scopes: [app.id],
   };
 }

@@ -1,9 +1,7 @@
 // The backend's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and the outbox relay's own.
-import { ConfigError, loadServiceConfig, Milliseconds, type ServiceConfig } from "@event-platform/service-kit";
+import { loadServiceConfig, Milliseconds, type ServiceConfig } from "@event-platform/service-kit";
 import Type from "typebox";
 import { APPS } from "../../../specs/apps";
-
-export { ConfigError };
 
 /** The outbox relay's variables, with their defaults. */
 const OUTBOX_VARIABLES = {

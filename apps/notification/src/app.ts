@@ -46,16 +46,17 @@ export function startNotification(config: NotificationConfig): Promise<Notificat
         backoff: config.outbox.backoff,
         retentionHours: config.outbox.retentionHours,
       });
+      const schedulerLog = server.log.child({ component: "scheduler" });
       const scheduler = new Periodic(
         schedulerPass(database, {
           batchSize: config.scheduler.batchSize,
           source: eventSource(config.appId),
           onEventsStored: () => relay.wake(),
-          log: server.log.child({ component: "scheduler" }),
+          log: schedulerLog,
         }),
         // A failed pass means the database is unreachable: it is waited out as the relay waits out the sidecar.
         { intervalMs: config.scheduler.pollIntervalMs, backoff: config.outbox.backoff },
-        server.log.child({ component: "scheduler" }),
+        schedulerLog,
       );
       const workerLog = server.log.child({ component: "delivery-worker" });
       const worker = new Periodic(

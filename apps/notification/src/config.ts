@@ -1,18 +1,8 @@
 // The notification service's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and its own (scheduler, delivery, SMTP, webhooks, outbox relay).
-import {
-  ConfigError,
-  Host,
-  loadServiceConfig,
-  Milliseconds,
-  Port,
-  Secret,
-  type ServiceConfig,
-} from "@event-platform/service-kit";
+import { Host, loadServiceConfig, Milliseconds, Port, Secret, type ServiceConfig } from "@event-platform/service-kit";
 import Type from "typebox";
 import { APPS } from "../../../specs/apps";
 import { mailboxProblem } from "./email-address";
-
-export { ConfigError };
 
 const Count = (minimum: number, maximum: number, defaultValue: number) =>
   Type.Integer({ minimum, maximum, default: defaultValue });
@@ -30,7 +20,7 @@ const NOTIFICATION_VARIABLES = {
   SMTP_PORT: Port(587),
   SMTP_SECURE: Type.Boolean({ default: false }),
   SMTP_USER: Type.Optional(Type.String({ minLength: 1 })),
-  // No rule of its own: a ConfigError prints the value of a variable that breaks one, and this is a secret.
+  // No rule of its own: whatever the SMTP server takes. A secret: an error would show only its length.
   SMTP_PASSWORD: Type.Optional(Secret(Type.String())),
   SMTP_FROM: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
   SMTP_TIMEOUT_MS: Milliseconds(100, 600_000, 30_000),

@@ -3,7 +3,7 @@ import { createOutboxTable, createProcessedEventsTable } from "@event-platform/s
 import { type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
 
-/** The PostgreSQL schema of the service's tables: its app id with `-` as `_`. */
+/** The PostgreSQL schema of the service's tables: its app id. */
 export const NOTIFICATION_SCHEMA = "notification";
 
 // A migration never imports the app's table types: it describes the schema as it was at its version, forever.

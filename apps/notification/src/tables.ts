@@ -8,7 +8,7 @@ type BigintColumn = ColumnType<string, number, number>;
 /** Where a reminder stands: waiting for its time, fired (its `reminder.triggered` is in the outbox), or cancelled. */
 export type ReminderStatus = "scheduled" | "triggered" | "cancelled";
 
-/** One reminder of the schedule, keyed by its reminder id (the event's, or one derived from it: `reminder-id.ts`). */
+/** One reminder of the schedule, keyed by its reminder id (the event's, or one derived from it: `derivedReminderId` in `reminder.ts`). */
 export interface RemindersTable {
   reminder_id: string;
   user_id: string;

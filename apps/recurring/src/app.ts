@@ -15,7 +15,8 @@ import { taskCompletedHandler } from "./task-completed";
 export interface Recurring extends Service<Tables> {
   /**
    * Graceful shutdown, within the configured shutdown timeout: stop taking deliveries (each new one is answered 503
-   * RETRY) and let those in flight finish, close the HTTP server, then close the database.
+   * RETRY) and let those in flight finish, close the HTTP server, stop the processed-event purger, then close the
+   * database.
    */
   close(): Promise<void>;
 }
