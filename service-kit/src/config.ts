@@ -231,6 +231,16 @@ function allowedValues(schema: Type.TObject, name: string): string[] {
   return (property?.anyOf ?? []).map((branch) => String(branch.const));
 }
 
+/**
+ * The rule of a pair of backoff variables `<name>_BACKOFF_INITIAL_MS` and `<name>_BACKOFF_MAX_MS`: the longest
+ * wait may not be shorter than the first. One problem naming both, or none.
+ */
+export function backoffProblems(name: string, initialMs: number, maxMs: number): string[] {
+  return maxMs < initialMs
+    ? [`${name}_BACKOFF_MAX_MS must be at least ${name}_BACKOFF_INITIAL_MS (${initialMs}) (got ${maxMs})`]
+    : [];
+}
+
 /** What a service reads besides the shared variables. */
 export interface ServiceVariables<P extends Type.TProperties> {
   /** Whether the service authenticates users by bearer JWT (JWT_* variables). */

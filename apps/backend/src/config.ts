@@ -1,5 +1,5 @@
 // The backend's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and the outbox relay's own.
-import { loadServiceConfig, Milliseconds, type ServiceConfig } from "@event-platform/service-kit";
+import { backoffProblems, loadServiceConfig, Milliseconds, type ServiceConfig } from "@event-platform/service-kit";
 import Type from "typebox";
 import { APPS } from "../../../specs/apps";
 
@@ -34,12 +34,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
     {
       auth: true,
       own: OUTBOX_VARIABLES,
-      problems: (e) =>
-        e.OUTBOX_BACKOFF_MAX_MS < e.OUTBOX_BACKOFF_INITIAL_MS
-          ? [
-              `OUTBOX_BACKOFF_MAX_MS must be at least OUTBOX_BACKOFF_INITIAL_MS (${e.OUTBOX_BACKOFF_INITIAL_MS}) (got ${e.OUTBOX_BACKOFF_MAX_MS})`,
-            ]
-          : [],
+      problems: (e) => backoffProblems("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
     },
     env,
   );

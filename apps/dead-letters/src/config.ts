@@ -1,6 +1,7 @@
 // The dead-letter desk's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT with the operator role) and the desk's own (largest dead letter, replay relay, alerts).
 import {
   type BackoffSettings,
+  backoffProblems,
   EVENT_BODY_LIMIT,
   loadServiceConfig,
   Milliseconds,
@@ -57,12 +58,6 @@ export interface DeadLettersConfig extends ServiceConfig {
   alerts: AlertSettings;
 }
 
-function backoffProblem(name: string, initialMs: number, maxMs: number): string[] {
-  return maxMs < initialMs
-    ? [`${name}_BACKOFF_MAX_MS must be at least ${name}_BACKOFF_INITIAL_MS (${initialMs}) (got ${maxMs})`]
-    : [];
-}
-
 function webhookProblems(e: DeskValues): string[] {
   const problems: string[] = [];
   if (e.ALERT_WEBHOOK_SECRET !== undefined) {
@@ -82,8 +77,8 @@ function webhookProblems(e: DeskValues): string[] {
 
 function deskProblems(e: DeskValues): string[] {
   return [
-    ...backoffProblem("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
-    ...backoffProblem("ALERT", e.ALERT_BACKOFF_INITIAL_MS, e.ALERT_BACKOFF_MAX_MS),
+    ...backoffProblems("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
+    ...backoffProblems("ALERT", e.ALERT_BACKOFF_INITIAL_MS, e.ALERT_BACKOFF_MAX_MS),
     ...webhookProblems(e),
   ];
 }

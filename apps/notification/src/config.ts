@@ -1,5 +1,13 @@
 // The notification service's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and its own (scheduler, delivery, SMTP, webhooks, outbox relay).
-import { Host, loadServiceConfig, Milliseconds, Port, Secret, type ServiceConfig } from "@event-platform/service-kit";
+import {
+  backoffProblems,
+  Host,
+  loadServiceConfig,
+  Milliseconds,
+  Port,
+  Secret,
+  type ServiceConfig,
+} from "@event-platform/service-kit";
 import Type from "typebox";
 import { APPS } from "../../../specs/apps";
 import { mailboxProblem } from "./email-address";
@@ -71,17 +79,10 @@ export interface NotificationConfig extends ServiceConfig {
 type Values = Type.Static<Type.TObject<typeof NOTIFICATION_VARIABLES>>;
 
 function problems(e: Values): string[] {
-  const found: string[] = [];
-  if (e.DELIVERY_BACKOFF_MAX_MS < e.DELIVERY_BACKOFF_INITIAL_MS) {
-    found.push(
-      `DELIVERY_BACKOFF_MAX_MS must be at least DELIVERY_BACKOFF_INITIAL_MS (${e.DELIVERY_BACKOFF_INITIAL_MS}) (got ${e.DELIVERY_BACKOFF_MAX_MS})`,
-    );
-  }
-  if (e.OUTBOX_BACKOFF_MAX_MS < e.OUTBOX_BACKOFF_INITIAL_MS) {
-    found.push(
-      `OUTBOX_BACKOFF_MAX_MS must be at least OUTBOX_BACKOFF_INITIAL_MS (${e.OUTBOX_BACKOFF_INITIAL_MS}) (got ${e.OUTBOX_BACKOFF_MAX_MS})`,
-    );
-  }
+  const found: string[] = [
+    ...backoffProblems("DELIVERY", e.DELIVERY_BACKOFF_INITIAL_MS, e.DELIVERY_BACKOFF_MAX_MS),
+    ...backoffProblems("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
+  ];
   if (e.SMTP_HOST) {
     if (!e.SMTP_FROM) found.push("SMTP_FROM is required with SMTP_HOST: the sender of every email (got unset)");
     else {
