@@ -7,7 +7,13 @@ import { freePort } from "../../../local/process";
 import type { Sidecar } from "../../../local/sidecar/sidecar";
 import { startTestApp, type TestApp } from "../../../local/sidecar/test-kit";
 import { PUBSUB } from "../../../specs/apps";
-import { type Api, startAppSidecar, TEST_JWT_SECRET, testAppToken } from "../../../test/support/services";
+import {
+  type Api,
+  startAppSidecar,
+  TEST_JWT_SECRET,
+  testAppToken,
+  waitFor as waitForWithin,
+} from "../../../test/support/services";
 import { type NotificationService, startNotification } from "../src/app";
 import { loadConfig } from "../src/config";
 import type { Preferences } from "../src/preferences";
@@ -25,8 +31,19 @@ export {
   TopicReader,
   testStore,
   uniqueTag,
-  waitFor,
 } from "../../../test/support/services";
+
+/**
+ * `waitFor` with 30 s by default rather than 15: a reminder crosses Kafka twice before it is delivered (scheduled,
+ * then triggered through the outbox), and the suites share two cores with the broker, PostgreSQL and other suites.
+ */
+export function waitFor<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  message: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  return waitForWithin(probe, message, timeoutMs);
+}
 
 /** The service's app API token in the tests: its sidecar sends it, and so do tests that call as the sidecar. */
 export const TEST_APP_TOKEN = testAppToken("notification");
