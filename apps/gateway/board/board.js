@@ -156,8 +156,8 @@ function signOut(reason) {
 
 /**
  * Calls the backend's task API as the signed-in user: `path` under /api/tasks, a JSON body. Resolves with the
- * answer's JSON (undefined for 204); throws an ApiError for any other answer (a 401 signs out first), and a
- * StaleAnswer when the user signed out meanwhile.
+ * answer's JSON (undefined for 204); throws an ApiError for any other answer, and a StaleAnswer when the user
+ * signed out meanwhile or a 401 signed them out (the sign-out says why).
  */
 async function api(method, path, body) {
   const session = state.session;
@@ -178,7 +178,10 @@ async function api(method, path, body) {
   if (response.ok) return answer;
   const message =
     typeof answer?.message === "string" ? answer.message : `The task service answered ${response.status}.`;
-  if (response.status === 401) signOut(`the task service refused the token (${message})`);
+  if (response.status === 401) {
+    signOut(`the task service refused the token (${message})`);
+    throw new StaleAnswer();
+  }
   throw new ApiError(response.status, message, Array.isArray(answer?.violations) ? answer.violations : []);
 }
 
@@ -481,7 +484,10 @@ function showConnection(name, text) {
 async function start() {
   view.signInForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    const problem = state.config ? signIn(view.token.value.trim()) : "The board is still starting; try again.";
+    // A token copied from a terminal may come wrapped over lines; a JWT holds no white space.
+    const problem = state.config
+      ? signIn(view.token.value.replace(/\s+/g, ""))
+      : "The board is still starting; try again.";
     view.tokenError.textContent = problem ?? "";
     view.token.setAttribute("aria-invalid", String(problem !== undefined));
     if (problem === undefined) view.title.focus();

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { AnyCloudEvent } from "@event-platform/events";
 import fastifyStatic from "@fastify/static";
 import fastify from "fastify";
+import { SignJWT } from "jose";
 import type { Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../local/process";
@@ -77,11 +78,13 @@ const focusedElement = (page: Page) =>
 const itemOf = (page: Page, title: string) => page.locator("#tasks .task").filter({ hasText: title });
 
 /**
- * Console errors that are the browser's own reports of the two failures this test causes on purpose, exactly as
- * Chromium words them: the 400 of the invalid title, and the refused WebSocket handshake (the stand-in has no /ws).
+ * Console errors that are the browser's own reports of the failures this test causes on purpose, exactly as
+ * Chromium words them: the 400 of the invalid title, the 401s of the forged token (the list and the reload the
+ * socket's opening asks for), and the refused WebSocket handshake (the stand-in has no /ws).
  */
 const expectedBrowserReports = (boardUrl: string) => [
   /^Failed to load resource: the server responded with a status of 400 \(Bad Request\)$/,
+  /^Failed to load resource: the server responded with a status of 401 \(Unauthorized\)$/,
   new RegExp(`^WebSocket connection to '${socketUrl(boardUrl)}' failed: `),
 ];
 
@@ -231,6 +234,33 @@ describe("the task board in Chromium", () => {
       expect(await focusedElement(page)).toBe("token");
       await page.reload();
       expect(await page.getByLabel("Access token (JWT)").isVisible()).toBe(true);
+      expect(await page.locator("#board").isHidden()).toBe(true);
+    });
+
+    it("refuses what is not a JWT, and signs out when the backend refuses the token, with its message", async () => {
+      const tokenField = page.getByLabel("Access token (JWT)");
+      await tokenField.fill("not a token");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      expect(await page.locator("#token-error").textContent()).toBe(
+        "This is not a JWT: it must be three base64url parts joined by dots.",
+      );
+      expect(await tokenField.getAttribute("aria-invalid")).toBe("true");
+
+      const forged = await new SignJWT({})
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject(user)
+        .setIssuedAt()
+        .setExpirationTime("10m")
+        .sign(new TextEncoder().encode("not-the-backends-secret-0123456789abcdef"));
+      // Wrapped over lines, as a terminal may copy it.
+      await tokenField.fill(forged.replace(/(.{60})/g, "$1\n"));
+      await page.getByRole("button", { name: "Sign in" }).click();
+      const refused = await new Api(backend.url, forged).request<{ message: string }>("GET", "/api/tasks");
+      expect(refused.status).toBe(401);
+      await expect
+        .poll(() => page.locator("#connection").textContent())
+        .toBe(`Signed out: the task service refused the token (${refused.body.message}).`);
+      expect(await page.evaluate<number>("sessionStorage.length")).toBe(0);
       expect(await page.locator("#board").isHidden()).toBe(true);
     });
 
