@@ -52,6 +52,9 @@ async function welcome(system: RunningSystem): Promise<string[]> {
     `Dead letters    ${url("dead-letters")}/api/dead-letters   (operator token)`,
     `Mail            ${system.mail.url}/`,
     `Health          ${backend}/readyz   (every service answers /readyz)`,
+    `Sidecars        ${Object.values(system.apps)
+      .map((app) => `${app.spec.id} ${app.sidecarUrl}`)
+      .join(", ")}   (daprd's HTTP API)`,
     `Kafka           ${system.kafka.bootstrap}${system.kafka.topicPrefix ? `   (topics under ${system.kafka.topicPrefix})` : ""}`,
     `Data            ${relative(system.paths.root)}   (sidecar logs in ${relative(system.paths.logs)})`,
   ];

@@ -46,11 +46,19 @@ const PAGE_HEADERS = {
 };
 
 /**
- * Starts the SMTP server, keeping messages in `mailDir`, and the listing page on 127.0.0.1:`pagePort` (0: a free
- * port). Stop it after the services that send mail.
+ * Starts the SMTP server on 127.0.0.1:`smtpPort`, keeping messages in `mailDir`, and the listing page on
+ * 127.0.0.1:`pagePort` (0: a free port). Stop it after the services that send mail.
  */
-export async function startMailSink(options: { mailDir: string; pagePort: number }): Promise<MailSink> {
-  const smtp = await startSmtpServer({ mailDir: options.mailDir });
+export async function startMailSink(options: {
+  mailDir: string;
+  /** The SMTP port; a free one by default. */
+  smtpPort?: number;
+  pagePort: number;
+}): Promise<MailSink> {
+  const smtp = await startSmtpServer({
+    mailDir: options.mailDir,
+    ...(options.smtpPort === undefined ? {} : { port: options.smtpPort }),
+  });
   let page: Server;
   try {
     page = createServer((request, response) => {

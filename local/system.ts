@@ -70,6 +70,9 @@ interface AppRunner {
   schema?: string;
 }
 
+/** Under catalog ports, the sidecars listen from daprd's default HTTP port on, one per app in catalog order. */
+const SIDECAR_BASE_PORT = 3500;
+
 /** The origins a browser may show the gateway's board under: the printed address, and `localhost`. */
 function gatewayOrigins(wiring: Wiring): string[] {
   const url = wiring.urls.gateway;
@@ -127,7 +130,10 @@ export interface SystemOptions {
   kafka?: { bootstrap: string; topicPrefix?: string };
   /** One PostgreSQL database for every app (a schema each), in place of PGlite folders. */
   databaseUrl?: string;
-  /** `catalog`: each app on its catalog port when free (the demo's printed addresses); `free`: any free port. */
+  /**
+   * `catalog`: each app on its catalog port and each sidecar on 3500 + the app's catalog position, where free (the
+   * addresses the README shows); `free`: any free ports (parallel test files).
+   */
   ports: "catalog" | "free";
   /** Port of the mail page under `catalog` ports (when free). */
   mailPagePort?: number;
@@ -262,90 +268,92 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     : { kind: "pglite" };
   const databasesWithData = options.databaseUrl ? await postgresDataOf(options.databaseUrl) : await pgliteDataOf(paths);
   const topicPrefix = record?.kafka.topicPrefix ?? external?.topicPrefix ?? (external ? newTopicPrefix() : "");
-  const cluster = external ? await describeCluster(external.bootstrap, topicPrefix) : undefined;
-  const kafkaSeen = cluster
-    ? ({ external: true, clusterId: cluster.clusterId } as const)
+  const kafkaSeen = external
+    ? ({ external: true, clusterId: (await describeCluster(external.bootstrap, topicPrefix)).clusterId } as const)
     : ({ external: false, clusterId: await localClusterId(paths) } as const);
   const dataApps = databaseApps().map((app) => app.id);
   const mismatch = mismatchOf({ record, unrecorded, kafka: kafkaSeen, database, databasesWithData }, dataApps);
   if (mismatch) throw new DemoDataMismatch(mismatch);
-  if (record && cluster && cluster.topics.length < TOPIC_LIST.length) {
-    throw new DemoDataMismatch(
-      `The topics under "${topicPrefix}" on the Kafka cluster in KAFKA_BROKERS are gone, but the databases remain. Start over with \`npm run demo -- --fresh\`.`,
-    );
-  }
 
   const started = new Started();
-  let stopKafka: (() => Promise<void>) | undefined;
-  const checkAborted = async () => {
-    if (!options.signal?.aborted) return;
-    await started.unwind();
-    throw new Error("The start was interrupted; what had started is stopped.");
-  };
+  const plan = await planApps(options, paths, key);
   await mkdir(paths.logs, { recursive: true });
+  let stopKafka: (() => Promise<void>) | undefined;
+  const firstRecord = record;
   try {
-    const [bootstrap, mail] = await Promise.all([
-      external
-        ? Promise.resolve(external.bootstrap)
-        : timed(
-            report,
-            "kafka",
-            ["starting", "ready"],
-            async () => {
-              const broker = await startKafka({
-                dataDir: paths.kafka,
-                log: (line) => report({ piece: "kafka", state: "note", detail: line }),
-              });
-              stopKafka = () => broker.stop();
-              started.add(() => broker.stop());
-              return broker;
-            },
-            (broker) => `${broker.bootstrap}, data in ${paths.kafka}`,
-          ).then((broker) => broker.bootstrap),
-      timed(
-        report,
-        "mail",
-        ["starting", "ready"],
-        async () => {
-          const sink = await startMailSink({
-            mailDir: paths.mail,
-            pagePort: options.ports === "catalog" ? await portOrFree(options.mailPagePort ?? 0) : 0,
-          });
-          started.add(() => sink.stop());
-          return sink;
-        },
-        (sink) => `SMTP 127.0.0.1:${sink.smtp.port}, page ${sink.url}`,
-      ),
-    ]);
-    await checkAborted();
-    const clusterId = cluster?.clusterId ?? (await localClusterId(paths));
-    if (!clusterId) throw new Error(`The Kafka broker in ${paths.kafka} has no cluster id (meta.properties)`);
-    if (record && !external) {
-      // The broker's own data: every catalog topic is there unless someone deleted it.
-      const { topics } = await describeCluster(bootstrap, topicPrefix);
-      if (topics.length < TOPIC_LIST.length) {
+    // Kafka with the catalog's topics; then, on a first start, the record of the pairing.
+    const kafkaReady = (async (): Promise<KafkaIdentity & { bootstrap: string }> => {
+      let bootstrap = external?.bootstrap;
+      if (!bootstrap) {
+        const broker = await timed(
+          report,
+          "kafka",
+          ["starting", "ready"],
+          () =>
+            startKafka({
+              dataDir: paths.kafka,
+              log: (line) => report({ piece: "kafka", state: "note", detail: line }),
+            }),
+          (b) => `${b.bootstrap}, data in ${paths.kafka}`,
+        );
+        stopKafka = () => broker.stop();
+        started.add(stopKafka);
+        bootstrap = broker.bootstrap;
+      }
+      const { clusterId, topics } = await describeCluster(bootstrap, topicPrefix);
+      if (firstRecord && topics.length < TOPIC_LIST.length) {
         throw new DemoDataMismatch(
-          "Kafka's data is here but some of the catalog's topics are gone. Start over with `npm run demo -- --fresh`.",
+          `Kafka's topics${topicPrefix ? ` under "${topicPrefix}"` : ""} are gone, but the databases remain: their events would be missing. Start over with \`npm run demo -- --fresh\`.`,
         );
       }
-    }
-    await timed(report, "topics", ["starting", "ready"], () =>
-      ensureTopics(bootstrap, TOPIC_LIST, { namePrefix: topicPrefix }),
-    ).then(() => undefined);
-    const kafka: KafkaIdentity = { external: external !== undefined, clusterId, topicPrefix };
-    if (!record) {
-      record = { kafka, database, createdAt: new Date().toISOString(), complete: false };
-      await writeRecord(paths, record);
-    }
-
-    const apps = await startApps({ options, paths, key, bootstrap, topicPrefix, mail, report, started });
-    await checkAborted();
-    await writeRecord(paths, { ...record, complete: true });
+      await timed(report, "topics", ["starting", "ready"], () =>
+        ensureTopics(bootstrap, TOPIC_LIST, { namePrefix: topicPrefix }),
+      );
+      const kafka = { external: external !== undefined, clusterId, topicPrefix };
+      if (!firstRecord)
+        await writeRecord(paths, { kafka, database, createdAt: new Date().toISOString(), complete: false });
+      return { ...kafka, bootstrap };
+    })();
+    const mailReady = timed(
+      report,
+      "mail",
+      ["starting", "ready"],
+      async () => {
+        const sink = await startMailSink({
+          mailDir: paths.mail,
+          smtpPort: plan.wiring.mail.port,
+          pagePort: plan.mailPagePort,
+        });
+        started.add(() => sink.stop());
+        return sink;
+      },
+      (sink) => `SMTP 127.0.0.1:${sink.smtp.port}, page ${sink.url}`,
+    );
+    // A first start makes no database before its record exists: interrupted, it is wiped on the next start rather
+    // than refused. Later starts open the databases while Kafka starts.
+    const appsMayStart = firstRecord ? Promise.resolve() : kafkaReady;
+    const appsReady = plan.apps.map(async (app): Promise<[string, AppHandle]> => {
+      await appsMayStart;
+      return [app.spec.id, await startApp(app, plan, { kafkaReady, paths, report, started })];
+    });
+    const settled = await Promise.allSettled([kafkaReady, mailReady, ...appsReady]);
+    const failure = settled.find((result) => result.status === "rejected");
+    if (failure) throw failure.reason;
+    if (options.signal?.aborted) throw new Error("The start was interrupted; what had started is stopped.");
+    const kafka = await kafkaReady;
+    const mail = await mailReady;
+    const apps = new Map(await Promise.all(appsReady));
+    await writeRecord(paths, {
+      kafka: { external: kafka.external, clusterId: kafka.clusterId, topicPrefix },
+      database,
+      createdAt: firstRecord?.createdAt ?? new Date().toISOString(),
+      complete: true,
+    });
 
     let stopping: Promise<void> | undefined;
     return {
       paths,
-      kafka: { ...kafka, bootstrap },
+      kafka,
       database,
       apps: Object.fromEntries([...apps.entries()].map(([id, app]) => [id, app.info])),
       missing: APP_LIST.filter((app) => !apps.has(app.id)),
@@ -381,46 +389,54 @@ function runningApp(apps: ReadonlyMap<string, AppHandle>, appId: string): AppHan
   return app;
 }
 
-/** Starts every app of the catalog that has a runner, each before its sidecar (which waits for the app's port), all at once. */
-async function startApps(context: {
-  options: SystemOptions;
-  paths: DemoPaths;
-  key: string;
-  bootstrap: string;
-  topicPrefix: string;
-  mail: MailSink;
-  report: (progress: Progress) => void;
-  started: Started;
-}): Promise<Map<string, AppHandle>> {
-  const { options, paths, report } = context;
+/** One app to start: where it and its sidecar listen, and its variables. */
+interface AppPlan {
+  spec: AppSpec;
+  runner: AppRunner;
+  port: number;
+  daprPort: number;
+  env: Env;
+}
+
+/** Everything decided before anything starts, so that the pieces can start at once. */
+interface Plan {
+  apps: AppPlan[];
+  wiring: Wiring;
+  /** Dapr's app API token per app id, as the platform generates one per app: its sidecar sends it, the app requires it. */
+  appTokens: Record<string, string>;
+  mailPagePort: number;
+}
+
+/** The ports, tokens and variables of every app of the catalog that has a runner. */
+async function planApps(options: SystemOptions, paths: DemoPaths, key: string): Promise<Plan> {
+  const catalog = options.ports === "catalog";
   const runnable = APP_LIST.flatMap((spec) => {
     const runner = RUNNERS[spec.id as AppId];
     return runner ? [{ spec, runner }] : [];
   });
-  const ports = new Map<string, { app: number; dapr: number }>();
+  const ports = new Map<string, { port: number; daprPort: number }>();
   for (const { spec } of runnable) {
-    const app = options.ports === "catalog" ? await portOrFree(spec.port) : await freePort();
-    ports.set(spec.id, { app, dapr: await freePort() });
+    ports.set(spec.id, {
+      port: catalog ? await portOrFree(spec.port) : await freePort(),
+      daprPort: catalog ? await portOrFree(SIDECAR_BASE_PORT + APP_LIST.indexOf(spec)) : await freePort(),
+    });
   }
-  const portOf = (id: string) => ports.get(id) as { app: number; dapr: number };
+  const portsOf = (id: string) => ports.get(id) as { port: number; daprPort: number };
   const wiring: Wiring = {
-    urls: Object.fromEntries(runnable.map(({ spec }) => [spec.id, `http://127.0.0.1:${portOf(spec.id).app}`])),
-    mail: context.mail.smtp,
+    urls: Object.fromEntries(runnable.map(({ spec }) => [spec.id, `http://127.0.0.1:${portsOf(spec.id).port}`])),
+    mail: { host: "127.0.0.1", port: await freePort() },
   };
-  // Dapr's app API token per app, as the platform generates one per app: its sidecar sends it, the app requires it.
   const appTokens = Object.fromEntries(runnable.map(({ spec }) => [spec.id, randomBytes(32).toString("hex")]));
-  const resources = daprResources(localDaprSettings(context.bootstrap));
-
-  const startOne = async ({ spec, runner }: (typeof runnable)[number]): Promise<[string, AppHandle]> => {
-    const { app: port, dapr } = portOf(spec.id);
+  const apps = runnable.map(({ spec, runner }): AppPlan => {
+    const { port, daprPort } = portsOf(spec.id);
     const env: Env = {
       ...options.env,
       LOG_LEVEL: options.env?.LOG_LEVEL ?? "warn",
       HOST: "127.0.0.1",
       PORT: String(port),
       APP_API_TOKEN: appTokens[spec.id],
-      DAPR_HTTP_PORT: String(dapr),
-      ...(spec.userFacing ? { JWT_SECRET: context.key } : {}),
+      DAPR_HTTP_PORT: String(daprPort),
+      ...(spec.userFacing ? { JWT_SECRET: key } : {}),
       ...(spec.database
         ? options.databaseUrl
           ? { DATABASE_URL: options.databaseUrl }
@@ -428,62 +444,77 @@ async function startApps(context: {
         : {}),
       ...runner.env?.(wiring),
     };
-    let app: RunningApp | undefined = await timed(
+    return { spec, runner, port, daprPort, env };
+  });
+  const mailPagePort = catalog ? await portOrFree(options.mailPagePort ?? 0) : 0;
+  return { apps, wiring, appTokens, mailPagePort };
+}
+
+/** Starts one app, then (once Kafka and its topics are ready) its sidecar, which waits for the app's port. */
+async function startApp(
+  plan: AppPlan,
+  whole: Plan,
+  context: {
+    kafkaReady: Promise<KafkaIdentity & { bootstrap: string }>;
+    paths: DemoPaths;
+    report: (progress: Progress) => void;
+    started: Started;
+  },
+): Promise<AppHandle> {
+  const { spec, runner, env } = plan;
+  const { report } = context;
+  const start = () =>
+    timed(
       report,
       spec.id,
       ["starting", "ready"],
       () => runner.start(env),
       (a) => a.url,
     );
-    context.started.add(() => app?.close() ?? Promise.resolve());
-    const log: WriteStream = createWriteStream(`${paths.logs}/${spec.id}.sidecar.log`, { flags: "a" });
-    const sidecar = await timed(
-      report,
-      `${spec.id} sidecar`,
-      ["starting", "ready"],
-      () =>
-        startSidecar({
-          appId: spec.id,
-          appPort: port,
-          httpPort: dapr,
-          brokers: context.bootstrap,
-          resources,
-          topicPrefix: context.topicPrefix,
-          appToken: appTokens[spec.id],
-          appAddresses: Object.fromEntries(spec.invokes.map((id) => [id, wiring.urls[id] ?? ""])),
-          appTokens: Object.fromEntries(spec.invokes.map((id) => [id, appTokens[id] ?? ""])),
-          // A stable name: the gateway's per-pod consumer group ({podName}) resumes where the last run stopped.
-          instanceId: `${spec.id}-local`,
-          log: (line) => log.write(`${new Date().toISOString()} ${line}\n`),
-        }),
-      (s) => s.url,
-    );
-    const closeLog = () => new Promise<void>((resolve) => log.end(resolve));
-    // The log closes after the sidecar, which writes to it until it has stopped.
-    context.started.add(() => sidecar.stop().then(closeLog));
-    const handle: AppHandle = {
-      info: { spec, url: wiring.urls[spec.id] ?? "", port, sidecarUrl: sidecar.url },
-      sidecar,
-      stopApp: async () => {
-        const closing = app;
-        app = undefined;
-        if (closing) await timed(report, spec.id, ["stopping", "stopped"], () => closing.close());
-      },
-      startApp: async () => {
-        if (app) return;
-        app = await timed(
-          report,
-          spec.id,
-          ["starting", "ready"],
-          () => runner.start(env),
-          (a) => a.url,
-        );
-      },
-      closeLog,
-    };
-    return [spec.id, handle];
+  let app: RunningApp | undefined = await start();
+  context.started.add(() => app?.close() ?? Promise.resolve());
+  const { bootstrap, topicPrefix } = await context.kafkaReady;
+  const log: WriteStream = createWriteStream(`${context.paths.logs}/${spec.id}.sidecar.log`, { flags: "a" });
+  const closeLog = () => new Promise<void>((resolve) => log.end(resolve));
+  const sidecar = await timed(
+    report,
+    `${spec.id} sidecar`,
+    ["starting", "ready"],
+    () =>
+      startSidecar({
+        appId: spec.id,
+        appPort: plan.port,
+        httpPort: plan.daprPort,
+        brokers: bootstrap,
+        resources: daprResources(localDaprSettings(bootstrap)),
+        topicPrefix,
+        appToken: whole.appTokens[spec.id],
+        appAddresses: Object.fromEntries(spec.invokes.map((id) => [id, whole.wiring.urls[id] ?? ""])),
+        appTokens: Object.fromEntries(spec.invokes.map((id) => [id, whole.appTokens[id] ?? ""])),
+        // A stable name: the gateway's per-pod consumer group ({podName}) resumes where the last run stopped.
+        instanceId: `${spec.id}-local`,
+        log: (line) => log.write(`${new Date().toISOString()} ${line}\n`),
+      }),
+    (s) => s.url,
+  ).catch(async (error: unknown) => {
+    await closeLog();
+    throw error;
+  });
+  // The log closes after the sidecar, which writes to it until it has stopped.
+  context.started.add(() => sidecar.stop().then(closeLog));
+  return {
+    info: { spec, url: whole.wiring.urls[spec.id] ?? "", port: plan.port, sidecarUrl: sidecar.url },
+    sidecar,
+    stopApp: async () => {
+      const closing = app;
+      app = undefined;
+      if (closing) await timed(report, spec.id, ["stopping", "stopped"], () => closing.close());
+    },
+    startApp: async () => {
+      app ??= await start();
+    },
+    closeLog,
   };
-  return new Map(await Promise.all(runnable.map(startOne)));
 }
 
 /** The ordered shutdown (`RunningSystem.stop`); every step runs even when one before it failed, the first error is thrown. */
