@@ -2,6 +2,7 @@
 import { backoffProblems, loadServiceConfig, Milliseconds, type ServiceConfig } from "@event-platform/service-kit";
 import Type from "typebox";
 import { APPS } from "../../../specs/apps";
+import { corsOriginEntries, corsOriginProblem } from "./cors";
 
 /** The outbox relay's variables, with their defaults. */
 const OUTBOX_VARIABLES = {
@@ -12,6 +13,19 @@ const OUTBOX_VARIABLES = {
   OUTBOX_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 87_600, default: 168 }),
   PUBLISH_TIMEOUT_MS: Milliseconds(100, 600_000, 5_000),
 };
+
+/** The browser origins that may call the REST API (CORS), comma-separated; none by default. */
+const CORS_VARIABLES = {
+  CORS_ORIGINS: Type.Optional(Type.String()),
+};
+
+/** One problem per entry of CORS_ORIGINS that is not an exact origin, naming the variable and the entry. */
+function corsProblems(list: string | undefined): string[] {
+  return corsOriginEntries(list).flatMap((entry) => {
+    const problem = corsOriginProblem(entry);
+    return problem === undefined ? [] : [`CORS_ORIGINS entry ${JSON.stringify(entry)} ${problem}`];
+  });
+}
 
 export interface BackendConfig extends ServiceConfig {
   /** The backend has both: tasks live in a database, and every user authenticates. */
@@ -25,6 +39,8 @@ export interface BackendConfig extends ServiceConfig {
     retentionHours: number;
     publishTimeoutMs: number;
   };
+  /** `origins`: the exact origins (`https://board.example.com`) whose pages may call the REST API; empty for none. */
+  cors: { origins: string[] };
 }
 
 /** Builds the configuration from environment variables (`process.env` in production); throws a `ConfigError`. */
@@ -33,8 +49,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
     APPS.backend,
     {
       auth: true,
-      own: OUTBOX_VARIABLES,
-      problems: (e) => backoffProblems("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
+      own: { ...OUTBOX_VARIABLES, ...CORS_VARIABLES },
+      problems: (e) => [
+        ...backoffProblems("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
+        ...corsProblems(e.CORS_ORIGINS),
+      ],
     },
     env,
   );
@@ -53,5 +72,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
       retentionHours: own.OUTBOX_RETENTION_HOURS,
       publishTimeoutMs: own.PUBLISH_TIMEOUT_MS,
     },
+    cors: { origins: corsOriginEntries(own.CORS_ORIGINS) },
   };
 }
