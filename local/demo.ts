@@ -1,6 +1,7 @@
 // `npm run demo`: the whole event system on this machine (local/system.ts), its progress as it starts, the URLs and sample tokens once up, and the ordered shutdown on Ctrl-C.
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { APPS } from "../specs/apps";
 import { DEFAULT_DATA_DIR, DemoDataMismatch } from "./demo-data";
 import { SAMPLE_OPERATOR, SAMPLE_USERS, TOKEN_LIFETIME_SECONDS } from "./demo-tokens";
 import { type Progress, type RunningSystem, startSystem } from "./system";
@@ -42,14 +43,14 @@ async function welcome(system: RunningSystem): Promise<string[]> {
   const relative = (file: string) => path.relative(process.cwd(), file) || ".";
   const users = await Promise.all(SAMPLE_USERS.map(async (user) => [user, await system.token(user)] as const));
   const operator = await system.token(SAMPLE_OPERATOR, { operator: true });
-  const backend = url("backend");
+  const backend = url(APPS.backend.id);
   const lines = [
     "",
     `REST API        ${backend}/api/tasks`,
     `MCP             ${backend}/mcp   (streamable HTTP, same bearer token)`,
-    `Live board      ${url("gateway")}/   (sign in with a user's token)`,
-    `Notifications   ${url("notification")}/api/notifications   (and /api/preferences)`,
-    `Dead letters    ${url("dead-letters")}/api/dead-letters   (operator token)`,
+    `Live board      ${url(APPS.gateway.id)}/   (sign in with a user's token)`,
+    `Notifications   ${url(APPS.notification.id)}/api/notifications   (and /api/preferences)`,
+    `Dead letters    ${url(APPS.deadLetters.id)}/api/dead-letters   (operator token)`,
     `Mail            ${system.mail.url}/`,
     `Health          ${backend}/readyz   (every service answers /readyz)`,
     `Sidecars        ${Object.values(system.apps)
@@ -70,7 +71,7 @@ async function welcome(system: RunningSystem): Promise<string[]> {
     `    -d '{"title":"Water the plants","priority":"high"}' ${backend}/api/tasks`,
     `  curl -s -H "Authorization: Bearer $ALICE" ${backend}/api/tasks`,
     `  curl -s -H "Authorization: Bearer $BOB" ${backend}/api/tasks        # Bob sees none of Alice's tasks`,
-    `  curl -s -H "Authorization: Bearer $OPS" ${url("dead-letters")}/api/dead-letters`,
+    `  curl -s -H "Authorization: Bearer $OPS" ${url(APPS.deadLetters.id)}/api/dead-letters`,
     "",
     "Press Ctrl-C to stop: deliveries first, then each service (flushing its outbox), the sidecars, mail and Kafka.",
   );

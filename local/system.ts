@@ -17,7 +17,7 @@ import { NOTIFICATION_SCHEMA } from "../apps/notification/src/migrations";
 import { startRecurring } from "../apps/recurring/src/app";
 import { loadConfig as loadRecurringConfig } from "../apps/recurring/src/config";
 import { RECURRING_SCHEMA } from "../apps/recurring/src/migrations";
-import { APP_LIST, type AppId, type AppSpec } from "../specs/apps";
+import { APP_LIST, APPS, type AppId, type AppSpec } from "../specs/apps";
 import { daprResources } from "../specs/dapr";
 import {
   type DatabaseIdentity,
@@ -75,12 +75,12 @@ const SIDECAR_BASE_PORT = 3500;
 
 /** The origins a browser may show the gateway's board under: the printed address, and `localhost`. */
 function gatewayOrigins(wiring: Wiring): string[] {
-  const url = wiring.urls.gateway;
+  const url = wiring.urls[APPS.gateway.id];
   if (!url) return [];
   return [url, url.replace("127.0.0.1", "localhost")];
 }
 
-/** The apps this topology can start, by catalog id: nothing else here names an app. */
+/** The apps this topology can start, by catalog id; the catalog (specs/apps.ts) says which there are and how they connect. */
 const RUNNERS: { [K in AppId]?: AppRunner } = {
   backend: {
     start: (env) => startBackend(loadBackendConfig(env)),

@@ -78,10 +78,10 @@ describe.each(DATABASE_KINDS)("the demo's system on %s", (kind) => {
     const { system } = test;
     const api = await apiOf(system, "backend", newUser("recurring"));
     const created = await api.request<TaskSnapshot>("POST", "/api/tasks", {
-      title: "Water the plants",
-      due_date: "2026-12-01T08:00:00Z",
+      title: "Feed the cat",
+      due_date: "2026-12-05T12:30:00Z",
       recurrence: "daily",
-      time_zone: "Europe/Berlin",
+      time_zone: "America/New_York",
     });
     expect(created.status).toBe(201);
     expect((await api.request("POST", `/api/tasks/${created.body.task_id}/complete`)).status).toBe(200);
@@ -92,8 +92,8 @@ describe.each(DATABASE_KINDS)("the demo's system on %s", (kind) => {
       30_000,
     );
     expect(next).toMatchObject({
-      title: "Water the plants",
-      due_date: "2026-12-02T08:00:00.000Z",
+      title: "Feed the cat",
+      due_date: "2026-12-06T12:30:00.000Z",
       parent_task_id: created.body.task_id,
     });
     // The recurring service is past every task event: a second occurrence would be there by now.
