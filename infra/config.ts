@@ -151,6 +151,7 @@ const StackOverrides = Type.Partial(
       open,
     ),
     deadLetters: Type.Partial(Type.Object({ alertWebhookUrl: UrlOrNone }), open),
+    board: Type.Partial(Type.Object({ origin: UrlOrNone, backendUrl: UrlOrNone }), open),
     network: Type.Partial(
       Type.Object({
         ingressFrom: Type.Array(
@@ -385,6 +386,34 @@ function checkAlertWebhook({ alertWebhookUrl: url }: PlatformProfile["deadLetter
   return [];
 }
 
+/**
+ * The board's two public addresses: both or neither (a board without the backend's URL cannot load tasks; a backend
+ * URL without the board's origin would be refused by CORS), the origin exactly as browsers send it (`Origin`), and
+ * no credentials in the backend's URL (it is handed to every browser).
+ */
+function checkBoard({ origin, backendUrl }: PlatformProfile["board"]): string[] {
+  if (!origin && !backendUrl) return [];
+  if (!origin || !backendUrl) {
+    const [set, missing] = origin ? ["board.origin", "board.backendUrl"] : ["board.backendUrl", "board.origin"];
+    return [`${k(missing)} is required when ${k(set)} is set: the board needs both, or neither to serve no board`];
+  }
+  const problems: string[] = [];
+  const canonical = URL.canParse(origin) ? new URL(origin).origin : undefined;
+  if (canonical !== origin) {
+    problems.push(
+      `${k("board.origin")}: ${JSON.stringify(origin)} is not allowed; allowed: an origin as browsers send it, scheme://host[:port] in lower case without a path or a trailing slash${canonical && canonical !== "null" ? ` (${JSON.stringify(canonical)})` : ""}`,
+    );
+  }
+  if (!URL.canParse(backendUrl)) {
+    problems.push(`${k("board.backendUrl")}: ${JSON.stringify(backendUrl)} is not allowed; allowed: an http(s) URL`);
+  } else if (new URL(backendUrl).username || new URL(backendUrl).password) {
+    problems.push(
+      `${k("board.backendUrl")}: a URL with credentials is not allowed; every browser that loads the board receives it`,
+    );
+  }
+  return problems;
+}
+
 /** Rules that span keys or depend on the environment. */
 function checkRules(p: PlatformProfile, secretsSet: SecretsSet): string[] {
   const { kafka } = p;
@@ -394,6 +423,7 @@ function checkRules(p: PlatformProfile, secretsSet: SecretsSet): string[] {
     ...(kafka.mode === "strimzi" ? checkResources("kafka.strimzi.resources", kafka.strimzi.resources) : []),
     ...checkSmtp(p.notification.smtp, secretsSet),
     ...checkAlertWebhook(p.deadLetters, secretsSet),
+    ...checkBoard(p.board),
   ];
   const maxInsync = maxMinInsyncReplicas(kafka.replicationFactor);
   if (kafka.minInsyncReplicas > maxInsync) {
@@ -503,7 +533,17 @@ export function resolveConfig(
 }
 
 const STRING_KEYS = ["profile", "namespace"] as const;
-const OBJECT_KEYS = ["kafka", "dapr", "postgres", "apps", "network", "auth", "notification", "deadLetters"] as const;
+const OBJECT_KEYS = [
+  "kafka",
+  "dapr",
+  "postgres",
+  "apps",
+  "network",
+  "auth",
+  "notification",
+  "deadLetters",
+  "board",
+] as const;
 /** The secret keys, read with `getSecret` so they stay secret in state. */
 const SECRET_KEYS = [
   "kafkaPassword",

@@ -134,9 +134,27 @@ describe("every app", () => {
 describe("each app's own variables (dev defaults)", () => {
   const own = (app: AppSpec, settings = DEV) => names(appEnvironment(app, settings)).slice(SHARED.length);
 
-  it("backend and gateway: the database (backend only) and the JWT variables", () => {
-    expect(own(APPS.backend)).toEqual(["DATABASE_URL", ...AUTH]);
-    expect(own(APPS.gateway)).toEqual(AUTH);
+  it("backend: the database, the JWT variables, and CORS for the board's origin", () => {
+    expect(own(APPS.backend)).toEqual(["DATABASE_URL", ...AUTH, "CORS_ORIGINS"]);
+    expect(plainValues(appEnvironment(APPS.backend, DEV)).CORS_ORIGINS).toBe("http://localhost:3003");
+  });
+
+  it("gateway: the JWT variables, the backend's public URL for the board, and the board's origin for WebSockets", () => {
+    expect(own(APPS.gateway)).toEqual([...AUTH, "BACKEND_PUBLIC_URL", "WS_ALLOWED_ORIGINS"]);
+    expect(plainValues(appEnvironment(APPS.gateway, DEV))).toMatchObject({
+      BACKEND_PUBLIC_URL: "http://localhost:3000",
+      WS_ALLOWED_ORIGINS: "http://localhost:3003",
+    });
+  });
+
+  it("without a board (prod's default): no CORS on the backend, no board settings on the gateway", () => {
+    const settings: AppEnvSettings = { ...prod, logLevel: "info" };
+    expect(own(APPS.backend, settings)).toEqual(["DATABASE_URL", ...AUTH]);
+    expect(own(APPS.gateway, settings)).toEqual(AUTH);
+    for (const app of APP_LIST.filter((a) => a.id !== APPS.backend.id && a.id !== APPS.gateway.id)) {
+      expect(names(appEnvironment(app, DEV)), app.id).not.toContain("CORS_ORIGINS");
+      expect(names(appEnvironment(app, DEV)), app.id).not.toContain("BACKEND_PUBLIC_URL");
+    }
   });
 
   it("recurring: its database and the backend's app id, which it invokes; no JWT", () => {

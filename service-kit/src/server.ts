@@ -1,4 +1,6 @@
 // The HTTP server every service runs: fastify with bounded requests, the kit's error answers and JSON parser, listening and an orderly close.
+import type { Server } from "node:http";
+import type { Socket } from "node:net";
 import fastify, { type FastifyInstance } from "fastify";
 import type { ServiceConfig } from "./config";
 import { installErrorHandler } from "./http-errors";
@@ -26,11 +28,24 @@ export function serverOptions(config: Pick<ServiceConfig, "logLevel" | "http">) 
   };
 }
 
+/**
+ * Every open connection of each server `createServer` made. Node's `closeAllConnections` cuts only the connections
+ * its HTTP parser still tracks: one handed over by an upgrade (a WebSocket) is no longer among them, and `close`
+ * waits for it however long it stays open (Node `lib/_http_server.js`: the upgrade removes the socket's parser).
+ */
+const openConnections = new WeakMap<Server, Set<Socket>>();
+
 /** A fastify server with the kit's limits, error answers (`http-errors.ts`) and depth-bounded JSON parser. */
 export function createServer(config: Pick<ServiceConfig, "logLevel" | "http">): FastifyInstance {
   const server = fastify(serverOptions(config));
   installErrorHandler(server);
   installJsonBodyParser(server);
+  const connections = new Set<Socket>();
+  openConnections.set(server.server, connections);
+  server.server.on("connection", (socket: Socket) => {
+    connections.add(socket);
+    socket.once("close", () => connections.delete(socket));
+  });
   return server;
 }
 
@@ -45,9 +60,16 @@ export async function listen(
   return { url: `http://127.0.0.1:${port}`, port };
 }
 
-/** Closes the server: no new connections, in-flight requests finish; those still running at `deadline` (epoch ms) are cut. */
+/**
+ * Closes the server: no new connections, in-flight requests finish; those still running at `deadline` (epoch ms)
+ * are cut, upgraded connections (WebSockets) of a `createServer` server included.
+ */
 export async function closeServer(server: FastifyInstance, deadline: number): Promise<void> {
-  const timer = setTimeout(() => server.server.closeAllConnections(), Math.max(deadline - Date.now(), 0));
+  const cut = () => {
+    server.server.closeAllConnections();
+    for (const socket of openConnections.get(server.server) ?? []) socket.destroy();
+  };
+  const timer = setTimeout(cut, Math.max(deadline - Date.now(), 0));
   try {
     await server.close();
   } finally {
