@@ -39,7 +39,7 @@ function progressLine(startedAt: number, progress: Progress): string {
 
 /** What a user needs once the system is up: where everything is, tokens, and commands to try. */
 async function welcome(system: RunningSystem): Promise<string[]> {
-  const url = (id: string) => system.apps[id]?.url ?? `(${id} not started)`;
+  const url = (id: string) => system.apps[id]?.url ?? "";
   const relative = (file: string) => path.relative(process.cwd(), file) || ".";
   const users = await Promise.all(SAMPLE_USERS.map(async (user) => [user, await system.token(user)] as const));
   const operator = await system.token(SAMPLE_OPERATOR, { operator: true });
@@ -59,7 +59,6 @@ async function welcome(system: RunningSystem): Promise<string[]> {
     `Kafka           ${system.kafka.bootstrap}${system.kafka.topicPrefix ? `   (topics under ${system.kafka.topicPrefix})` : ""}`,
     `Data            ${relative(system.paths.root)}   (sidecar logs in ${relative(system.paths.logs)})`,
   ];
-  for (const app of system.missing) lines.push(`Not started     ${app.id}: not built yet`);
   lines.push(
     "",
     `Tokens, valid ${TOKEN_LIFETIME_SECONDS / 3600} h (signing key: ${relative(system.paths.signingKey)}; more: npm run demo:token -- <user> [--operator]):`,

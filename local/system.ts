@@ -11,6 +11,8 @@ import { BACKEND_SCHEMA } from "../apps/backend/src/migrations";
 import { startDeadLetters } from "../apps/dead-letters/src/app";
 import { loadConfig as loadDeadLettersConfig } from "../apps/dead-letters/src/config";
 import { DEAD_LETTERS_SCHEMA } from "../apps/dead-letters/src/migrations";
+import { startGateway } from "../apps/gateway/src/app";
+import { loadConfig as loadGatewayConfig } from "../apps/gateway/src/config";
 import { startNotification } from "../apps/notification/src/app";
 import { loadConfig as loadNotificationConfig } from "../apps/notification/src/config";
 import { NOTIFICATION_SCHEMA } from "../apps/notification/src/migrations";
@@ -81,7 +83,7 @@ function gatewayOrigins(wiring: Wiring): string[] {
 }
 
 /** The apps this topology can start, by catalog id; the catalog (specs/apps.ts) says which there are and how they connect. */
-const RUNNERS: { [K in AppId]?: AppRunner } = {
+const RUNNERS: Record<AppId, AppRunner> = {
   backend: {
     start: (env) => startBackend(loadBackendConfig(env)),
     // The live board, served by the gateway, calls the REST API from the gateway's origin.
@@ -99,6 +101,13 @@ const RUNNERS: { [K in AppId]?: AppRunner } = {
       WEBHOOK_ALLOW_PRIVATE_ADDRESSES: "true",
     }),
     schema: NOTIFICATION_SCHEMA,
+  },
+  gateway: {
+    start: (env) => startGateway(loadGatewayConfig(env)),
+    env: (wiring) => ({
+      BACKEND_PUBLIC_URL: wiring.urls[APPS.backend.id] ?? "",
+      WS_ALLOWED_ORIGINS: gatewayOrigins(wiring).join(","),
+    }),
   },
   "dead-letters": {
     start: (env) => startDeadLetters(loadDeadLettersConfig(env)),
@@ -157,10 +166,8 @@ export interface RunningSystem {
   paths: DemoPaths;
   kafka: KafkaIdentity & { bootstrap: string };
   database: DatabaseIdentity;
-  /** The running apps by app id (an app of the catalog this topology cannot start yet is absent). */
+  /** Every app of the catalog, by app id. */
   apps: Record<string, SystemApp>;
-  /** The catalog apps not started: this topology has no start function for them yet. */
-  missing: AppSpec[];
   mail: MailSink;
   /** A bearer token for a user, signed with the data folder's key; `operator` adds the operator role. */
   token(userId: string, options?: { operator?: boolean }): Promise<string>;
@@ -191,10 +198,10 @@ async function timed<T>(
   return result;
 }
 
-/** The apps this topology starts that have a database, with their schemas. */
+/** The apps with a database, with their schemas. */
 function databaseApps(): { id: string; schema: string }[] {
   return APP_LIST.flatMap((app) => {
-    const schema = RUNNERS[app.id as AppId]?.schema;
+    const { schema } = runnerOf(app);
     return app.database && schema ? [{ id: app.id, schema }] : [];
   });
 }
@@ -356,7 +363,6 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       kafka,
       database,
       apps: Object.fromEntries([...apps.entries()].map(([id, app]) => [id, app.info])),
-      missing: APP_LIST.filter((app) => !apps.has(app.id)),
       mail,
       token: (userId, tokenOptions) => mintToken(key, userId, tokenOptions),
       stopApp: (appId) => runningApp(apps, appId).stopApp(),
@@ -407,13 +413,13 @@ interface Plan {
   mailPagePort: number;
 }
 
-/** The ports, tokens and variables of every app of the catalog that has a runner. */
+/** The runner of an app of the catalog. */
+const runnerOf = (app: AppSpec): AppRunner => RUNNERS[app.id as AppId];
+
+/** The ports, tokens and variables of every app of the catalog. */
 async function planApps(options: SystemOptions, paths: DemoPaths, key: string): Promise<Plan> {
   const catalog = options.ports === "catalog";
-  const runnable = APP_LIST.flatMap((spec) => {
-    const runner = RUNNERS[spec.id as AppId];
-    return runner ? [{ spec, runner }] : [];
-  });
+  const runnable = APP_LIST.map((spec) => ({ spec, runner: runnerOf(spec) }));
   const ports = new Map<string, { port: number; daprPort: number }>();
   for (const { spec } of runnable) {
     ports.set(spec.id, {

@@ -89,3 +89,39 @@ export async function mcpClientOf(system: RunningSystem, userId: string): Promis
   await client.connect(transport);
   return client;
 }
+
+/** A `task-updates` event as the gateway sends it: one JSON object per text frame. */
+export interface UpdateFrame {
+  id: string;
+  type: string;
+  data: { user_id: string; action: string; task_id: number };
+}
+
+/** A user's WebSocket to the gateway, opened as the board opens it, with every frame received so far. */
+export interface UpdatesSocket {
+  frames: UpdateFrame[];
+  close(): void;
+}
+
+/**
+ * Opens `/ws` on the system's gateway as the board does (subprotocols `task-updates.v1` and `bearer.<jwt>`) and
+ * resolves once open, with the subprotocol the server selected; frames are collected from then on.
+ */
+export async function openUpdates(
+  system: RunningSystem,
+  userId: string,
+): Promise<UpdatesSocket & { protocol: string }> {
+  const gateway = system.apps.gateway;
+  if (!gateway) throw new Error("the gateway does not run in this system");
+  const token = await system.token(userId);
+  const socket = new WebSocket(`${gateway.url.replace(/^http/, "ws")}/ws`, ["task-updates.v1", `bearer.${token}`]);
+  const frames: UpdateFrame[] = [];
+  socket.addEventListener("message", (event) => frames.push(JSON.parse(String(event.data)) as UpdateFrame));
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener("open", () => resolve(), { once: true });
+    socket.addEventListener("error", () => reject(new Error(`the WebSocket of ${userId} did not open`)), {
+      once: true,
+    });
+  });
+  return { frames, protocol: socket.protocol, close: () => socket.close() };
+}
