@@ -694,17 +694,12 @@ describe("the live board's public addresses", () => {
   });
 
   it("refuses an origin that is not as browsers send it, and credentials in the backend's URL", () => {
-    for (const [origin, hint] of [
-      ["https://tasks.example.com/", ' ("https://tasks.example.com")'],
-      ["https://Tasks.example.com", ' ("https://tasks.example.com")'],
-      ["https://tasks.example.com:443", ' ("https://tasks.example.com")'],
-      ["https://tasks.example.com/board", ' ("https://tasks.example.com")'],
-      ["https://tasks.example.com:99999", ""],
-    ]) {
-      expect(problemsOf("dev", { board: { origin } }), origin).toEqual([
-        `event-platform:board.origin: ${JSON.stringify(origin)} is not allowed; allowed: an origin as browsers send it, scheme://host[:port] in lower case without a path or a trailing slash${hint}`,
-      ]);
-    }
+    expect(problemsOf("dev", { board: { origin: "https://tasks.example.com/" } })).toEqual([
+      'event-platform:board.origin: "https://tasks.example.com/" must be written as a browser sends it: https://tasks.example.com',
+    ]);
+    expect(problemsOf("dev", { board: { origin: "https://tasks.example.com/board" } })).toEqual([
+      'event-platform:board.origin: "https://tasks.example.com/board" must be an origin scheme://host[:port], without a user, path, query or fragment',
+    ]);
     expect(problemsOf("dev", { board: { origin: "ws://tasks.example.com" } })[0]).toMatch(
       /^event-platform:board\.origin: "ws:\/\/tasks\.example\.com" is not allowed; allowed: an http:\/\/ or https:\/\/ URL/,
     );

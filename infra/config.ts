@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Ajv, type ErrorObject } from "ajv";
 import Type from "typebox";
+import { originProblem } from "../service-kit/src/origins";
 import { APP_LIST } from "../specs/apps";
 import { PROFILES } from "../stacks/index";
 import type { ContainerResources, Environment, PlatformProfile } from "../stacks/profile";
@@ -398,12 +399,8 @@ function checkBoard({ origin, backendUrl }: PlatformProfile["board"]): string[] 
     return [`${k(missing)} is required when ${k(set)} is set: the board needs both, or neither to serve no board`];
   }
   const problems: string[] = [];
-  const canonical = URL.canParse(origin) ? new URL(origin).origin : undefined;
-  if (canonical !== origin) {
-    problems.push(
-      `${k("board.origin")}: ${JSON.stringify(origin)} is not allowed; allowed: an origin as browsers send it, scheme://host[:port] in lower case without a path or a trailing slash${canonical && canonical !== "null" ? ` (${JSON.stringify(canonical)})` : ""}`,
-    );
-  }
+  const originWrong = originProblem(origin);
+  if (originWrong) problems.push(`${k("board.origin")}: ${JSON.stringify(origin)} ${originWrong}`);
   if (!URL.canParse(backendUrl)) {
     problems.push(`${k("board.backendUrl")}: ${JSON.stringify(backendUrl)} is not allowed; allowed: an http(s) URL`);
   } else if (new URL(backendUrl).username || new URL(backendUrl).password) {

@@ -1,8 +1,9 @@
 // Unit tests of the server's close: a connection that an upgrade took over is cut at the deadline too, so a shutdown cannot hang on it.
 import { request } from "node:http";
 import type { Socket } from "node:net";
+import fastify from "fastify";
 import { describe, expect, it } from "vitest";
-import { closeServer, createServer, listen } from "./server";
+import { closeServer, createServer, listen, loggedUrl, serverOptions } from "./server";
 
 const config = {
   logLevel: "silent",
@@ -44,5 +45,29 @@ describe("closeServer", () => {
     const started = Date.now();
     await closeServer(server, started + 5_000);
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe("request logs", () => {
+  it("show a query's parameter names but never its values", () => {
+    expect(loggedUrl("/api/tasks")).toBe("/api/tasks");
+    expect(loggedUrl("/ws?token=eyJhbGciOiJIUzI1NiJ9.e30.sig")).toBe("/ws?token=…");
+    expect(loggedUrl("/api/tasks?status=open&limit=10&x=")).toBe("/api/tasks?status=…&limit=…&x=…");
+    expect(loggedUrl("/p?a%20b=secret&=v")).toBe("/p?a%20b=…&=…");
+  });
+
+  it("are written that way by the server's logger", async () => {
+    const lines: string[] = [];
+    const options = serverOptions({ ...config, logLevel: "info" });
+    const server = fastify({
+      ...options,
+      logger: { ...options.logger, stream: { write: (line: string) => lines.push(line) } },
+    });
+    server.get("/ws", async () => "ok");
+    await server.inject({ url: "/ws?token=secret-value&access_token=other" });
+    await server.close();
+    const logged = lines.join("");
+    expect(logged).toContain('"url":"/ws?token=…&access_token=…"');
+    expect(logged).not.toContain("secret-value");
   });
 });

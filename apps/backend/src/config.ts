@@ -1,8 +1,14 @@
 // The backend's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and the outbox relay's own.
-import { backoffProblems, loadServiceConfig, Milliseconds, type ServiceConfig } from "@event-platform/service-kit";
+import {
+  backoffProblems,
+  loadServiceConfig,
+  Milliseconds,
+  originEntries,
+  originListProblems,
+  type ServiceConfig,
+} from "@event-platform/service-kit";
 import Type from "typebox";
 import { APPS } from "../../../specs/apps";
-import { corsOriginEntries, corsOriginProblem } from "./cors";
 
 /** The outbox relay's variables, with their defaults. */
 const OUTBOX_VARIABLES = {
@@ -18,14 +24,6 @@ const OUTBOX_VARIABLES = {
 const CORS_VARIABLES = {
   CORS_ORIGINS: Type.Optional(Type.String()),
 };
-
-/** One problem per entry of CORS_ORIGINS that is not an exact origin, naming the variable and the entry. */
-function corsProblems(list: string | undefined): string[] {
-  return corsOriginEntries(list).flatMap((entry) => {
-    const problem = corsOriginProblem(entry);
-    return problem === undefined ? [] : [`CORS_ORIGINS entry ${JSON.stringify(entry)} ${problem}`];
-  });
-}
 
 export interface BackendConfig extends ServiceConfig {
   /** The backend has both: tasks live in a database, and every user authenticates. */
@@ -52,7 +50,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
       own: { ...OUTBOX_VARIABLES, ...CORS_VARIABLES },
       problems: (e) => [
         ...backoffProblems("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
-        ...corsProblems(e.CORS_ORIGINS),
+        ...originListProblems("CORS_ORIGINS", e.CORS_ORIGINS),
       ],
     },
     env,
@@ -72,6 +70,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
       retentionHours: own.OUTBOX_RETENTION_HOURS,
       publishTimeoutMs: own.PUBLISH_TIMEOUT_MS,
     },
-    cors: { origins: corsOriginEntries(own.CORS_ORIGINS) },
+    cors: { origins: originEntries(own.CORS_ORIGINS) },
   };
 }

@@ -9,35 +9,6 @@ import type { FastifyInstance } from "fastify";
 export const CORS_MAX_AGE_SECONDS = 600;
 
 /**
- * What is wrong with one entry of CORS_ORIGINS, or undefined when it is an origin as a browser sends it in the
- * `Origin` header (RFC 6454 §6.2, the WHATWG URL "origin" serialization): `http` or `https`, a host, a port only
- * when it is not the scheme's default, nothing else, and in that spelling (lower-case host), since the header is
- * compared with the entry character for character.
- */
-export function corsOriginProblem(entry: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(entry);
-  } catch {
-    return "must be an origin scheme://host[:port]";
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http or https origin";
-  if (url.username !== "" || url.password !== "" || url.pathname !== "/" || url.search !== "" || url.hash !== "") {
-    return "must be an origin scheme://host[:port], without a user, path, query or fragment";
-  }
-  if (url.origin !== entry) return `must be written as a browser sends it: ${url.origin}`;
-  return undefined;
-}
-
-/** The entries of a comma-separated list of origins, trimmed; empty entries (a trailing comma) are skipped. */
-export function corsOriginEntries(list: string | undefined): string[] {
-  return (list ?? "")
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== "");
-}
-
-/**
  * Answers cross-origin requests and preflights from `origins` (exact matches of the `Origin` header) for the REST
  * methods, with the request headers a bearer-token JSON client sends and `Location` readable. A request from any
  * other origin, or without one, gets no CORS header at all, and its preflight is a 404 as it is without CORS.

@@ -1,5 +1,12 @@
 // The gateway's configuration: the service kit's shared variables (HTTP, sidecar, JWT; no database) and its own (the backend's public URL for the board, allowed origins, heartbeat, per-socket buffer and per-user socket limits).
-import { loadServiceConfig, Milliseconds, type ServiceConfig, Url } from "@event-platform/service-kit";
+import {
+  loadServiceConfig,
+  Milliseconds,
+  originEntries,
+  originListProblems,
+  type ServiceConfig,
+  Url,
+} from "@event-platform/service-kit";
 import Type from "typebox";
 import { APPS } from "../../../specs/apps";
 
@@ -40,48 +47,13 @@ export interface GatewayConfig extends ServiceConfig {
   sockets: SocketSettings;
 }
 
-/**
- * One origin of WS_ALLOWED_ORIGINS as browsers serialize it (WHATWG URL `origin`: scheme and host in lower case,
- * no default port, no trailing slash), or undefined when `text` is not exactly such an origin.
- */
-export function originOf(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
-  // A path, query, fragment or credentials would never match an `Origin` header: a typo to report, not to ignore.
-  const bare = url.username === "" && url.password === "" && url.search === "" && url.hash === "";
-  return bare && text.replace(/\/$/, "").toLowerCase() === url.origin.toLowerCase() ? url.origin : undefined;
-}
-
-/** The origins of WS_ALLOWED_ORIGINS, each as `originOf` reads it; those it cannot read are in `bad`. */
-function readOrigins(list: string): { origins: string[]; bad: string[] } {
-  const items = list
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item !== "");
-  const origins: string[] = [];
-  const bad: string[] = [];
-  for (const item of items) {
-    const origin = originOf(item);
-    if (origin === undefined) bad.push(item);
-    else origins.push(origin);
-  }
-  return { origins, bad };
-}
-
+/** Each entry of WS_ALLOWED_ORIGINS must be an origin as browsers send it; a list of only commas allows none, so is a mistake. */
 function originProblems(e: GatewayValues): string[] {
   if (e.WS_ALLOWED_ORIGINS === undefined) return [];
-  const { origins, bad } = readOrigins(e.WS_ALLOWED_ORIGINS);
-  if (bad.length > 0) {
-    return [
-      `WS_ALLOWED_ORIGINS must be a comma-separated list of origins, each http(s)://host[:port] with no path (got ${bad.map((item) => JSON.stringify(item)).join(", ")})`,
-    ];
+  if (originEntries(e.WS_ALLOWED_ORIGINS).length === 0) {
+    return ["WS_ALLOWED_ORIGINS lists no origin; unset it to allow any (got only commas)"];
   }
-  return origins.length === 0 ? ["WS_ALLOWED_ORIGINS lists no origin; unset it to allow any (got only commas)"] : [];
+  return originListProblems("WS_ALLOWED_ORIGINS", e.WS_ALLOWED_ORIGINS);
 }
 
 /** Builds the configuration from environment variables (`process.env` in production); throws a `ConfigError`. */
@@ -102,7 +74,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     sockets: {
       ...(own.WS_ALLOWED_ORIGINS === undefined
         ? {}
-        : { allowedOrigins: new Set(readOrigins(own.WS_ALLOWED_ORIGINS).origins) }),
+        : { allowedOrigins: new Set(originEntries(own.WS_ALLOWED_ORIGINS)) }),
       pingIntervalMs: own.WS_PING_INTERVAL_MS,
       maxBufferedBytes: own.WS_MAX_BUFFERED_BYTES,
       maxSocketsPerUser: own.WS_MAX_SOCKETS_PER_USER,

@@ -4,7 +4,6 @@ import websocket from "@fastify/websocket";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ServerOptions } from "ws";
 import { GOING_AWAY, TOO_MANY_CONNECTIONS } from "./close-codes";
-import { originOf } from "./config";
 import { type Connections, close } from "./connections";
 
 /** The subprotocol of the board's protocol; the server echoes it, and only it. */
@@ -86,7 +85,7 @@ export async function registerSocketRoute(server: FastifyInstance, options: Sock
   await server.register(async (scope) => {
     scope.addHook("onRequest", async (request) => {
       const origin = request.headers.origin;
-      if (allowedOrigins && origin !== undefined && !allowedOrigins.has(originOf(origin) ?? "")) {
+      if (allowedOrigins && origin !== undefined && !allowedOrigins.has(origin)) {
         throw new ForbiddenError("This origin may not open a WebSocket here (WS_ALLOWED_ORIGINS)");
       }
       callers.set(request, await authenticator.caller(upgradeAuthorization(request.headers)));
