@@ -5,18 +5,33 @@ import { readFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
-/** A port on 127.0.0.1 that nothing listens on right now. */
-export async function freePort(): Promise<number> {
+/** Listens on 127.0.0.1:`port` (0: any) and closes again: the port it got, or undefined when `port` is taken. */
+function tryPort(port: number): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      error.code === "EADDRINUSE" && port !== 0 ? resolve(undefined) : reject(error),
+    );
+    server.listen(port, "127.0.0.1", () => {
       const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const got = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(got));
     });
   });
+}
+
+/** A port on 127.0.0.1 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const port = await tryPort(0);
+  // Only a taken non-zero port answers undefined.
+  if (port === undefined) throw new Error("No free port on 127.0.0.1");
+  return port;
+}
+
+/** `port` when nothing listens on 127.0.0.1:`port` right now, else a free one. */
+export async function portOrFree(port: number): Promise<number> {
+  return (await tryPort(port)) ?? freePort();
 }
 
 /** Resolves once something accepts TCP connections on host:port; rejects after `timeoutMs`. */

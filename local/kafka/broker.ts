@@ -1,7 +1,8 @@
 // Starts a real Apache Kafka broker in KRaft mode (one combined broker+controller on 127.0.0.1), or uses KAFKA_BROKERS.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,6 +20,7 @@ export interface KafkaBroker {
   version: string;
   /** True when the broker came from KAFKA_BROKERS and is not ours to stop. */
   external: boolean;
+  /** Stops the broker (not an external one); its data is deleted unless it lives in `StartKafkaOptions.dataDir`. */
   stop(): Promise<void>;
 }
 
@@ -29,6 +31,12 @@ export interface StartKafkaOptions {
   /** JVM heap in MiB. */
   heapMb?: number;
   startTimeoutMs?: number;
+  /**
+   * A folder that keeps the broker's data across starts: its log dirs (`logs/`, with the cluster id in
+   * `logs/meta.properties` and the KRaft metadata log) are formatted on first use, reused by every later start and
+   * never deleted. Without it the data lives in a temporary folder deleted on stop.
+   */
+  dataDir?: string;
 }
 
 function serverProperties(dataDir: string, port: number, controllerPort: number): string {
@@ -108,7 +116,12 @@ async function waitUntilServing(bootstrap: string, deadline: number, proc: Servi
   }
 }
 
-/** Starts a throwaway single-node KRaft broker on free ports; its data is deleted on stop. */
+/**
+ * Starts a single-node KRaft broker on free ports: a throwaway one whose data is deleted on stop, or one that keeps
+ * its data in `options.dataDir`. The ports may differ from one start to the next: the listeners are configuration,
+ * not data (`controller.quorum.voters` names the controller by id and address on every start, and the broker
+ * registers its new endpoints with the controller as it starts).
+ */
 export async function startKafka(options: StartKafkaOptions = {}): Promise<KafkaBroker> {
   const log = options.log ?? (() => {});
   const startedAt = Date.now();
@@ -116,7 +129,10 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   log(`Apache Kafka ${version} jars ${cached ? "reused from the cache" : "resolved"}: ${libDir}`);
   const java = await javaBinary();
 
-  const dir = await mkdtemp(path.join(tmpdir(), "kafka-"));
+  const kept = options.dataDir !== undefined;
+  const dir = options.dataDir ? path.resolve(options.dataDir) : await mkdtemp(path.join(tmpdir(), "kafka-"));
+  await mkdir(dir, { recursive: true });
+  const removeData = () => (kept ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
   const [port, controllerPort] = [await freePort(), await freePort()];
   const config = path.join(dir, "server.properties");
   await writeFile(config, serverProperties(dir, port, controllerPort));
@@ -130,10 +146,14 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     "-cp",
     `${libDir}/*`,
   ];
+  // A formatted log dir holds meta.properties (its cluster id); formatting it again would refuse or start over.
+  const formatted = existsSync(path.join(dir, "logs", "meta.properties"));
   try {
-    await run(java, [...jvm, "kafka.tools.StorageTool", "format", `--cluster-id=${clusterId()}`, "--config", config]);
+    if (!formatted) {
+      await run(java, [...jvm, "kafka.tools.StorageTool", "format", `--cluster-id=${clusterId()}`, "--config", config]);
+    }
   } catch (error) {
-    await rm(dir, { recursive: true, force: true });
+    await removeData();
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`Formatting the Kafka storage failed: ${e.stderr || e.stdout || e.message}`);
   }
@@ -148,7 +168,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const bootstrap = `127.0.0.1:${port}`;
   const stop = async () => {
     await proc.stop();
-    await rm(dir, { recursive: true, force: true });
+    await removeData();
   };
   try {
     const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);

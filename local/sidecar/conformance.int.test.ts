@@ -493,6 +493,29 @@ describe("delivery to the app", () => {
     expect([...attempts.values()].filter((n) => n === 2)).toHaveLength(9);
   });
 
+  it("stops delivering on stopSubscriptions while its API still publishes; what it did not deliver goes to the group's next member", async () => {
+    const { topic, appId, app, sidecar } = await setup({ name: "graceful", handler: () => ({}) });
+    const before = cloudEvent("com.example.before", {});
+    await publishEvent(sidecar, topic, before, "user-1");
+    await waitFor(async () => (await sumOfCommittedOffsets(appId, topic)) === 1n, "the first event committed");
+
+    await sidecar.stopSubscriptions();
+    const during = cloudEvent("com.example.during", {});
+    await publishEvent(sidecar, topic, during, "user-1");
+    // Long enough for a delivery that should not happen: the partition's record follows at once otherwise.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(deliveriesOf(app, during.id)).toEqual([]);
+    await sidecar.stop();
+
+    const next = cleanup.add(await startTestApp(() => ({})));
+    await sidecarFor(next, appId, [
+      kafkaComponent(NAME),
+      subscriptionResource("graceful-again", { pubsubname: NAME, topic, default: "/events" }),
+    ]);
+    await waitFor(() => deliveriesOf(next, during.id).length === 1, "the held-back event at the next member");
+    expect(deliveriesOf(next, before.id)).toEqual([]);
+  });
+
   it("gives each instance every event with consumerGroup {podName}", async () => {
     const topic = await freshTopic("per-pod");
     const appId = `per-pod-${tag}`;

@@ -46,6 +46,13 @@ export interface Sidecar {
   /** `http://127.0.0.1:<port>`, the base of daprd's API (`/v1.0/...`). */
   url: string;
   port: number;
+  /**
+   * Stops delivering to the app: leaves the consumer groups (deliveries in flight are abandoned uncommitted and
+   * redelivered later) while the API keeps serving publish and invoke, so the app can still flush its outbox while
+   * it shuts down. daprd's graceful shutdown does the same: subscriptions close first, and the app can still publish
+   * during the grace period (dapr/dapr#4624; the shutdown API reference).
+   */
+  stopSubscriptions(): Promise<void>;
   /** Leaves the consumer groups (uncommitted deliveries are redelivered later), then closes the API server. */
   stop(): Promise<void>;
 }
@@ -158,7 +165,11 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     });
     ready = true;
     log(`dapr development sidecar for ${options.appId} ready`);
-    return { url: `http://127.0.0.1:${port}`, port, stop };
+    const stopSubscriptions = async () => {
+      ready = false;
+      await active?.stop();
+    };
+    return { url: `http://127.0.0.1:${port}`, port, stopSubscriptions, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -27,9 +27,10 @@ export async function migrateTo(
 
 function migrator(db: Kysely<unknown>, migrations: Record<string, Migration>, schema: string): Migrator {
   const provider: MigrationProvider = { getMigrations: async () => migrations };
-  // The public schema keeps Kysely's default (no schema qualifier), so a database migrated before services had
-  // schemas of their own keeps its record.
-  return new Migrator({ db, provider, ...(schema === "public" ? {} : { migrationTableSchema: schema }) });
+  // Qualified even for `public`: unqualified, Kysely takes a `kysely_migration` table of any schema for its own
+  // (`#doesTableExist`), so a service in `public` migrating after another on one database found a record it could
+  // not read. `public.kysely_migration` is the table a database migrated before services had schemas already has.
+  return new Migrator({ db, provider, migrationTableSchema: schema });
 }
 
 async function migrate(

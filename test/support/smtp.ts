@@ -26,6 +26,8 @@ export interface SmtpServerOptions {
   port?: number;
   /** With these, clients must log in (AUTH PLAIN or LOGIN, over plain SMTP); without, no login is needed. */
   auth?: { user: string; password: string };
+  /** A folder that keeps the messages across starts (the demo's): created when missing, never deleted. */
+  mailDir?: string;
 }
 
 export interface TestSmtpServer {
@@ -33,7 +35,7 @@ export interface TestSmtpServer {
   port: number;
   /** The messages accepted so far, in the order they arrived. */
   messages(): Promise<ReceivedMail[]>;
-  /** Stops the process and removes what it stored. */
+  /** Stops the process and removes what it stored (not the messages of an `options.mailDir`). */
   stop(): Promise<void>;
 }
 
@@ -48,8 +50,8 @@ const SCRIPT = join(__dirname, "smtp-process.ts");
 export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const port = options.port ?? (await freePort());
   const root = await mkdtemp(join(tmpdir(), "smtp-server-"));
-  const mailDir = join(root, "mail");
-  await mkdir(mailDir);
+  const mailDir = options.mailDir ?? join(root, "mail");
+  await mkdir(mailDir, { recursive: true });
   const child = ServiceProcess.start({
     name: "smtp",
     command: process.execPath,
