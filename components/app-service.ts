@@ -6,8 +6,8 @@ import type { AppSpec } from "../specs/apps";
 import { type EnvVar, healthProbes, podTemplate, workloadLabels } from "../specs/pods";
 import type { ContainerResources } from "../stacks/profile";
 
-/** The numeric user (and group) of the apps' images. */
-const APP_UID = 10001;
+/** The numeric user (and group) of the apps' images (apps/Dockerfile `USER`). */
+export const APP_UID = 10001;
 
 export interface AppServiceArgs {
   /** The app from the catalog (id, port). */
