@@ -630,6 +630,7 @@ describe("image source", () => {
       imageRegistry: "localhost:5001",
       registryUsername: "",
       buildPlatforms: ["linux/amd64"],
+      buildCache: true,
     });
     expect(resolveConfig("prod", {}, PROD_SECRETS).apps).toMatchObject({
       imageSource: "prebuilt",

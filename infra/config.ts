@@ -132,6 +132,7 @@ const StackOverrides = Type.Partial(
         // One key per app of the catalog: an unknown app id is reported as an unknown setting.
         imageDigests: Type.Partial(Type.Object(Object.fromEntries(APP_LIST.map((app) => [app.id, Digest]))), open),
         registryUsername: Type.String(),
+        buildCache: Type.Boolean(),
         buildPlatforms: Type.Array(Type.Union([Type.Literal("linux/amd64"), Type.Literal("linux/arm64")]), {
           minItems: 1,
           uniqueItems: true,

@@ -8,6 +8,7 @@
 #                                                  dependencies of apps/APP's workspace (events, service-kit linked)
 #        scripts/app-image.sh compile APP OUT      compiles apps/APP and the workspace code it imports into OUT, in the
 #                                                  repository's layout, with the app's runtime files and OUT/main.js
+#        scripts/app-image.sh assets APP OUT       copies only apps/APP's runtime files into OUT (part of compile)
 set -euo pipefail
 
 fail() {
@@ -34,6 +35,13 @@ copy_listed() {
     mkdir -p "$to/$(dirname "$file")"
     cp "$from/$file" "$to/$file"
   done
+}
+
+# What the app reads at run time beside its code (such as the gateway's board/): every file of its folder but the
+# TypeScript, the tests, the docs and the build's own configuration.
+copy_assets() {
+  find_under "apps/$1" ! -name '*.ts' ! -name '*.md' ! -name 'tsconfig*.json' ! -name package.json \
+    ! -name '.*' ! -name 'Dockerfile*' | copy_listed "apps/$1" "$2/apps/$1"
 }
 
 # A workspace's package.json for its compiled code: `main` pointing at the emitted .js, no TypeScript `types`.
@@ -69,13 +77,14 @@ case $command in
       workspace=${dir#"$out"/}
       if [[ -f ${workspace}package.json ]]; then compiled_manifest "${workspace}package.json" "${dir}package.json"; fi
     done
-    # What the app reads at run time beside its code (such as the gateway's board/), every file of its folder but the
-    # TypeScript, the tests, the docs and the build's own configuration.
-    find_under "apps/$app" ! -name '*.ts' ! -name '*.md' ! -name 'tsconfig*.json' ! -name package.json \
-      ! -name '.*' ! -name 'Dockerfile*' | copy_listed "apps/$app" "$out/apps/$app"
+    copy_assets "$app" "$out"
     printf 'require("./apps/%s/src/main.js");\n' "$app" >"$out/main.js"
     ;;
+  assets)
+    (($# == 3)) || fail "usage: assets APP OUT"
+    copy_assets "$2" "$3"
+    ;;
   *)
-    fail "usage: app-image.sh manifests SRC DEST | install APP | compile APP OUT"
+    fail "usage: app-image.sh manifests SRC DEST | install APP | compile APP OUT | assets APP OUT"
     ;;
 esac

@@ -48,4 +48,10 @@ describe("appImageBuild", () => {
       registry: "registry.example.com:5000",
     });
   });
+
+  it("exports no cache with apps.buildCache off, still importing one that is there", () => {
+    const build = appImageBuild({ ...dev.apps, buildCache: false }, APPS.backend);
+    expect(build.cacheTo).toEqual([]);
+    expect(build.cacheFrom).toEqual([{ registry: { ref: "localhost:5001/backend:buildcache" } }]);
+  });
 });

@@ -46,6 +46,7 @@ export interface AppImageBuild {
    * loses the cache (`ignoreError`), not the build.
    */
   cacheFrom: { registry: { ref: string } }[];
+  /** The cache export, when `apps.buildCache` is on; none otherwise (the import only finds nothing). */
   cacheTo: {
     registry: { ref: string; mode: "max"; imageManifest: true; ociMediaTypes: true; ignoreError: true };
   }[];
@@ -64,7 +65,9 @@ export function appImageBuild(apps: AppsProfile, app: AppSpec): AppImageBuild {
     buildArgs: { APP: app.id },
     platforms: [...apps.buildPlatforms],
     cacheFrom: [{ registry: { ref: cache } }],
-    cacheTo: [{ registry: { ref: cache, mode: "max", imageManifest: true, ociMediaTypes: true, ignoreError: true } }],
+    cacheTo: apps.buildCache
+      ? [{ registry: { ref: cache, mode: "max", imageManifest: true, ociMediaTypes: true, ignoreError: true } }]
+      : [],
     registry: registryHost(repository),
   };
 }

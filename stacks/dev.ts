@@ -45,6 +45,7 @@ export const dev: PlatformProfile = {
     imageDigests: {},
     registryUsername: "",
     buildPlatforms: ["linux/amd64"],
+    buildCache: true,
     replicas: 1,
     disruptionBudget: false,
     resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },

@@ -117,6 +117,12 @@ export interface AppsProfile {
   registryUsername: string;
   /** `build` only: the platforms each image is built for (one image index when several). */
   buildPlatforms: BuildPlatform[];
+  /**
+   * `build` only: keep BuildKit's cache in the registry, beside each image (`<repository>:buildcache`), so another
+   * machine or a CI runner reuses the dependency layers. Exporting it needs a builder that can (Docker with the
+   * containerd image store, or a docker-container builder); turn it off for one that cannot.
+   */
+  buildCache: boolean;
   replicas: number;
   /** A PodDisruptionBudget keeping `replicas - 1` pods up during voluntary disruptions. */
   disruptionBudget: boolean;

@@ -1,6 +1,6 @@
 // The Dockerfiles pass hadolint with no finding at all (scripts/hadolint.sh), the linter catches a broken copy, and apps/Dockerfile keeps the image practices the platform relies on.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -89,6 +89,40 @@ describe("apps/Dockerfile", () => {
     expect(stage.cmd).toEqual(["node", "main.js"]);
     expect(stage.env).toEqual({ NODE_ENV: "production", NODE_OPTIONS: "--enable-source-maps" });
     expect(stages.flatMap((s) => s.instructions).filter((i) => i.keyword === "HEALTHCHECK")).toEqual([]);
+  });
+
+  it("takes an app's runtime files (such as the gateway's board/), none of its sources, tests, docs or local data", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), "app-assets-"));
+    const files = [
+      "src/main.ts",
+      "src/board.test.ts",
+      "board/index.html",
+      "board/board.css",
+      "board/vendor/board.js",
+      "test/harness.ts",
+      "test/fixtures/page.html",
+      "data/app/PG_VERSION",
+      "node_modules/x/index.js",
+      "README.md",
+      "package.json",
+      "tsconfig.build.json",
+      ".gitignore",
+    ];
+    for (const file of files) {
+      mkdirSync(path.dirname(path.join(root, "apps/demo", file)), { recursive: true });
+      writeFileSync(path.join(root, "apps/demo", file), file);
+    }
+    await promisify(execFile)(path.join(ROOT, "scripts/app-image.sh"), ["assets", "demo", "out"], { cwd: root });
+    const copied = readdirSync(path.join(root, "out"), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(path.join(root, "out"), path.join(entry.parentPath, entry.name)))
+      .sort();
+    expect(copied).toEqual([
+      "apps/demo/board/board.css",
+      "apps/demo/board/index.html",
+      "apps/demo/board/vendor/board.js",
+    ]);
+    rmSync(root, { recursive: true, force: true });
   });
 
   it("has a build config for every app folder", () => {
