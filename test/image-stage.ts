@@ -190,7 +190,7 @@ const PRODUCERS: Record<string, { stage: string; instructions: string[]; make(ap
   "production-dependencies:/repo": {
     stage: "production-dependencies",
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile build argument, not a template literal
-    instructions: ["WORKDIR /repo", "COPY --from=manifests /manifests ./", 'RUN app-image.sh install "${APP}"'],
+    instructions: ["WORKDIR /repo", "COPY --from=manifests /manifests ./", 'RUN /build/app-image.sh install "${APP}"'],
     make: productionDependencies,
   },
 };
