@@ -65,6 +65,7 @@ async function uidsOf(pid: number): Promise<string> {
   return /^Uid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/).join(" ") ?? "";
 }
 
+// Starting a process as another user takes root, as the tests run here and in CI.
 describe("app images", () => {
   const base = mkdtempSync(path.join(tmpdir(), "app-images-"));
   const children: ChildProcess[] = [];
