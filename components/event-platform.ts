@@ -181,6 +181,7 @@ export class EventPlatform extends pulumi.ComponentResource {
             auth: config.auth,
             notification: config.notification,
             deadLetters: config.deadLetters,
+            board: config.board,
           }),
           disruptionBudget: config.apps.disruptionBudget,
         },

@@ -737,3 +737,43 @@ describe("stack names", () => {
     );
   });
 });
+
+describe("the live board's public addresses", () => {
+  it("default to port-forwarded localhost in dev and to no board in prod", () => {
+    expect(resolveConfig("dev", {}).board).toEqual({
+      origin: "http://localhost:3003",
+      backendUrl: "http://localhost:3000",
+    });
+    expect(resolveConfig("prod", {}, PROD_SECRETS).board).toEqual({ origin: "", backendUrl: "" });
+  });
+
+  it("takes both, or neither", () => {
+    const board = { origin: "https://tasks.example.com", backendUrl: "https://api.example.com" };
+    expect(resolveConfig("prod", { board }, PROD_SECRETS).board).toEqual(board);
+    expect(resolveConfig("dev", { board: { origin: "", backendUrl: "" } }).board).toEqual({
+      origin: "",
+      backendUrl: "",
+    });
+    expect(problemsOf("prod", { board: { origin: "https://tasks.example.com" } }, PROD_SECRETS)).toEqual([
+      "event-platform:board.backendUrl is required when event-platform:board.origin is set: the board needs both, or neither to serve no board",
+    ]);
+    expect(problemsOf("dev", { board: { origin: "" } })).toEqual([
+      "event-platform:board.origin is required when event-platform:board.backendUrl is set: the board needs both, or neither to serve no board",
+    ]);
+  });
+
+  it("refuses an origin that is not as browsers send it, and credentials in the backend's URL", () => {
+    expect(problemsOf("dev", { board: { origin: "https://tasks.example.com/" } })).toEqual([
+      'event-platform:board.origin: "https://tasks.example.com/" must be written as a browser sends it: https://tasks.example.com',
+    ]);
+    expect(problemsOf("dev", { board: { origin: "https://tasks.example.com/board" } })).toEqual([
+      'event-platform:board.origin: "https://tasks.example.com/board" must be an origin scheme://host[:port], without a user, path, query or fragment',
+    ]);
+    expect(problemsOf("dev", { board: { origin: "ws://tasks.example.com" } })[0]).toMatch(
+      /^event-platform:board\.origin: "ws:\/\/tasks\.example\.com" is not allowed; allowed: an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(problemsOf("dev", { board: { backendUrl: "https://ops:pw@api.example.com" } })).toEqual([
+      "event-platform:board.backendUrl: a URL with credentials is not allowed; every browser that loads the board receives it",
+    ]);
+  });
+});

@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Ajv, type ErrorObject } from "ajv";
 import Type from "typebox";
+import { originProblem } from "../service-kit/src/origins";
 import { APP_LIST } from "../specs/apps";
 import { PROFILES } from "../stacks/index";
 import type { ContainerResources, Environment, PlatformProfile } from "../stacks/profile";
@@ -163,6 +164,7 @@ const StackOverrides = Type.Partial(
       open,
     ),
     deadLetters: Type.Partial(Type.Object({ alertWebhookUrl: UrlOrNone }), open),
+    board: Type.Partial(Type.Object({ origin: UrlOrNone, backendUrl: UrlOrNone }), open),
     network: Type.Partial(
       Type.Object({
         ingressFrom: Type.Array(
@@ -426,6 +428,30 @@ function checkImages(apps: PlatformProfile["apps"], secrets: SecretsSet): string
   return problems;
 }
 
+/**
+ * The board's two public addresses: both or neither (a board without the backend's URL cannot load tasks; a backend
+ * URL without the board's origin would be refused by CORS), the origin exactly as browsers send it (`Origin`), and
+ * no credentials in the backend's URL (it is handed to every browser).
+ */
+function checkBoard({ origin, backendUrl }: PlatformProfile["board"]): string[] {
+  if (!origin && !backendUrl) return [];
+  if (!origin || !backendUrl) {
+    const [set, missing] = origin ? ["board.origin", "board.backendUrl"] : ["board.backendUrl", "board.origin"];
+    return [`${k(missing)} is required when ${k(set)} is set: the board needs both, or neither to serve no board`];
+  }
+  const problems: string[] = [];
+  const originWrong = originProblem(origin);
+  if (originWrong) problems.push(`${k("board.origin")}: ${JSON.stringify(origin)} ${originWrong}`);
+  if (!URL.canParse(backendUrl)) {
+    problems.push(`${k("board.backendUrl")}: ${JSON.stringify(backendUrl)} is not allowed; allowed: an http(s) URL`);
+  } else if (new URL(backendUrl).username || new URL(backendUrl).password) {
+    problems.push(
+      `${k("board.backendUrl")}: a URL with credentials is not allowed; every browser that loads the board receives it`,
+    );
+  }
+  return problems;
+}
+
 /** Rules that span keys or depend on the environment. */
 function checkRules(p: PlatformProfile, secretsSet: SecretsSet): string[] {
   const { kafka } = p;
@@ -436,6 +462,7 @@ function checkRules(p: PlatformProfile, secretsSet: SecretsSet): string[] {
     ...checkSmtp(p.notification.smtp, secretsSet),
     ...checkAlertWebhook(p.deadLetters, secretsSet),
     ...checkImages(p.apps, secretsSet),
+    ...checkBoard(p.board),
   ];
   const maxInsync = maxMinInsyncReplicas(kafka.replicationFactor);
   if (kafka.minInsyncReplicas > maxInsync) {
@@ -546,7 +573,17 @@ export function resolveConfig(
 }
 
 const STRING_KEYS = ["profile", "namespace"] as const;
-const OBJECT_KEYS = ["kafka", "dapr", "postgres", "apps", "network", "auth", "notification", "deadLetters"] as const;
+const OBJECT_KEYS = [
+  "kafka",
+  "dapr",
+  "postgres",
+  "apps",
+  "network",
+  "auth",
+  "notification",
+  "deadLetters",
+  "board",
+] as const;
 /** The secret keys, read with `getSecret` so they stay secret in state. */
 const SECRET_KEYS = [
   "kafkaPassword",

@@ -1,6 +1,11 @@
 // Unit tests of the apps' container environment (specs/app-env.ts): exactly what each app reads, secrets only as secretKeyRef, and the service kit accepting it.
 import { describe, expect, it } from "vitest";
-import { loadServiceConfig } from "../service-kit/src/config";
+import { loadConfig as loadBackendConfig } from "../apps/backend/src/config";
+import { loadConfig as loadDeadLettersConfig } from "../apps/dead-letters/src/config";
+import { loadConfig as loadGatewayConfig } from "../apps/gateway/src/config";
+import { loadConfig as loadNotificationConfig } from "../apps/notification/src/config";
+import { loadConfig as loadRecurringConfig } from "../apps/recurring/src/config";
+import type { ServiceConfig } from "../service-kit/src/config";
 import { dev } from "../stacks/dev";
 import { prod } from "../stacks/prod";
 import {
@@ -17,6 +22,20 @@ import type { EnvVar } from "./pods";
 const DEV: AppEnvSettings = { logLevel: dev.dapr.logLevel, ...dev };
 const SMTP = { host: "smtp.example.com", port: 465, secure: true, from: "Tasks <tasks@example.com>", user: "" };
 const ALERT_URL = "https://alerts.example.com/hooks/dead-letters";
+
+/** Each app's own configuration loader (apps/<app>/src/config.ts), by app id. */
+const APP_LOADERS: Record<string, (env: Record<string, string | undefined>) => ServiceConfig> = {
+  [APPS.backend.id]: loadBackendConfig,
+  [APPS.recurring.id]: loadRecurringConfig,
+  [APPS.notification.id]: loadNotificationConfig,
+  [APPS.gateway.id]: loadGatewayConfig,
+  [APPS.deadLetters.id]: loadDeadLettersConfig,
+};
+
+/** An app's environment as its process sees it: plain values, and each secret as the kubelet resolves it. */
+function values(app: AppSpec, settings: AppEnvSettings, secrets: Record<string, string>) {
+  return Object.fromEntries(appEnvironment(app, settings).map((v) => [v.name, v.value ?? secrets[v.name]]));
+}
 
 const names = (env: EnvVar[]) => env.map((v) => v.name);
 const envVar = (env: EnvVar[], name: string) => env.find((v) => v.name === name);
@@ -101,18 +120,24 @@ describe("every app", () => {
     }
   });
 
-  it("is accepted by the service kit as the app's configuration", () => {
-    // The secrets as the kubelet would resolve them; the kit checks their presence and length.
+  it("is accepted by each app's own configuration loader, the board's addresses included", () => {
+    // The secrets as the kubelet would resolve them; the loaders check their presence and length.
     const resolved: Record<string, string> = {
       APP_API_TOKEN: "t".repeat(64),
       DATABASE_URL: "postgres://events:pw@postgres.event-platform.svc:5432/events",
       JWT_SECRET: "k".repeat(64),
+      SMTP_PASSWORD: "p".repeat(20),
+      ALERT_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString("base64")}`,
     };
+    const settings: AppEnvSettings = {
+      ...DEV,
+      notification: { ...DEV.notification, smtp: { ...SMTP, user: "mailer" } },
+      deadLetters: { alertWebhookUrl: ALERT_URL },
+    };
+    expect(Object.keys(APP_LOADERS).sort()).toEqual(APP_LIST.map((app) => app.id).sort());
     for (const app of APP_LIST) {
-      const env = appEnvironment(app, DEV);
-      const values = Object.fromEntries(env.map((v) => [v.name, v.value ?? resolved[v.name]]));
-      const { service } = loadServiceConfig(app, { auth: app.userFacing, own: {} }, values);
-      expect(service).toMatchObject({
+      const config = APP_LOADERS[app.id]?.(values(app, settings, resolved));
+      expect(config, app.id).toMatchObject({
         port: app.port,
         host: "0.0.0.0",
         appId: app.id,
@@ -121,22 +146,44 @@ describe("every app", () => {
         dapr: { url: "http://127.0.0.1:3500", appToken: resolved.APP_API_TOKEN },
         shutdownTimeoutMs: APP_SHUTDOWN_TIMEOUT_MS,
       });
-      expect(service.database?.url, app.id).toBe(app.database ? resolved.DATABASE_URL : undefined);
-      expect(service.auth, app.id).toEqual(
+      expect(config?.database?.url, app.id).toBe(app.database ? resolved.DATABASE_URL : undefined);
+      expect(config?.auth, app.id).toEqual(
         app.userFacing
           ? expect.objectContaining({ mode: "secret", rolesClaim: "roles", operatorRole: "operator" })
           : undefined,
       );
     }
+    expect(loadBackendConfig(values(APPS.backend, settings, resolved)).cors.origins).toEqual(["http://localhost:3003"]);
+    const gateway = loadGatewayConfig(values(APPS.gateway, settings, resolved));
+    expect(gateway.backendPublicUrl).toBe("http://localhost:3000");
+    expect(gateway.sockets.allowedOrigins).toEqual(new Set(["http://localhost:3003"]));
   });
 });
 
 describe("each app's own variables (dev defaults)", () => {
   const own = (app: AppSpec, settings = DEV) => names(appEnvironment(app, settings)).slice(SHARED.length);
 
-  it("backend and gateway: the database (backend only) and the JWT variables", () => {
-    expect(own(APPS.backend)).toEqual(["DATABASE_URL", ...AUTH]);
-    expect(own(APPS.gateway)).toEqual(AUTH);
+  it("backend: the database, the JWT variables, and CORS for the board's origin", () => {
+    expect(own(APPS.backend)).toEqual(["DATABASE_URL", ...AUTH, "CORS_ORIGINS"]);
+    expect(plainValues(appEnvironment(APPS.backend, DEV)).CORS_ORIGINS).toBe("http://localhost:3003");
+  });
+
+  it("gateway: the JWT variables, the backend's public URL for the board, and the board's origin for WebSockets", () => {
+    expect(own(APPS.gateway)).toEqual([...AUTH, "BACKEND_PUBLIC_URL", "WS_ALLOWED_ORIGINS"]);
+    expect(plainValues(appEnvironment(APPS.gateway, DEV))).toMatchObject({
+      BACKEND_PUBLIC_URL: "http://localhost:3000",
+      WS_ALLOWED_ORIGINS: "http://localhost:3003",
+    });
+  });
+
+  it("without a board (prod's default): no CORS on the backend, no board settings on the gateway", () => {
+    const settings: AppEnvSettings = { ...prod, logLevel: "info" };
+    expect(own(APPS.backend, settings)).toEqual(["DATABASE_URL", ...AUTH]);
+    expect(own(APPS.gateway, settings)).toEqual(AUTH);
+    for (const app of APP_LIST.filter((a) => a.id !== APPS.backend.id && a.id !== APPS.gateway.id)) {
+      expect(names(appEnvironment(app, DEV)), app.id).not.toContain("CORS_ORIGINS");
+      expect(names(appEnvironment(app, DEV)), app.id).not.toContain("BACKEND_PUBLIC_URL");
+    }
   });
 
   it("recurring: its database and the backend's app id, which it invokes; no JWT", () => {

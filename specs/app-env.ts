@@ -1,5 +1,11 @@
 // Each app's container environment as a pure function of the app catalog and the stack's settings: the variables the service kit and the app read, plain values inline, secrets only as secretKeyRef.
-import type { AuthProfile, DaprProfile, DeadLettersProfile, NotificationProfile } from "../stacks/profile";
+import type {
+  AuthProfile,
+  BoardProfile,
+  DaprProfile,
+  DeadLettersProfile,
+  NotificationProfile,
+} from "../stacks/profile";
 import { APPS, type AppSpec, PUBSUB } from "./apps";
 import { APP_TOKEN_ENV, APP_TOKEN_KEY, appTokenSecretName, type SecretKeyRef } from "./dapr";
 import type { EnvVar } from "./pods";
@@ -33,6 +39,7 @@ export interface AppEnvSettings {
   auth: AuthProfile;
   notification: NotificationProfile;
   deadLetters: DeadLettersProfile;
+  board: BoardProfile;
 }
 
 const plain = (name: string, value: string | number | boolean): EnvVar => ({ name, value: String(value) });
@@ -97,10 +104,23 @@ function deadLettersEnv({ deadLetters }: AppEnvSettings): EnvVar[] {
   ];
 }
 
+/** The backend lets the board's origin call its REST API from browsers (CORS); none without a board. */
+function backendEnv({ board }: AppEnvSettings): EnvVar[] {
+  return board.origin ? [plain("CORS_ORIGINS", board.origin)] : [];
+}
+
+/** The gateway serves the board with the backend's public URL and takes WebSockets from the board's origin only. */
+function gatewayEnv({ board }: AppEnvSettings): EnvVar[] {
+  if (!board.origin) return [];
+  return [plain("BACKEND_PUBLIC_URL", board.backendUrl), plain("WS_ALLOWED_ORIGINS", board.origin)];
+}
+
 /** Each app's own variables, beyond the service kit's, by app id. */
 const OWN_ENV: Readonly<Record<string, (s: AppEnvSettings) => EnvVar[]>> = {
   // The app that creates a recurring task's next occurrence, which it invokes through its sidecar.
+  [APPS.backend.id]: backendEnv,
   [APPS.recurring.id]: () => [plain("BACKEND_APP_ID", APPS.backend.id)],
+  [APPS.gateway.id]: gatewayEnv,
   [APPS.notification.id]: notificationEnv,
   [APPS.deadLetters.id]: deadLettersEnv,
 };

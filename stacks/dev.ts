@@ -62,4 +62,6 @@ export const dev: PlatformProfile = {
     webhookAllowPrivateAddresses: false,
   },
   deadLetters: { alertWebhookUrl: "" },
+  // `kubectl port-forward svc/gateway 3003` and `svc/backend 3000` (README, "Try it on a cluster").
+  board: { origin: "http://localhost:3003", backendUrl: "http://localhost:3000" },
 };

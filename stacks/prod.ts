@@ -44,4 +44,6 @@ export const prod: PlatformProfile = {
   // The SMTP server and the alert webhook are the deployment's own: a prod stack sets them (README, Stack config).
   notification: dev.notification,
   deadLetters: dev.deadLetters,
+  // The public addresses are the deployment's own: a prod stack sets both to serve the board (README, Stack config).
+  board: { origin: "", backendUrl: "" },
 };

@@ -173,6 +173,19 @@ export interface DeadLettersProfile {
   alertWebhookUrl: string;
 }
 
+/**
+ * Where browsers reach the live board (served by the gateway) and the backend's REST API that the board calls: the
+ * backend allows CORS from `origin` only (`CORS_ORIGINS`), the gateway accepts WebSockets from it
+ * (`WS_ALLOWED_ORIGINS`) and tells the board `backendUrl` (`BACKEND_PUBLIC_URL`). Both empty: no board is served and
+ * the backend answers no cross-origin caller.
+ */
+export interface BoardProfile {
+  /** The gateway's public origin, `scheme://host[:port]` (no path), or empty. */
+  origin: string;
+  /** The backend's public URL as browsers reach it, or empty. */
+  backendUrl: string;
+}
+
 /** One environment, complete: a stack's config overrides a profile and the result is validated. */
 export interface PlatformProfile {
   environment: Environment;
@@ -186,4 +199,5 @@ export interface PlatformProfile {
   auth: AuthProfile;
   notification: NotificationProfile;
   deadLetters: DeadLettersProfile;
+  board: BoardProfile;
 }

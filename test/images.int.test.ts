@@ -1,4 +1,4 @@
-// Each app starts from its image's final stage, reproduced as a folder (test/image-stage.ts): as the image's non-root user, on a read-only tree, answering /healthz, and exiting cleanly on SIGTERM.
+// Each app starts from its image's final stage, reproduced as a folder (test/image-stage.ts): as the image's non-root user, on a read-only tree, answering /healthz (the gateway its board too), and exiting cleanly on SIGTERM.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -26,13 +26,8 @@ async function environmentOf(
   nodeDir: string,
 ): Promise<NodeJS.ProcessEnv> {
   const env: NodeJS.ProcessEnv = { ...stage.env, PATH: `${nodeDir}:/usr/local/bin:/usr/bin:/bin` };
-  const settings = {
-    logLevel: dev.dapr.logLevel,
-    auth: dev.auth,
-    notification: dev.notification,
-    deadLetters: dev.deadLetters,
-  };
-  for (const variable of appEnvironment(app, settings)) {
+  // The dev profile's settings, as the program passes a dev stack's to appEnvironment.
+  for (const variable of appEnvironment(app, { ...dev, logLevel: dev.dapr.logLevel })) {
     // Without DATABASE_URL the app keeps its data in the embedded PostgreSQL under DATA_DIR, the one writable folder.
     if (variable.name === "DATABASE_URL") continue;
     env[variable.name] = variable.value ?? randomBytes(32).toString("hex");
@@ -147,6 +142,12 @@ describe("app images", () => {
       );
       expect(status, output).toBe(200);
       expect(await uidsOf(child.pid ?? 0)).toBe("10001 10001 10001 10001");
+      if (existsSync(path.join(ROOT, "apps", id, "board"))) {
+        // The gateway's live board: files the app reads at run time from its folder, beside its code.
+        const board = await fetch(`http://127.0.0.1:${env.PORT}/`);
+        expect(board.status, output).toBe(200);
+        expect(await board.text()).toMatch(/<html/i);
+      }
 
       child.kill("SIGTERM");
       expect(await exited, output).toBe(0);

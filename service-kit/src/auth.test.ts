@@ -176,11 +176,25 @@ describe("JWKS with JWT_ISSUER and JWT_AUDIENCE", () => {
   });
 });
 
+describe("the caller's expiry", () => {
+  const auth = createAuthenticator({ mode: "secret", secret: SECRET, ...LIFETIME });
+
+  it("is the token's exp in epoch milliseconds", async () => {
+    const exp = nowSeconds() + 123;
+    const token = await new SignJWT({ sub: "ann" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuedAt()
+      .setExpirationTime(exp)
+      .sign(secretKey);
+    expect(await auth.caller(`Bearer ${token}`)).toEqual({ userId: "ann", operator: false, expiresAt: exp * 1000 });
+  });
+});
+
 describe("the operator role", () => {
   const auth = createAuthenticator({ mode: "secret", secret: SECRET, ...LIFETIME });
 
   it("is held by a token whose roles claim lists it, as an array or as one string", async () => {
-    expect(await auth.caller(`Bearer ${await hs256({ sub: "ops", roles: ["reader", "operator"] })}`)).toEqual({
+    expect(await auth.caller(`Bearer ${await hs256({ sub: "ops", roles: ["reader", "operator"] })}`)).toMatchObject({
       userId: "ops",
       operator: true,
     });

@@ -8,10 +8,12 @@ import { textProblems, violationsOf } from "./validation";
 /** Asymmetric algorithms only for a JWKS: accepting HS* there would let a public key be used as an HMAC secret. */
 const JWKS_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
-/** Who a valid token speaks for: its user id (`sub`) and whether it carries the operator role. */
+/** Who a valid token speaks for: its user id (`sub`), whether it carries the operator role, and until when. */
 export interface Caller {
   userId: string;
   operator: boolean;
+  /** The token's `exp` in epoch milliseconds: a connection that outlives the request (a WebSocket) ends then. */
+  expiresAt: number;
 }
 
 export interface Authenticator {
@@ -54,6 +56,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
     if (!token) throw new UnauthorizedError("A bearer token is required (Authorization: Bearer <JWT>)");
     let subject: unknown;
     let roles: unknown;
+    let expiresAt: number;
     try {
       // The union of key kinds has no common overload; each branch is a documented form of jwtVerify.
       const verified =
@@ -66,6 +69,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       }
       subject = verified.payload.sub;
       roles = verified.payload[config.rolesClaim];
+      expiresAt = exp * 1000;
     } catch (error) {
       throw new UnauthorizedError(`Invalid token: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -76,7 +80,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       );
     }
     const roleList = Array.isArray(roles) ? roles : [roles];
-    return { userId: subject as string, operator: roleList.includes(config.operatorRole) };
+    return { userId: subject as string, operator: roleList.includes(config.operatorRole), expiresAt };
   };
   return { caller, userId: async (authorization) => (await caller(authorization)).userId };
 }

@@ -1,8 +1,21 @@
 // The HTTP server every service runs: fastify with bounded requests, the kit's error answers and JSON parser, listening and an orderly close.
-import fastify, { type FastifyInstance } from "fastify";
+import type { Server } from "node:http";
+import type { Socket } from "node:net";
+import fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { ServiceConfig } from "./config";
 import { installErrorHandler } from "./http-errors";
 import { installJsonBodyParser } from "./json-body";
+
+/**
+ * A request URL as the logs show it: the path, and the query's parameter names with their values left out. A query
+ * may carry what must never reach a log (a token pasted into a WebSocket URL, say), whichever name it has.
+ */
+export function loggedUrl(url: string): string {
+  const queryAt = url.indexOf("?");
+  if (queryAt === -1) return url;
+  const names = [...new URLSearchParams(url.slice(queryAt + 1)).keys()];
+  return `${url.slice(0, queryAt)}?${names.map((name) => `${encodeURIComponent(name)}=…`).join("&")}`;
+}
 
 /**
  * The HTTP server's limits, so that no client holds a connection or a request open for long: the whole request
@@ -13,7 +26,19 @@ import { installJsonBodyParser } from "./json-body";
 export function serverOptions(config: Pick<ServiceConfig, "logLevel" | "http">) {
   const { requestTimeoutMs, connectionTimeoutMs } = config.http;
   return {
-    logger: { level: config.logLevel },
+    logger: {
+      level: config.logLevel,
+      // fastify's own request serializer (lib/logger-pino.js) without the query's values (and the unused accept-version).
+      serializers: {
+        req: (request: FastifyRequest) => ({
+          method: request.method,
+          url: loggedUrl(request.url),
+          host: request.host,
+          remoteAddress: request.ip,
+          remotePort: request.socket?.remotePort,
+        }),
+      },
+    },
     // The services' bodies are small (a task, an event of a few KB); a larger body is a mistake or an attack.
     bodyLimit: 256 * 1024,
     requestTimeout: requestTimeoutMs,
@@ -26,11 +51,24 @@ export function serverOptions(config: Pick<ServiceConfig, "logLevel" | "http">) 
   };
 }
 
+/**
+ * Every open connection of each server `createServer` made. Node's `closeAllConnections` cuts only the connections
+ * its HTTP parser still tracks: one handed over by an upgrade (a WebSocket) is no longer among them, and `close`
+ * waits for it however long it stays open (Node `lib/_http_server.js`: the upgrade removes the socket's parser).
+ */
+const openConnections = new WeakMap<Server, Set<Socket>>();
+
 /** A fastify server with the kit's limits, error answers (`http-errors.ts`) and depth-bounded JSON parser. */
 export function createServer(config: Pick<ServiceConfig, "logLevel" | "http">): FastifyInstance {
   const server = fastify(serverOptions(config));
   installErrorHandler(server);
   installJsonBodyParser(server);
+  const connections = new Set<Socket>();
+  openConnections.set(server.server, connections);
+  server.server.on("connection", (socket: Socket) => {
+    connections.add(socket);
+    socket.once("close", () => connections.delete(socket));
+  });
   return server;
 }
 
@@ -45,9 +83,16 @@ export async function listen(
   return { url: `http://127.0.0.1:${port}`, port };
 }
 
-/** Closes the server: no new connections, in-flight requests finish; those still running at `deadline` (epoch ms) are cut. */
+/**
+ * Closes the server: no new connections, in-flight requests finish; those still running at `deadline` (epoch ms)
+ * are cut, upgraded connections (WebSockets) of a `createServer` server included.
+ */
 export async function closeServer(server: FastifyInstance, deadline: number): Promise<void> {
-  const timer = setTimeout(() => server.server.closeAllConnections(), Math.max(deadline - Date.now(), 0));
+  const cut = () => {
+    server.server.closeAllConnections();
+    for (const socket of openConnections.get(server.server) ?? []) socket.destroy();
+  };
+  const timer = setTimeout(cut, Math.max(deadline - Date.now(), 0));
   try {
     await server.close();
   } finally {

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APPS } from "../../specs/apps";
 import type { ServiceConfig } from "./config";
 import type { BackgroundWorker } from "./periodic";
-import { type ServiceContext, type ServiceParts, startService } from "./service";
+import { type BaseServiceContext, type ServiceContext, type ServiceParts, startService } from "./service";
+import { ignoreEvent } from "./subscriptions";
 
 // One PGlite folder for the file, opened by one test at a time: making a new one takes seconds.
 let dataDir = "";
@@ -112,5 +113,28 @@ describe("startService", { timeout: 60_000 }, () => {
     const started = start(() => ({ handlers: { "/events/unknown": async () => undefined } }));
     await expect(started).rejects.toThrow("not subscribed: /events/unknown");
     expect(context && (await alive(context.database))).toBe(false);
+  });
+});
+
+describe("startService without a database", () => {
+  it("opens none, is ready once it listens with no check, and closes", async () => {
+    const { database: _none, ...config } = testConfig();
+    let given: BaseServiceContext | undefined;
+    const service = await startService({
+      app: APPS.gateway,
+      config: { ...config, appId: "gateway" },
+      build: (context: BaseServiceContext) => {
+        given = context;
+        return { handlers: { "/events/task-updates": ignoreEvent }, extra: "mine" };
+      },
+    });
+    expect(given).not.toHaveProperty("database");
+    expect(given).not.toHaveProperty("schema");
+    expect(service).not.toHaveProperty("database");
+    expect(service.extra).toBe("mine");
+    const ready = await fetch(`${service.url}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([200, { status: "ready", checks: {} }]);
+    await service.close();
+    expect(service.server.server.listening).toBe(false);
   });
 });

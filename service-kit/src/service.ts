@@ -11,17 +11,21 @@ import { closeServer, createServer, listen } from "./server";
 import { SidecarClient } from "./sidecar-client";
 import { registerSubscriber, type Subscriber, type SubscriberOptions } from "./subscriptions";
 
-/** What an app builds its own parts from: the server (not listening yet), its migrated database and the sidecar. */
-export interface ServiceContext<Tables> {
+/** What any app builds its own parts from: the server (not listening yet) and the sidecar. */
+export interface BaseServiceContext {
   server: FastifyInstance;
-  database: Database<Tables>;
   sidecar: SidecarClient;
   /** The server's logger; give each component a child of it. */
   log: FastifyBaseLogger;
-  /** The PostgreSQL schema of the service's tables. */
-  schema: string;
   /** The Dapr pub/sub component the service publishes through (PUBSUB_NAME). */
   pubsubName: string;
+}
+
+/** What an app with a database builds its own parts from: the server, its migrated database and the sidecar. */
+export interface ServiceContext<Tables> extends BaseServiceContext {
+  database: Database<Tables>;
+  /** The PostgreSQL schema of the service's tables. */
+  schema: string;
 }
 
 /**
@@ -53,12 +57,10 @@ export interface ServiceParts extends Pick<SubscriberOptions, "handlers" | "dead
   workers?: StopOrder;
 }
 
-export interface ServiceOptions<Tables, Parts extends ServiceParts>
-  extends Pick<DatabaseOptions, "schema" | "migrations"> {
+/** What every service is started with, whether it has a database or not. */
+interface CommonOptions<Context, Parts extends ServiceParts> {
   /** The app in the catalog: its subscriptions. */
   app: AppSpec;
-  /** The service's configuration, with its database (the catalog gives the app one). */
-  config: ServiceConfig & { database: DatabaseConfig };
   /** The longest a call to the sidecar may take; `config.dapr.timeoutMs` (SIDECAR_TIMEOUT_MS) by default. */
   sidecarTimeoutMs?: number;
   /**
@@ -66,49 +68,79 @@ export interface ServiceOptions<Tables, Parts extends ServiceParts>
    * the subscription routes; nothing runs yet (the workers start once the server listens). Annotate its parameter
    * (`ServiceContext<Tables>`): that names the database's tables.
    */
-  build(context: ServiceContext<Tables>): Parts | Promise<Parts>;
+  build(context: Context): Parts | Promise<Parts>;
 }
 
-/** A started service. */
-export interface Service<Tables> {
+export interface ServiceOptions<Tables, Parts extends ServiceParts>
+  extends CommonOptions<ServiceContext<Tables>, Parts>,
+    Pick<DatabaseOptions, "schema" | "migrations"> {
+  /** The service's configuration, with its database (the catalog gives the app one). */
+  config: ServiceConfig & { database: DatabaseConfig };
+}
+
+/** The options of a service without a database of its own (catalog `database: false`): no schema, no migrations. */
+export interface DatabaseFreeServiceOptions<Parts extends ServiceParts>
+  extends CommonOptions<BaseServiceContext, Parts> {
+  config: ServiceConfig;
+}
+
+/** A started service, with a database or without. */
+export interface BaseService {
   /** `http://127.0.0.1:<port>`: where tests and the local runtime reach it. */
   url: string;
   port: number;
   server: FastifyInstance;
-  database: Database<Tables>;
   sidecar: SidecarClient;
   /** The subscription routes: how many deliveries are being handled now. */
   subscriber: Subscriber;
   /**
    * Graceful shutdown, once however often it is called, within `config.shutdownTimeoutMs`: stop taking deliveries
    * (each new one is answered 503 RETRY) and let those in flight finish, close the HTTP server (in-flight requests
-   * finish, the rest are cut at the deadline), stop the workers in their stop order, close the database.
+   * finish, the rest are cut at the deadline), stop the workers in their stop order, close the database if any.
    */
   close(): Promise<void>;
+}
+
+/** A started service with its database. */
+export interface Service<Tables> extends BaseService {
+  database: Database<Tables>;
 }
 
 /** A started service with the app's own fields from `build`. */
 export type StartedService<Tables, Parts extends ServiceParts> = Service<Tables> & Omit<Parts, keyof ServiceParts>;
 
+/** A started service without a database, with the app's own fields from `build`. */
+export type StartedDatabaseFreeService<Parts extends ServiceParts> = BaseService & Omit<Parts, keyof ServiceParts>;
+
 /**
  * Starts a service: creates the server, opens and migrates its database in `schema` (closing the server if that
  * fails), makes the sidecar client from `config.dapr`, registers `/healthz` and `/readyz` (the database), the
  * app's routes (`build`) and its subscriptions, listens, then starts the workers. When anything before the workers
- * fails, the server and the database are closed and the error is thrown.
+ * fails, the server and the database are closed and the error is thrown. Given no `schema` (an app the catalog
+ * gives no database), it opens none, and `/readyz` has no check: the service is ready once it listens.
  */
-export async function startService<Tables, Parts extends ServiceParts>(
+export function startService<Tables, Parts extends ServiceParts>(
   options: ServiceOptions<Tables, Parts>,
-): Promise<StartedService<Tables, Parts>> {
+): Promise<StartedService<Tables, Parts>>;
+export function startService<Parts extends ServiceParts>(
+  options: DatabaseFreeServiceOptions<Parts>,
+): Promise<StartedDatabaseFreeService<Parts>>;
+export async function startService<Tables, Parts extends ServiceParts>(
+  options: ServiceOptions<Tables, Parts> | DatabaseFreeServiceOptions<Parts>,
+): Promise<BaseService & { database?: Database<Tables> }> {
   const { app, config } = options;
   const server = createServer(config);
-  const database = await openDatabase<Tables>(
-    config.database,
-    { appId: config.appId, schema: options.schema, migrations: options.migrations },
-    server.log,
-  ).catch(async (error: unknown) => {
-    await server.close();
-    throw error;
-  });
+  const withDatabase = "schema" in options ? options : undefined;
+  const database = withDatabase
+    ? await openDatabase<Tables>(
+        withDatabase.config.database,
+        { appId: config.appId, schema: withDatabase.schema, migrations: withDatabase.migrations },
+        server.log,
+      ).catch(async (error: unknown) => {
+        await server.close();
+        throw error;
+      })
+    : undefined;
   const sidecar = new SidecarClient({
     url: config.dapr.url,
     timeoutMs: options.sidecarTimeoutMs ?? config.dapr.timeoutMs,
@@ -120,20 +152,16 @@ export async function startService<Tables, Parts extends ServiceParts>(
   let own: Omit<Parts, keyof ServiceParts>;
   let stopOrder: StopOrder;
   try {
-    registerHealthRoutes(server, { database: () => database.ping() });
+    registerHealthRoutes(server, database ? { database: () => database.ping() } : {});
+    const base: BaseServiceContext = { server, sidecar, log: server.log, pubsubName: config.pubsubName };
     const {
       handlers,
       deadLetterBodyLimit,
       workers = [],
       ...rest
-    } = await options.build({
-      server,
-      database,
-      sidecar,
-      log: server.log,
-      schema: options.schema,
-      pubsubName: config.pubsubName,
-    });
+    } = withDatabase && database
+      ? await withDatabase.build({ ...base, database, schema: withDatabase.schema })
+      : await (options as DatabaseFreeServiceOptions<Parts>).build(base);
     own = rest;
     stopOrder = workers;
     subscriber = await registerSubscriber(server, {
@@ -145,7 +173,7 @@ export async function startService<Tables, Parts extends ServiceParts>(
     address = await listen(server, config);
   } catch (error) {
     await server.close();
-    await database.close();
+    await database?.close();
     throw error;
   }
   // Started in the reverse of their stop order: a worker that stops later (the relay) is one that those stopping
@@ -161,10 +189,10 @@ export async function startService<Tables, Parts extends ServiceParts>(
       for (const stage of stopOrder) {
         await Promise.all([stage].flat().map((worker) => worker.stop(deadline)));
       }
-      await database.close();
+      await database?.close();
       server.log.info({ appId: config.appId }, "service stopped");
     })();
     return closing;
   };
-  return { ...own, ...address, server, database, sidecar, subscriber, close };
+  return { ...own, ...address, server, ...(database ? { database } : {}), sidecar, subscriber, close };
 }

@@ -38,6 +38,7 @@ const MAILING = {
     webhookAllowPrivateAddresses: true,
   },
   deadLetters: { alertWebhookUrl: "https://alerts.example.com/hooks/dead-letters" },
+  board: dev.board,
 };
 
 /** The app's NetworkPolicy for the MAILING settings. */

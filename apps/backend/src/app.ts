@@ -11,6 +11,7 @@ import {
 import { APPS } from "../../../specs/apps";
 import packageJson from "../package.json";
 import type { BackendConfig } from "./config";
+import { registerCors } from "./cors";
 import { registerMcpRoute } from "./mcp-route";
 import { BACKEND_SCHEMA, MIGRATIONS } from "./migrations";
 import { registerTaskRoutes } from "./rest-routes";
@@ -49,6 +50,7 @@ export function startBackend(config: BackendConfig): Promise<Backend> {
         onEventsStored: () => relay.wake(),
       });
       const authenticator = createAuthenticator(config.auth);
+      await registerCors(server, config.cors.origins);
       await registerTaskRoutes(server, { tasks, authenticator });
       await registerSidecarRoutes(server, { tasks, appToken: config.dapr.appToken });
       await registerMcpRoute(server, { tasks, authenticator, version: packageJson.version });

@@ -142,6 +142,33 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("allows no cross-origin callers by default, and reads CORS_ORIGINS as exact origins", () => {
+    expect(loadConfig(BASE).cors).toEqual({ origins: [] });
+    expect(
+      loadConfig({ ...BASE, CORS_ORIGINS: " https://board.example.com, http://127.0.0.1:3003 ,http://[::1]:8080," })
+        .cors,
+    ).toEqual({ origins: ["https://board.example.com", "http://127.0.0.1:3003", "http://[::1]:8080"] });
+  });
+
+  it("names each CORS_ORIGINS entry that is not an origin a browser would send", () => {
+    expect(
+      problemsOf({
+        ...BASE,
+        CORS_ORIGINS:
+          "*,https://board.example.com/app,board.example.com,ftp://files.example.com,https://Board.example.com:443",
+      }),
+    ).toEqual([
+      'CORS_ORIGINS entry "*" must be an origin scheme://host[:port]',
+      'CORS_ORIGINS entry "https://board.example.com/app" must be an origin scheme://host[:port], without a user, path, query or fragment',
+      'CORS_ORIGINS entry "board.example.com" must be an origin scheme://host[:port]',
+      'CORS_ORIGINS entry "ftp://files.example.com" must be an http or https origin',
+      'CORS_ORIGINS entry "https://Board.example.com:443" must be written as a browser sends it: https://board.example.com',
+    ]);
+    expect(problemsOf({ ...BASE, CORS_ORIGINS: "https://board.example.com/" })).toEqual([
+      'CORS_ORIGINS entry "https://board.example.com/" must be written as a browser sends it: https://board.example.com',
+    ]);
+  });
+
   it("puts every problem in the error message, one per line", () => {
     expect(() => loadConfig({ PORT: "0" })).toThrow('Invalid configuration:\n  - PORT must be >= 1 (got "0")');
   });

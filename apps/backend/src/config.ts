@@ -1,5 +1,12 @@
 // The backend's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and the outbox relay's own.
-import { backoffProblems, loadServiceConfig, Milliseconds, type ServiceConfig } from "@event-platform/service-kit";
+import {
+  backoffProblems,
+  loadServiceConfig,
+  Milliseconds,
+  originEntries,
+  originListProblems,
+  type ServiceConfig,
+} from "@event-platform/service-kit";
 import Type from "typebox";
 import { APPS } from "../../../specs/apps";
 
@@ -11,6 +18,11 @@ const OUTBOX_VARIABLES = {
   OUTBOX_BACKOFF_MAX_MS: Milliseconds(1, 3_600_000, 30_000),
   OUTBOX_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 87_600, default: 168 }),
   PUBLISH_TIMEOUT_MS: Milliseconds(100, 600_000, 5_000),
+};
+
+/** The browser origins that may call the REST API (CORS), comma-separated; none by default. */
+const CORS_VARIABLES = {
+  CORS_ORIGINS: Type.Optional(Type.String()),
 };
 
 export interface BackendConfig extends ServiceConfig {
@@ -25,6 +37,8 @@ export interface BackendConfig extends ServiceConfig {
     retentionHours: number;
     publishTimeoutMs: number;
   };
+  /** `origins`: the exact origins (`https://board.example.com`) whose pages may call the REST API; empty for none. */
+  cors: { origins: string[] };
 }
 
 /** Builds the configuration from environment variables (`process.env` in production); throws a `ConfigError`. */
@@ -33,8 +47,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
     APPS.backend,
     {
       auth: true,
-      own: OUTBOX_VARIABLES,
-      problems: (e) => backoffProblems("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
+      own: { ...OUTBOX_VARIABLES, ...CORS_VARIABLES },
+      problems: (e) => [
+        ...backoffProblems("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
+        ...originListProblems("CORS_ORIGINS", e.CORS_ORIGINS),
+      ],
     },
     env,
   );
@@ -53,5 +70,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
       retentionHours: own.OUTBOX_RETENTION_HOURS,
       publishTimeoutMs: own.PUBLISH_TIMEOUT_MS,
     },
+    cors: { origins: originEntries(own.CORS_ORIGINS) },
   };
 }
