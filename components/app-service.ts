@@ -6,14 +6,15 @@ import type { AppSpec } from "../specs/apps";
 import { type EnvVar, healthProbes, podTemplate, workloadLabels } from "../specs/pods";
 import type { ContainerResources } from "../stacks/profile";
 
-/** The numeric user (and group) of the apps' images. */
-const APP_UID = 10001;
+/** The numeric user (and group) of the apps' images (apps/Dockerfile `USER`). */
+export const APP_UID = 10001;
 
 export interface AppServiceArgs {
   /** The app from the catalog (id, port). */
   app: AppSpec;
   namespace: pulumi.Input<string>;
-  image: string;
+  /** The image reference the container runs: a prebuilt image by tag or digest, or a built image's pinned `ref`. */
+  image: pulumi.Input<string>;
   replicas: number;
   resources: ContainerResources;
   /** Annotations that have Dapr inject its sidecar; they go on the pod template. */
@@ -44,29 +45,32 @@ export class AppService extends pulumi.ComponentResource {
         spec: {
           replicas: args.replicas,
           selector: { matchLabels: labels },
-          template: podTemplate({
-            labels,
-            annotations: args.sidecarAnnotations,
-            // The user the apps' images run as (apps/Dockerfile: USER 10001:10001).
-            runAs: { user: APP_UID, group: APP_UID },
-            // The app's SHUTDOWN_TIMEOUT_MS is set to end within it.
-            terminationGracePeriodSeconds: APP_TERMINATION_GRACE_SECONDS,
-            containers: [
-              {
-                name: args.app.id,
-                image: args.image,
-                ports: [{ name: "http", containerPort: args.app.port }],
-                env: args.env,
-                resources: args.resources,
-                // Alive is /healthz, also while the app migrates before it listens; ready is /readyz (its dependencies).
-                ...healthProbes(
-                  { httpGet: { path: "/healthz", port: "http" } },
-                  { httpGet: { path: "/readyz", port: "http" } },
-                ),
-                writablePaths: ["/tmp"],
-              },
-            ],
-          }),
+          // A built image's reference is known once its build has pushed it.
+          template: pulumi.output(args.image).apply((image) =>
+            podTemplate({
+              labels,
+              annotations: args.sidecarAnnotations,
+              // The user the apps' images run as (apps/Dockerfile: USER 10001:10001).
+              runAs: { user: APP_UID, group: APP_UID },
+              // The app's SHUTDOWN_TIMEOUT_MS is set to end within it.
+              terminationGracePeriodSeconds: APP_TERMINATION_GRACE_SECONDS,
+              containers: [
+                {
+                  name: args.app.id,
+                  image,
+                  ports: [{ name: "http", containerPort: args.app.port }],
+                  env: args.env,
+                  resources: args.resources,
+                  // Alive is /healthz, also while the app migrates before it listens; ready is /readyz (its dependencies).
+                  ...healthProbes(
+                    { httpGet: { path: "/healthz", port: "http" } },
+                    { httpGet: { path: "/readyz", port: "http" } },
+                  ),
+                  writablePaths: ["/tmp"],
+                },
+              ],
+            }),
+          ),
         },
       },
       { parent: this },

@@ -6,11 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../infra/config";
 import { APP_SECRETS, appEnvironment } from "../specs/app-env";
-import { APP_LIST, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
+import { APP_LIST, type AppSpec, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
 import { APP_TOKEN_KEY, appTokenSecretName, type SecretKeyRef, sidecarAnnotations } from "../specs/dapr";
+import { appImageBuild, prebuiltImage } from "../specs/images";
 import { type KafkaEndpoint, kafkaClientPeers, outboundTargets, portOf, portsOf } from "../specs/network";
-import { imageReference, PLATFORM_LABELS, pinnedImage, podSecurityLabels } from "../specs/pods";
+import { PLATFORM_LABELS, pinnedImage, podSecurityLabels } from "../specs/pods";
 import { strimziEndpoint } from "../specs/strimzi";
+import { AppImage } from "./app-image";
 import { AppService } from "./app-service";
 import { DaprControlPlane } from "./dapr-control-plane";
 import { DaprPubsub, type KafkaCredentials } from "./dapr-pubsub";
@@ -170,11 +172,7 @@ export class EventPlatform extends pulumi.ComponentResource {
         {
           app,
           namespace: config.namespace,
-          image: imageReference(
-            `${config.apps.imageRegistry}/${app.id}`,
-            config.apps.imageTag,
-            config.apps.imageDigests[app.id],
-          ),
+          image: this.appImage(`${name}-${app.id}`, app, config),
           replicas: config.apps.replicas,
           resources: config.apps.resources,
           sidecarAnnotations: sidecarAnnotations(app, config.dapr),
@@ -242,6 +240,26 @@ export class EventPlatform extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn },
     );
+  }
+
+  /**
+   * The image an app runs: with `apps.imageSource` build, the digest its build pushed to the stack's registry (logging
+   * in as `apps.registryUsername` when set); with `prebuilt`, the configured tag or digest.
+   */
+  private appImage(name: string, app: AppSpec, config: PlatformConfig): pulumi.Input<string> {
+    const { apps } = config;
+    if (apps.imageSource === "prebuilt") return prebuiltImage(apps, app);
+    const credentials = apps.registryUsername
+      ? {
+          username: apps.registryUsername,
+          password: this.required(config.secrets.registryPassword, "registryPassword"),
+        }
+      : undefined;
+    return new AppImage(
+      name,
+      { build: appImageBuild(apps, app), ...(credentials ? { credentials } : {}) },
+      { parent: this },
+    ).ref;
   }
 
   /** A Standard Webhooks secret of {@link ALERT_SECRET_BYTES} random bytes: `whsec_` and their base64. */

@@ -16,6 +16,7 @@ const databaseUrl = {} as NonNullable<PlatformSecrets["databaseUrl"]>;
 const kafkaPassword = {} as NonNullable<PlatformSecrets["kafkaPassword"]>;
 const smtpPassword = {} as NonNullable<PlatformSecrets["smtpPassword"]>;
 const alertWebhookSecret = {} as NonNullable<PlatformSecrets["alertWebhookSecret"]>;
+const registryPassword = {} as NonNullable<PlatformSecrets["registryPassword"]>;
 const PROD_SECRETS: PlatformSecrets = { databaseUrl };
 
 /** The problem lines of the ConfigError that resolveConfig throws, checked against the error's message. */
@@ -622,6 +623,74 @@ describe("the notification service, the dead-letter desk and user authentication
   });
 });
 
+describe("image source", () => {
+  it("is build in dev, to the local registry of the README's kind recipe, and prebuilt in prod, the release's images", () => {
+    expect(resolveConfig("dev", {}).apps).toMatchObject({
+      imageSource: "build",
+      imageRegistry: "localhost:5001",
+      registryUsername: "",
+      buildPlatforms: ["linux/amd64"],
+      buildCache: true,
+    });
+    expect(resolveConfig("prod", {}, PROD_SECRETS).apps).toMatchObject({
+      imageSource: "prebuilt",
+      imageRegistry: "ghcr.io/event-platform",
+      imageTag: "0.1.0",
+    });
+  });
+
+  it("takes either source, a registry login with its password, and the build platforms", () => {
+    const config = resolveConfig(
+      "prod",
+      {
+        apps: {
+          imageSource: "build",
+          imageRegistry: "registry.example.com:5000/team",
+          registryUsername: "ci",
+          buildPlatforms: ["linux/amd64", "linux/arm64"],
+        },
+      },
+      { ...PROD_SECRETS, registryPassword },
+    );
+    expect(config.apps).toMatchObject({
+      imageSource: "build",
+      imageRegistry: "registry.example.com:5000/team",
+      registryUsername: "ci",
+      buildPlatforms: ["linux/amd64", "linux/arm64"],
+    });
+    expect(config.secrets.registryPassword).toBe(registryPassword);
+    expect(resolveConfig("dev", { apps: { imageSource: "prebuilt" } }).apps.imageSource).toBe("prebuilt");
+  });
+
+  it("rejects an unknown source, a registry that is no image reference's start, and an unknown platform", () => {
+    expect(
+      problemsOf("dev", {
+        apps: { imageSource: "pull", imageRegistry: "https://ghcr.io/Org", buildPlatforms: ["linux/s390x"] },
+      }),
+    ).toEqual([
+      'event-platform:apps.imageSource: "pull" is not allowed; allowed: build, prebuilt',
+      'event-platform:apps.imageRegistry: "https://ghcr.io/Org" is not allowed; allowed: a registry host with an optional port and path in lower case, such as ghcr.io/my-org or localhost:5001',
+      'event-platform:apps.buildPlatforms.0: "linux/s390x" is not allowed; allowed: linux/amd64, linux/arm64',
+    ]);
+  });
+
+  it("rejects digests for built images, and a registry login without its password, or for prebuilt images", () => {
+    const digest = `sha256:${"b2".repeat(32)}`;
+    expect(problemsOf("dev", { apps: { imageDigests: { backend: digest, gateway: digest } } })).toEqual([
+      "event-platform:apps.imageDigests (backend, gateway) is not allowed with event-platform:apps.imageSource build: a built app runs the digest its build pushed; allowed: apps.imageSource prebuilt to run given digests, or no digests",
+    ]);
+    expect(problemsOf("dev", { apps: { registryUsername: "ci" } })).toEqual([
+      "event-platform:registryPassword is required when event-platform:apps.registryUsername is set: pulumi config set --secret registryPassword <password or token>",
+    ]);
+    expect(problemsOf("dev", {}, { registryPassword })).toEqual([
+      "event-platform:registryPassword is set but event-platform:apps.registryUsername is not; set the user it belongs to, or remove it: pulumi config rm registryPassword",
+    ]);
+    expect(problemsOf("prod", { apps: { registryUsername: "ci" } }, { ...PROD_SECRETS, registryPassword })).toEqual([
+      'event-platform:apps.registryUsername: "ci" is not allowed with event-platform:apps.imageSource prebuilt, which pushes nothing; allowed: apps.imageSource build, or leave it unset (a cluster pulls private images with its own imagePullSecrets)',
+    ]);
+  });
+});
+
 describe("image digests", () => {
   const DIGEST = `sha256:${"a1".repeat(32)}`;
 
@@ -633,18 +702,18 @@ describe("image digests", () => {
 
   it("take a digest per app id and one for PostgreSQL", () => {
     const config = resolveConfig("dev", {
-      apps: { imageDigests: { backend: DIGEST, "dead-letters": DIGEST } },
+      apps: { imageSource: "prebuilt", imageDigests: { backend: DIGEST, "dead-letters": DIGEST } },
       postgres: { imageDigest: DIGEST },
     });
     expect(config.apps.imageDigests).toEqual({ backend: DIGEST, "dead-letters": DIGEST });
-    expect(config.apps.imageTag).toBe("0.1.0");
+    expect(config.apps.imageTag).toBe("dev");
     expect(config.postgres).toMatchObject({ image: "postgres:17.6", imageDigest: DIGEST });
   });
 
   it("reject a digest that is not sha256 and 64 hex digits, and an app the catalog does not have", () => {
     expect(
       problemsOf("dev", {
-        apps: { imageDigests: { backend: "sha256:abc", frontend: DIGEST } },
+        apps: { imageSource: "prebuilt", imageDigests: { backend: "sha256:abc", frontend: DIGEST } },
         postgres: { imageDigest: `sha512:${"0".repeat(128)}` },
       }),
     ).toEqual([

@@ -122,10 +122,22 @@ const StackOverrides = Type.Partial(
     ),
     apps: Type.Partial(
       Type.Object({
-        imageRegistry: Type.String({ minLength: 1 }),
+        imageSource: Type.Union([Type.Literal("build"), Type.Literal("prebuilt")]),
+        // A registry host (with an optional port) and path, as an image reference starts: `ghcr.io/org`, `localhost:5001`.
+        imageRegistry: Type.String({
+          pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$",
+          description:
+            "a registry host with an optional port and path in lower case, such as ghcr.io/my-org or localhost:5001",
+        }),
         imageTag: Type.String({ minLength: 1 }),
         // One key per app of the catalog: an unknown app id is reported as an unknown setting.
         imageDigests: Type.Partial(Type.Object(Object.fromEntries(APP_LIST.map((app) => [app.id, Digest]))), open),
+        registryUsername: Type.String(),
+        buildCache: Type.Boolean(),
+        buildPlatforms: Type.Array(Type.Union([Type.Literal("linux/amd64"), Type.Literal("linux/arm64")]), {
+          minItems: 1,
+          uniqueItems: true,
+        }),
         replicas: Type.Integer({ minimum: 1, maximum: 50 }),
         disruptionBudget: Type.Boolean(),
         resources: Resources,
@@ -185,6 +197,8 @@ export interface PlatformSecrets {
    * `deadLetters.alertWebhookUrl` is set without it.
    */
   alertWebhookSecret?: pulumi.Output<string>;
+  /** The password or token of `apps.registryUsername`, which the image builds push with. */
+  registryPassword?: pulumi.Output<string>;
 }
 
 /** Which secrets a stack sets: all the rules need to know of them. */
@@ -387,6 +401,33 @@ function checkAlertWebhook({ alertWebhookUrl: url }: PlatformProfile["deadLetter
   return [];
 }
 
+/** The apps' images: digests only for prebuilt images, the registry login only for builds and with its password. */
+function checkImages(apps: PlatformProfile["apps"], secrets: SecretsSet): string[] {
+  const problems: string[] = [];
+  const pinned = Object.keys(apps.imageDigests);
+  if (apps.imageSource === "build" && pinned.length > 0) {
+    problems.push(
+      `${k("apps.imageDigests")} (${pinned.join(", ")}) is not allowed with ${k("apps.imageSource")} build: a built app runs the digest its build pushed; allowed: apps.imageSource prebuilt to run given digests, or no digests`,
+    );
+  }
+  if (apps.imageSource === "prebuilt" && apps.registryUsername) {
+    problems.push(
+      `${k("apps.registryUsername")}: ${JSON.stringify(apps.registryUsername)} is not allowed with ${k("apps.imageSource")} prebuilt, which pushes nothing; allowed: apps.imageSource build, or leave it unset (a cluster pulls private images with its own imagePullSecrets)`,
+    );
+  }
+  if (apps.registryUsername && !secrets.registryPassword) {
+    problems.push(
+      `${k("registryPassword")} is required when ${k("apps.registryUsername")} is set: pulumi config set --secret registryPassword <password or token>`,
+    );
+  }
+  if (!apps.registryUsername && secrets.registryPassword) {
+    problems.push(
+      `${k("registryPassword")} is set but ${k("apps.registryUsername")} is not; set the user it belongs to, or remove it: pulumi config rm registryPassword`,
+    );
+  }
+  return problems;
+}
+
 /**
  * The board's two public addresses: both or neither (a board without the backend's URL cannot load tasks; a backend
  * URL without the board's origin would be refused by CORS), the origin exactly as browsers send it (`Origin`), and
@@ -420,6 +461,7 @@ function checkRules(p: PlatformProfile, secretsSet: SecretsSet): string[] {
     ...(kafka.mode === "strimzi" ? checkResources("kafka.strimzi.resources", kafka.strimzi.resources) : []),
     ...checkSmtp(p.notification.smtp, secretsSet),
     ...checkAlertWebhook(p.deadLetters, secretsSet),
+    ...checkImages(p.apps, secretsSet),
     ...checkBoard(p.board),
   ];
   const maxInsync = maxMinInsyncReplicas(kafka.replicationFactor);
@@ -524,6 +566,7 @@ export function resolveConfig(
     databaseUrl: secrets.databaseUrl !== undefined,
     smtpPassword: secrets.smtpPassword !== undefined,
     alertWebhookSecret: secrets.alertWebhookSecret !== undefined,
+    registryPassword: secrets.registryPassword !== undefined,
   });
   if (ruleProblems.length > 0) throw new ConfigError(ruleProblems);
   return { ...resolved, stack, secrets };
@@ -547,6 +590,7 @@ const SECRET_KEYS = [
   "databaseUrl",
   "smtpPassword",
   "alertWebhookSecret",
+  "registryPassword",
 ] as const satisfies readonly (keyof PlatformSecrets)[];
 
 /** Reads this stack's config through `pulumi.Config`; the only place in the program that does. */

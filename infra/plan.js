@@ -5,6 +5,7 @@
 // Plain JavaScript on purpose: a TypeScript loader here would register itself before Pulumi's ts-node does, and the
 // program must load exactly as `pulumi up` loads it.
 
+const { createHash } = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
@@ -37,9 +38,26 @@ function stackConfig(project, file) {
   return { config, secretKeys };
 }
 
+/** The resource type of `@pulumi/docker-build`'s Image. */
+const IMAGE_TYPE = "docker-build:index:Image";
+
+/**
+ * The mock's stand-in for a pushed image's digest and `ref` (`<first tag>@<digest>`): a sha256 of the build's inputs
+ * (context, Dockerfile, build arguments, platforms, tags), so the same program plans the same reference and a change to
+ * what is built plans another. Only the real provider knows the digest, which follows the built files themselves.
+ */
+function mockImageOutputs(inputs) {
+  const { context, dockerfile, buildArgs, platforms, tags } = inputs;
+  const built = JSON.stringify({ context, dockerfile, buildArgs, platforms, tags });
+  const digest = `sha256:${createHash("sha256").update(built).digest("hex")}`;
+  return { digest, ref: `${(tags ?? [])[0]}@${digest}` };
+}
+
 /** Outputs a real provider would return that the program reads; everything else echoes the inputs. */
 function mockState(type, name, inputs) {
   switch (type) {
+    case IMAGE_TYPE:
+      return { ...inputs, ...mockImageOutputs(inputs) };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: `plan-secret(random:${name})` };
     case "random:index/randomBytes:RandomBytes":
@@ -168,9 +186,14 @@ async function main() {
 
   const pulumi = require("@pulumi/pulumi");
   const resources = [];
+  /** The mock's outputs of each image by resource name, reported beside its inputs. */
+  const imageOutputs = new Map();
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+      newResource: (args) => {
+        if (args.type === IMAGE_TYPE) imageOutputs.set(args.name, mockImageOutputs(args.inputs));
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+      },
       call: () => ({}),
     },
     project,
@@ -224,6 +247,7 @@ async function main() {
     parent: nameOfUrn(r.parent),
     dependsOn: r.dependsOn.map(nameOfUrn),
     inputs: r.inputs,
+    ...(r.type === IMAGE_TYPE ? { outputs: imageOutputs.get(r.name) } : {}),
   }));
   if (values.out) {
     fs.mkdirSync(values.out, { recursive: true });

@@ -745,13 +745,92 @@ describe("gateway fan-out", () => {
   });
 });
 
-describe("image digests", () => {
+/** The mock's outputs of an image (infra/plan.js `mockImageOutputs`), which resources.json reports beside its inputs. */
+type BuiltImage = Plan["resources"][number] & { outputs: { digest: string; ref: string } };
+const IMAGE_TYPE = "docker-build:index:Image";
+const imagesOf = (p: Plan) => byType(p, IMAGE_TYPE) as BuiltImage[];
+const imageOf = (p: Plan, appId: string) =>
+  imagesOf(p).find((r) => (r.inputs.buildArgs as { APP?: string } | undefined)?.APP === appId);
+const containerImage = (p: Plan, appId: string) =>
+  (spec(named(p, "Deployment", appId)).template as { spec: { containers: { image: string }[] } }).spec.containers[0]
+    ?.image;
+
+describe("images built by the program (apps.imageSource build, dev's default)", () => {
+  it("are one docker-build Image per catalog app, from apps/Dockerfile with APP, pushed with a registry cache", () => {
+    expect(imagesOf(dev).map((r) => r.inputs.buildArgs)).toEqual(APP_LIST.map((app) => ({ APP: app.id })));
+    for (const app of APP_LIST) {
+      const image = imageOf(dev, app.id);
+      const repository = `localhost:5001/${app.id}`;
+      expect(image?.parent).toEqual({ type: "event-platform:apps:AppImage", name: `event-platform-${app.id}` });
+      expect(image?.inputs).toEqual({
+        context: { location: "." },
+        dockerfile: { location: "apps/Dockerfile" },
+        buildArgs: { APP: app.id },
+        platforms: ["linux/amd64"],
+        tags: [`${repository}:dev`],
+        push: true,
+        cacheFrom: [{ registry: { ref: `${repository}:buildcache` } }],
+        cacheTo: [
+          {
+            registry: {
+              ref: `${repository}:buildcache`,
+              mode: "max",
+              imageManifest: true,
+              ociMediaTypes: true,
+              ignoreError: true,
+            },
+          },
+        ],
+        // The provider's defaults, as the SDK sends them.
+        buildOnPreview: true,
+        network: "default",
+      });
+    }
+  });
+
+  it("run in each Deployment as exactly that Image's ref: its tag pinned to the pushed digest", () => {
+    for (const app of APP_LIST) {
+      const outputs = imageOf(dev, app.id)?.outputs;
+      // The mock's digest is a sha256 of the build's inputs (infra/plan.js); the real one is the pushed image's.
+      expect(outputs?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(outputs?.ref).toBe(`localhost:5001/${app.id}:dev@${outputs?.digest}`);
+      expect(containerImage(dev, app.id), app.id).toBe(outputs?.ref);
+    }
+    expect(new Set(APP_LIST.map((app) => containerImage(dev, app.id))).size).toBe(APP_LIST.length);
+  });
+
+  it("log in to the registry with apps.registryUsername and the secret registryPassword, and keep each reference when only other settings change", async () => {
+    const result = await plan("dev", {
+      config:
+        "config:\n  event-platform:apps:\n    registryUsername: ci\n    buildPlatforms: [linux/amd64]\n    replicas: 2\n  event-platform:registryPassword:\n    secure: v1:placeholder\n",
+    });
+    expect(result.stderr).toBe("");
+    for (const app of APP_LIST) {
+      expect(imageOf(result, app.id)?.inputs.registries).toEqual([
+        { address: "localhost:5001", username: "ci", password: "[secret]" },
+      ]);
+      // Neither the login nor the replica count is part of what is built: the pods keep their image.
+      expect(containerImage(result, app.id)).toBe(containerImage(dev, app.id));
+    }
+  }, 120_000);
+});
+
+describe("prebuilt images (apps.imageSource prebuilt, prod's default)", () => {
+  it("are not built: no Image, each Deployment runs <imageRegistry>/<app id>:<imageTag>", () => {
+    for (const p of [prod, redpanda]) {
+      expect(imagesOf(p)).toEqual([]);
+      expect(byType(p, "event-platform:apps:AppImage")).toEqual([]);
+      for (const app of APP_LIST) expect(containerImage(p, app.id)).toBe(`ghcr.io/event-platform/${app.id}:0.1.0`);
+    }
+  });
+
   it("run the apps and PostgreSQL given a digest as repo@sha256:..., the others by tag", async () => {
     const digest = (c: string) => `sha256:${c.repeat(64)}`;
     const result = await plan("dev", {
-      config: `config:\n  event-platform:apps:\n    imageDigests:\n      backend: "${digest("b")}"\n      gateway: "${digest("c")}"\n  event-platform:postgres:\n    imageDigest: "${digest("d")}"\n`,
+      config: `config:\n  event-platform:apps:\n    imageSource: prebuilt\n    imageRegistry: registry.example.com/team\n    imageDigests:\n      backend: "${digest("b")}"\n      gateway: "${digest("c")}"\n  event-platform:postgres:\n    imageDigest: "${digest("d")}"\n`,
     });
     expect(result.stderr).toBe("");
+    expect(imagesOf(result)).toEqual([]);
     const images = new Map(
       [...manifestsOf(result, "Deployment"), ...manifestsOf(result, "StatefulSet")].map((m) => [
         (m.metadata as { name: string }).name,
@@ -759,11 +838,11 @@ describe("image digests", () => {
       ]),
     );
     expect(Object.fromEntries(images)).toEqual({
-      backend: `ghcr.io/event-platform/backend@${digest("b")}`,
-      recurring: "ghcr.io/event-platform/recurring:0.1.0",
-      notification: "ghcr.io/event-platform/notification:0.1.0",
-      gateway: `ghcr.io/event-platform/gateway@${digest("c")}`,
-      "dead-letters": "ghcr.io/event-platform/dead-letters:0.1.0",
+      backend: `registry.example.com/team/backend@${digest("b")}`,
+      recurring: "registry.example.com/team/recurring:dev",
+      notification: "registry.example.com/team/notification:dev",
+      gateway: `registry.example.com/team/gateway@${digest("c")}`,
+      "dead-letters": "registry.example.com/team/dead-letters:dev",
       postgres: `postgres@${digest("d")}`,
     });
   }, 120_000);

@@ -37,9 +37,15 @@ export const dev: PlatformProfile = {
   },
   postgres: { mode: "in-cluster", image: "postgres:17.6", storageSize: "1Gi", port: 5432 },
   apps: {
-    imageRegistry: "ghcr.io/event-platform",
-    imageTag: "0.1.0",
+    // `pulumi up` builds the images from this checkout and pushes them to the local registry of the README's kind
+    // recipe (minikube's registry addon is localhost:5000), so a dev stack needs no published image.
+    imageSource: "build",
+    imageRegistry: "localhost:5001",
+    imageTag: "dev",
     imageDigests: {},
+    registryUsername: "",
+    buildPlatforms: ["linux/amd64"],
+    buildCache: true,
     replicas: 1,
     disruptionBudget: false,
     resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },

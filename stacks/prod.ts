@@ -29,6 +29,12 @@ export const prod: PlatformProfile = {
   postgres: { ...dev.postgres, mode: "external" },
   apps: {
     ...dev.apps,
+    // The release workflow's images (.github/workflows/release.yml): built once per version tag for amd64 and arm64,
+    // with SBOM and provenance attestations, so prod runs exactly what was released, not what the deploying machine
+    // happens to build. `apps.imageSource build` builds them in `pulumi up` instead.
+    imageSource: "prebuilt",
+    imageRegistry: "ghcr.io/event-platform",
+    imageTag: "0.1.0",
     replicas: 2,
     disruptionBudget: true,
     resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },

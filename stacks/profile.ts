@@ -86,12 +86,43 @@ export interface NetworkProfile {
   ingressFrom: IngressSource[];
 }
 
+/**
+ * Where the apps' images come from: `build`, the program builds each from `apps/Dockerfile` and pushes it; `prebuilt`,
+ * images published beforehand (the release workflow's), by tag or digest.
+ */
+export type ImageSource = "build" | "prebuilt";
+
+/** The platforms the program builds the apps' images for. */
+export type BuildPlatform = "linux/amd64" | "linux/arm64";
+
 export interface AppsProfile {
-  /** Image of each app is `<imageRegistry>/<app id>:<imageTag>`, or `<imageRegistry>/<app id>@<digest>` when pinned. */
+  /**
+   * `build`: each app's image is built from the repository (BuildKit, through `@pulumi/docker-build`), pushed to
+   * `<imageRegistry>/<app id>:<imageTag>`, and its Deployment runs the pushed digest, so only a change to the image
+   * rolls its pods. `prebuilt`: each app runs `<imageRegistry>/<app id>:<imageTag>`, or `@<digest>` when pinned.
+   */
+  imageSource: ImageSource;
+  /** The registry (host, optional port and path) the apps' repositories are in, such as `ghcr.io/event-platform`. */
   imageRegistry: string;
   imageTag: string;
-  /** Digests (`sha256:` and 64 hex digits) by app id; an app with one runs that exact image, whatever the tag. */
+  /**
+   * Digests (`sha256:` and 64 hex digits) by app id; an app with one runs that exact image, whatever the tag.
+   * `prebuilt` only: a built image runs the digest its build pushed.
+   */
   imageDigests: Record<string, string>;
+  /**
+   * `build` only: the user the build logs in to the registry as, its password or token being secret config
+   * `registryPassword`; empty: no login (a local registry, or a runner already logged in).
+   */
+  registryUsername: string;
+  /** `build` only: the platforms each image is built for (one image index when several). */
+  buildPlatforms: BuildPlatform[];
+  /**
+   * `build` only: keep BuildKit's cache in the registry, beside each image (`<repository>:buildcache`), so another
+   * machine or a CI runner reuses the dependency layers. Exporting it needs a builder that can (Docker with the
+   * containerd image store, or a docker-container builder); turn it off for one that cannot.
+   */
+  buildCache: boolean;
   replicas: number;
   /** A PodDisruptionBudget keeping `replicas - 1` pods up during voluntary disruptions. */
   disruptionBudget: boolean;

@@ -17,6 +17,27 @@ interface Need {
 }
 
 /**
+ * A tool that one of the scripts/ wrappers installs into the cache (`<script> --install`): logs only the script's own
+ * lines (what it installs and from where, not the installer's per-package lines); true when it installed it now, which
+ * it says with "(once".
+ */
+function scriptTool(title: string, script: string, failure: string): Need {
+  const name = path.basename(script);
+  return {
+    title,
+    async ensure(log) {
+      const { stderr } = await promisify(execFile)(path.join(ROOT, script), ["--install"]).catch(
+        (error: { stderr?: string; message: string }) => {
+          throw new Error(`${title} ${failure}: ${(error.stderr || error.message).trim()}`);
+        },
+      );
+      for (const line of stderr.split("\n").filter((l) => l.startsWith(`${name}:`))) log(line);
+      return stderr.includes("(once");
+    },
+  };
+}
+
+/**
  * What the tests need, in phases run one after another; the needs of one phase run at once. The upstream files come
  * first: they fail fastest (a missing ../shared, an unreachable host), so a run that cannot start says so in seconds,
  * before minutes of Maven resolution or Go builds begin.
@@ -36,19 +57,8 @@ const PHASES: Need[][] = [
         return !(await resolveKafka(undefined, log)).cached;
       },
     },
-    {
-      title: "actionlint",
-      async ensure(log) {
-        const { stderr } = await promisify(execFile)(path.join(ROOT, "scripts/actionlint.sh"), ["--install"]).catch(
-          (error: { stderr?: string; message: string }) => {
-            throw new Error(`actionlint could not be built: ${(error.stderr || error.message).trim()}`);
-          },
-        );
-        // Only the script's own lines: what it builds and from where (not Go's per-module download lines).
-        for (const line of stderr.split("\n").filter((l) => l.startsWith("actionlint.sh:"))) log(line);
-        return stderr.includes("building");
-      },
-    },
+    scriptTool("actionlint", "scripts/actionlint.sh", "could not be built"),
+    scriptTool("hadolint", "scripts/hadolint.sh", "could not be installed"),
     // etcd, kube-apiserver with kubectl, and Helm for the cluster tests, built from the Go module proxy (minutes, once).
     ...CLUSTER_BUILDS,
   ],

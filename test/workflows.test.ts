@@ -1,10 +1,12 @@
-// The GitHub Actions workflows pass actionlint (scripts/actionlint.sh), and the linter catches a broken copy of one.
+// The GitHub Actions workflows pass actionlint (scripts/actionlint.sh), the linter catches a broken copy of one, and the release workflow publishes every app of the catalog with pinned actions and least privilege.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { APP_LIST } from "../specs/apps";
 
 const ROOT = path.resolve(__dirname, "..");
 const SCRIPT = path.join(ROOT, "scripts/actionlint.sh");
@@ -30,7 +32,7 @@ describe("GitHub Actions workflows", () => {
     async () => {
       const result = await actionlint(tmpdir());
       expect(result.output).toContain(
-        "actionlint v1.7.12 on .github/workflows/deploy.yml .github/workflows/preview.yml .github/workflows/test.yml",
+        "actionlint v1.7.12 on .github/workflows/deploy.yml .github/workflows/preview.yml .github/workflows/release.yml .github/workflows/test.yml",
       );
       expect(result.code, result.output).toBe(0);
     },
@@ -77,4 +79,71 @@ describe("GitHub Actions workflows", () => {
     },
     BUILD_TIMEOUT,
   );
+});
+
+/** The parts of a workflow the release rules read. */
+interface Workflow {
+  on: { push?: { tags?: string[] } };
+  permissions: Record<string, string>;
+  jobs: Record<
+    string,
+    {
+      permissions?: Record<string, string>;
+      strategy?: { matrix: { app: string[] } };
+      steps: { uses?: string; with?: Record<string, unknown> }[];
+    }
+  >;
+}
+
+describe("the release workflow", () => {
+  const text = readFileSync(path.join(ROOT, ".github/workflows/release.yml"), "utf8");
+  const release = YAML.parse(text) as Workflow;
+  const job = release.jobs.image;
+  const step = (action: string) => job?.steps.find((s) => s.uses?.startsWith(`${action}@`));
+
+  it("runs on version tags, with no permission by default and only what pushing packages needs", () => {
+    expect(release.on).toEqual({ push: { tags: ["v*.*.*"] } });
+    expect(release.permissions).toEqual({});
+    expect(Object.keys(release.jobs)).toEqual(["image"]);
+    expect(job?.permissions).toEqual({ contents: "read", packages: "write" });
+  });
+
+  it("builds one image per app of the catalog, in catalog order", () => {
+    expect(job?.strategy?.matrix.app).toEqual(APP_LIST.map((app) => app.id));
+  });
+
+  it("pins every action to a full commit SHA with its release in a comment, the same pins as the other workflows", () => {
+    const uses = [...text.matchAll(/^\s*(?:- )?uses: (\S+)(.*)$/gm)].map(([, ref = "", comment = ""]) => ({
+      ref,
+      comment,
+    }));
+    expect(uses.length).toBe(6);
+    for (const { ref, comment } of uses) {
+      expect(ref).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+      expect(comment).toMatch(/^ # v\d+\.\d+\.\d+$/);
+    }
+    const checkout = uses.find((u) => u.ref.startsWith("actions/checkout@"));
+    const elsewhere = readFileSync(path.join(ROOT, ".github/workflows/test.yml"), "utf8");
+    expect(elsewhere).toContain(`uses: ${checkout?.ref}${checkout?.comment}`);
+  });
+
+  it("pushes ghcr.io/<owner>/<app id> for amd64 and arm64 from apps/Dockerfile, with SBOM and provenance", () => {
+    expect(step("docker/login-action")?.with).toMatchObject({ registry: "ghcr.io" });
+    expect(step("docker/metadata-action")?.with?.images).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template literal
+      "ghcr.io/${{ github.repository_owner }}/${{ matrix.app }}",
+    );
+    expect(step("docker/build-push-action")?.with).toMatchObject({
+      context: ".",
+      file: "apps/Dockerfile",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template literal
+      "build-args": "APP=${{ matrix.app }}",
+      platforms: "linux/amd64,linux/arm64",
+      push: true,
+      sbom: true,
+      provenance: "mode=max",
+    });
+    expect(step("docker/setup-qemu-action")).toBeDefined();
+    expect(step("docker/setup-buildx-action")).toBeDefined();
+  });
 });
