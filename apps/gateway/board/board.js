@@ -303,7 +303,7 @@ function applyFrame(frame) {
     reload();
     return;
   }
-  if (action === "remove") state.tasks.delete(taskId);
+  if (action === "remove") forget(taskId);
   else if (action === "add" || action === "update") keep(snapshot);
   render();
 }
@@ -313,7 +313,13 @@ function keep(task) {
   if (typeof task?.task_id !== "number") return;
   const known = state.tasks.get(task.task_id);
   if (known && Date.parse(known.updated_at) > Date.parse(task.updated_at)) return;
+  if (!known) state.total += 1;
   state.tasks.set(task.task_id, task);
+}
+
+/** Removes a task from the list, and from the count of the user's tasks (the "n of total" shown). */
+function forget(taskId) {
+  if (state.tasks.delete(taskId)) state.total = Math.max(0, state.total - 1);
 }
 
 /** Brings the list in line with the tasks, moving no item that stays in place (a moved item would lose focus). */
@@ -393,7 +399,7 @@ async function withTask(taskId, work) {
     await work();
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
-      state.tasks.delete(taskId);
+      forget(taskId);
       render();
     }
     showError(error);
@@ -422,7 +428,7 @@ function deleteTask(taskId) {
     const focused = item?.contains(document.activeElement);
     await api("DELETE", `/${taskId}`);
     const neighbour = item?.nextElementSibling ?? item?.previousElementSibling;
-    state.tasks.delete(taskId);
+    forget(taskId);
     render();
     announce(`Deleted “${title}”.`);
     if (focused) (neighbour?.querySelector(".delete") ?? view.heading).focus();

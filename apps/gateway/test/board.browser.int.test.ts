@@ -468,6 +468,24 @@ describe(`the task board in Chromium, served by the gateway (backend on ${KIND})
       await saveScreenshot(boardB.page, "board-user-b");
     });
 
+    it("counts the user's tasks as live frames remove and add them, after a list read from the API", async () => {
+      const count = () => boardA.page.locator("#task-count").textContent();
+      // The list read at the reconnect counted 3; one task has come by frame since.
+      await expect.poll(count).toBe("(4)");
+      // Two deletions through the API, seen only as frames: the count follows them (it once kept the total read with
+      // the list and showed "(2 of 3)").
+      const gone: number[] = [];
+      for (const q of ["gateway%20was%20down", "restart"]) {
+        gone.push(...(await apiA.request<TaskPage>("GET", `/api/tasks?q=${q}`)).body.items.map((task) => task.task_id));
+      }
+      expect(gone).toHaveLength(2);
+      for (const taskId of gone) expect((await apiA.request("DELETE", `/api/tasks/${taskId}`)).status).toBe(204);
+      await expect.poll(() => listedTitles(boardA.page)).toEqual(["Call the plumber", "After the copies"]);
+      expect(await count()).toBe("(2)");
+      await create(apiA, "Counted live");
+      await expect.poll(count).toBe("(3)");
+    });
+
     it("shows 4029 on a second board of A when the gateway allows one socket per user, and does not retry; the first stays live", async () => {
       const second = await openBoard(await tokenFor(userA));
       await waitFor(() => connectionOf(second) === TOO_MANY, "the second board showing 4029");
