@@ -156,12 +156,12 @@ export class TopicReader {
 
   private constructor(private readonly consumer: Consumer<string, string, string, string>) {}
 
-  /** Reads every catalog topic under `prefix`, `dead-letters` included. */
-  static async start(prefix: string): Promise<TopicReader> {
+  /** Reads every catalog topic under `prefix`, `dead-letters` included, on the tests' broker or on `bootstrap`. */
+  static async start(prefix: string, bootstrap = inject("kafkaBrokers")): Promise<TopicReader> {
     const consumer = new Consumer({
       clientId: "test-topic-reader",
       groupId: `test-topic-reader-${randomUUID()}`,
-      bootstrapBrokers: [inject("kafkaBrokers")],
+      bootstrapBrokers: [bootstrap],
       deserializers: stringDeserializers,
       maxWaitTime: 100,
     });
