@@ -5,14 +5,20 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TOPICS } from "@event-platform/events";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { entryOf } from "../../apps/dead-letters/test/harness";
 import { type PostgresServer, startPostgres } from "../../local/postgres";
 import { type RunningSystem, startSystem } from "../../local/system";
 import { APP_LIST, APPS } from "../../specs/apps";
 import { apiOf } from "../e2e/harness";
 import { recordTrials } from "../support/reliability";
 import { Cleanup, newUser, TopicReader, uniqueTag, waitFor } from "../support/services";
-import { nextOccurrences, tallyEvents, WriteStream, waitForOwedEvents, waitUntilConsumed } from "./support";
+import {
+  nextOccurrences,
+  replayDeadLetters,
+  tallyEvents,
+  WriteStream,
+  waitForOwedEvents,
+  waitUntilConsumed,
+} from "./support";
 
 const USERS = 3;
 const DATABASE_APPS = APP_LIST.filter((app) => app.database).map((app) => app.id);
@@ -120,14 +126,11 @@ describe("a PostgreSQL restart under the demo's topology", () => {
     // A delivery whose handler needs the database fails while it is down; after the policy's retries it is
     // dead-lettered (stored by the desk once its own database is back), and the operator replays it.
     const operator = await apiOf(system, APPS.deadLetters.id, newUser("operator"), { operator: true });
-    const deadLettered = reader.records.filter(
-      (r) => r.topic === TOPICS.deadLetters.name && r.event.type === "com.taskmanager.task.completed",
+    counts.replayed = await replayDeadLetters(
+      operator,
+      reader,
+      (r) => r.event.type === "com.taskmanager.task.completed",
     );
-    for (const record of deadLettered) {
-      const entry = await entryOf(operator, record.event.id, (e) => e.replayable);
-      expect((await operator.request("POST", `/api/dead-letters/${entry.id}/replay`)).status).toBe(202);
-      counts.replayed += 1;
-    }
     for (const writer of stream.users) {
       const occurrences = await waitFor(
         async () => {

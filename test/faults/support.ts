@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { TOPICS } from "@event-platform/events";
 import type { TaskSnapshot } from "../../apps/backend/src/task-snapshot";
+import { entryOf } from "../../apps/dead-letters/test/harness";
 import { committedOffsets } from "../../local/sidecar/test-kit";
 import { type Api, type ReadEvent, type TopicReader, waitFor } from "../support/services";
 
@@ -202,4 +203,23 @@ export async function nextOccurrences(writer: Readonly<Writer>): Promise<Map<num
     }
     if (offset + 100 >= page.body.total) return counts;
   }
+}
+
+/**
+ * Replays from the dead-letter desk (as its operator) every record on `dead-letters` that `select` picks, once the
+ * desk has stored it: a delivery that outlasted the retry policy while its subscriber was down waits there for the
+ * fix. Returns how many were replayed.
+ */
+export async function replayDeadLetters(
+  operator: Api,
+  reader: TopicReader,
+  select: (record: ReadEvent) => boolean,
+): Promise<number> {
+  const letters = reader.records.filter((r) => r.topic === TOPICS.deadLetters.name && select(r));
+  for (const record of letters) {
+    const entry = await entryOf(operator, record.event.id, (e) => e.replayable, 60_000);
+    const replay = await operator.request("POST", `/api/dead-letters/${entry.id}/replay`);
+    if (replay.status !== 202) throw new Error(`replaying dead letter ${entry.id} answered ${replay.status}`);
+  }
+  return letters.length;
 }
