@@ -12,15 +12,8 @@ import { APPS } from "../../specs/apps";
 import { apiOf } from "../e2e/harness";
 import { createTestDatabase } from "../support/database";
 import { recordTrials, type Trial } from "../support/reliability";
-import { type Api, Cleanup, newUser, TopicReader, uniqueTag, waitFor } from "../support/services";
-import {
-  nextOccurrences,
-  replayDeadLetters,
-  tallyEvents,
-  WriteStream,
-  waitForOwedEvents,
-  waitUntilConsumed,
-} from "./support";
+import { type Api, Cleanup, newUser, TopicReader, uniqueTag, waitFor, waitUntilConsumed } from "../support/services";
+import { occurrenceTally, replayDeadLetters, tallyEvents, WriteStream, waitForOwedEvents } from "./support";
 
 const USERS = 3;
 
@@ -55,27 +48,6 @@ describe("kill -9 of each consumer service mid-stream", () => {
     recordTrials(__filename, trials);
     await cleanup.run();
   }, 120_000);
-
-  /** Each user's completed recurring tasks against their next occurrences: how many have none, and how many extra. */
-  async function occurrenceTally(stream: WriteStream): Promise<{ completed: number; lost: number; twice: number }> {
-    const tally = { completed: 0, lost: 0, twice: 0 };
-    for (const writer of stream.users) {
-      const found = await waitFor(
-        async () => {
-          const counts = await nextOccurrences(writer);
-          return [...counts.values()].every((n) => n >= 1) && counts;
-        },
-        `a next occurrence of each of ${writer.user}'s completed recurring tasks`,
-        60_000,
-      ).catch(() => nextOccurrences(writer));
-      for (const n of found.values()) {
-        tally.completed += 1;
-        if (n === 0) tally.lost += 1;
-        tally.twice += Math.max(0, n - 1);
-      }
-    }
-    return tally;
-  }
 
   it("recurring: redelivered task.completed events make one next occurrence each", async () => {
     const users = await Promise.all(

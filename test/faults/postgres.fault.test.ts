@@ -10,15 +10,8 @@ import { type RunningSystem, startSystem } from "../../local/system";
 import { APP_LIST, APPS } from "../../specs/apps";
 import { apiOf } from "../e2e/harness";
 import { recordTrials } from "../support/reliability";
-import { Cleanup, newUser, TopicReader, uniqueTag, waitFor } from "../support/services";
-import {
-  nextOccurrences,
-  replayDeadLetters,
-  tallyEvents,
-  WriteStream,
-  waitForOwedEvents,
-  waitUntilConsumed,
-} from "./support";
+import { Cleanup, newUser, TopicReader, uniqueTag, waitFor, waitUntilConsumed } from "../support/services";
+import { occurrenceTally, replayDeadLetters, tallyEvents, WriteStream, waitForOwedEvents } from "./support";
 
 const USERS = 3;
 const DATABASE_APPS = APP_LIST.filter((app) => app.database).map((app) => app.id);
@@ -131,17 +124,9 @@ describe("a PostgreSQL restart under the demo's topology", () => {
       reader,
       (r) => r.event.type === "com.taskmanager.task.completed",
     );
-    for (const writer of stream.users) {
-      const occurrences = await waitFor(
-        async () => {
-          const found = await nextOccurrences(writer);
-          return [...found.values()].every((n) => n >= 1) && found;
-        },
-        `a next occurrence of each of ${writer.user}'s completed recurring tasks`,
-        60_000,
-      );
-      counts.duplicated += [...occurrences.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
-    }
+    const occurrences = await occurrenceTally(stream);
+    counts.lost += occurrences.lost;
+    counts.duplicated += occurrences.twice;
     expect(counts).toMatchObject({ lost: 0, duplicated: 0, unready: DATABASE_APPS.length });
   });
 });

@@ -3,7 +3,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { TOPICS } from "@event-platform/events";
 import type { TaskSnapshot } from "../../apps/backend/src/task-snapshot";
 import { entryOf } from "../../apps/dead-letters/test/harness";
-import { committedOffsets } from "../../local/sidecar/test-kit";
 import { type Api, type ReadEvent, type TopicReader, waitFor } from "../support/services";
 
 /** A `task-events` event an accepted write must have produced. */
@@ -154,43 +153,8 @@ export async function waitForOwedEvents(reader: TopicReader, stream: WriteStream
   );
 }
 
-/**
- * Waits until the consumer group `group` has committed past every record of `topic` (both under `prefix`) that the
- * reader has read: each was delivered and got a final answer. `bootstrap` is the broker both live on.
- */
-export async function waitUntilConsumed(options: {
-  reader: TopicReader;
-  bootstrap: string;
-  prefix: string;
-  group: string;
-  topic: string;
-  timeoutMs?: number;
-}): Promise<void> {
-  const { reader, topic } = options;
-  await waitFor(
-    async () => {
-      const last = new Map<number, bigint>();
-      for (const record of reader.records) {
-        if (record.topic !== topic) continue;
-        const seen = last.get(record.partition);
-        if (seen === undefined || record.offset > seen) last.set(record.partition, record.offset);
-      }
-      const committed = await committedOffsets(
-        options.bootstrap,
-        `${options.prefix}${options.group}`,
-        `${options.prefix}${topic}`,
-      );
-      const done = [...last].every(([partition, offset]) => (committed.get(partition) ?? -1n) > offset);
-      if (!done) await sleep(200);
-      return done;
-    },
-    `${options.group}'s consumer group past every ${topic} record read`,
-    options.timeoutMs ?? 60_000,
-  );
-}
-
 /** How many next occurrences each completed recurring task has (tasks whose `parent_task_id` is it). */
-export async function nextOccurrences(writer: Readonly<Writer>): Promise<Map<number, number>> {
+async function nextOccurrences(writer: Readonly<Writer>): Promise<Map<number, number>> {
   const counts = new Map(writer.completedRecurring.map((id) => [id, 0]));
   for (let offset = 0; ; offset += 100) {
     const page = await writer.api.request<{ items: TaskSnapshot[]; total: number }>(
@@ -203,6 +167,33 @@ export async function nextOccurrences(writer: Readonly<Writer>): Promise<Map<num
     }
     if (offset + 100 >= page.body.total) return counts;
   }
+}
+
+/**
+ * Each user's completed recurring tasks against their next occurrences, once each has one or `timeoutMs` has
+ * passed: how many there are, how many have none, and how many next occurrences are extra.
+ */
+export async function occurrenceTally(
+  stream: WriteStream,
+  timeoutMs = 60_000,
+): Promise<{ completed: number; lost: number; twice: number }> {
+  const tally = { completed: 0, lost: 0, twice: 0 };
+  for (const writer of stream.users) {
+    const found = await waitFor(
+      async () => {
+        const counts = await nextOccurrences(writer);
+        return [...counts.values()].every((n) => n >= 1) && counts;
+      },
+      `a next occurrence of each of ${writer.user}'s completed recurring tasks`,
+      timeoutMs,
+    ).catch(() => nextOccurrences(writer));
+    for (const n of found.values()) {
+      tally.completed += 1;
+      if (n === 0) tally.lost += 1;
+      tally.twice += Math.max(0, n - 1);
+    }
+  }
+  return tally;
 }
 
 /**
