@@ -1,4 +1,4 @@
-// kill -9 of each consumer service mid-stream, under the demo's topology with the consumers as processes of their own (as their images run them): recurring, notification and the dead-letter desk come back, their events are redelivered, and nothing happens twice: no second occurrence, in-app notification or email, no second desk entry. Poison events on task-events are dead-lettered while their partition keeps flowing, and do not stall the desk.
+// kill -9 of each consumer service mid-stream, under the demo's topology with the consumers as processes of their own (as their images run them): recurring, notification, the gateway and the dead-letter desk come back, their events are redelivered, and nothing happens twice: no second occurrence, in-app notification, email or WebSocket frame, no second desk entry. Poison events on task-events are dead-lettered while their partition keeps flowing, and do not stall the desk.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,7 +9,7 @@ import type { TaskSnapshot } from "../../apps/backend/src/task-snapshot";
 import { contractEvent, produce } from "../../apps/dead-letters/test/harness";
 import { type RunningSystem, startSystem } from "../../local/system";
 import { APPS } from "../../specs/apps";
-import { apiOf } from "../e2e/harness";
+import { apiOf, openUpdates } from "../e2e/harness";
 import { createTestDatabase } from "../support/database";
 import { recordTrials, type Trial } from "../support/reliability";
 import { type Api, Cleanup, newUser, TopicReader, uniqueTag, waitFor, waitUntilConsumed } from "../support/services";
@@ -36,7 +36,7 @@ describe("kill -9 of each consumer service mid-stream", () => {
         kafka: { bootstrap: inject("kafkaBrokers"), topicPrefix: prefix },
         databaseUrl: database.url,
         ports: "free",
-        processes: ["recurring", "notification", "dead-letters"],
+        processes: ["recurring", "notification", "gateway", "dead-letters"],
         env: { LOG_LEVEL: "warn" },
       }),
     );
@@ -163,6 +163,56 @@ describe("kill -9 of each consumer service mid-stream", () => {
       leaked: 0,
       outcome: `one in-app notification and one email at the SMTP server per reminder${replayed ? `; ${replayed} dead letters replayed` : ""}`,
     });
+  });
+
+  it("gateway: a socket opened after the restart gets each later update once, and only its user's", async () => {
+    const user = newUser("gateway-kill");
+    const api = await apiOf(system, "backend", user);
+    const before = await openUpdates(system, user);
+    const created = await api.request<TaskSnapshot>("POST", "/api/tasks", { title: "Across a gateway kill" });
+    expect(created.status).toBe(201);
+    await waitFor(() => before.frames.length > 0, "the add frame before the kill");
+    before.close();
+    await system.killApp("gateway");
+    // An update while the gateway is dead: its sidecar retries, then dead-letters it (the board reloads on reconnect).
+    expect((await api.request("PATCH", `/api/tasks/${created.body.task_id}`, { priority: "low" })).status).toBe(200);
+    await sleep(1_000);
+    await system.startApp("gateway");
+    const after = await openUpdates(system, user);
+    const openedAt = reader.of(user).filter((r) => r.topic === TOPICS.taskUpdates.name).length;
+    for (const priority of ["high", "medium", "low"]) {
+      const answer = await api.request("PATCH", `/api/tasks/${created.body.task_id}`, { priority });
+      expect(answer.status).toBe(200);
+    }
+    const later = () =>
+      reader
+        .of(user)
+        .filter((r) => r.topic === TOPICS.taskUpdates.name)
+        .slice(openedAt);
+    await waitFor(() => later().length >= 3, "the later updates on task-updates");
+    await waitFor(
+      () => later().every((r) => after.frames.some((f) => f.id === r.event.id)),
+      "every later update on the new socket",
+      30_000,
+    ).catch(() => undefined);
+    await sleep(1_000);
+    after.close();
+    const ids = after.frames.map((f) => f.id);
+    const lost = later().filter((r) => !ids.includes(r.event.id)).length;
+    const duplicated = ids.length - new Set(ids).size;
+    const leaked = after.frames.filter((f) => f.data.user_id !== user).length;
+    const deadLettered = reader.records.filter((r) => r.topic === TOPICS.deadLetters.name && r.key === user).length;
+    trials.push({
+      area: "fault",
+      name: "kill -9 the gateway with a socket open, then start it and reconnect",
+      target: "gateway (task-updates subscription, WebSocket)",
+      tries: later().length,
+      lost,
+      duplicated,
+      leaked,
+      outcome: `each update after the reconnection on the new socket once; the update made while it was dead was ${deadLettered > 0 ? "dead-lettered after the retries" : "delivered to the restarted gateway"} (the board reloads its list on reconnect)`,
+    });
+    expect({ lost, duplicated, leaked }).toEqual({ lost: 0, duplicated: 0, leaked: 0 });
   });
 
   it("dead-letters: poison events are dead-lettered while their partition flows, and stored once by a desk killed meanwhile", async () => {
