@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskSnapshot } from "../../apps/backend/src/task-snapshot";
 import { toolResult } from "../../apps/backend/test/harness";
 import { PUBSUB } from "../../specs/apps";
-import { apiOf, mcpClientOf, openUpdates, startTestSystem, type TestSystem, type UpdatesSocket } from "../e2e/harness";
+import { apiOf, mcpClientOf, openUpdates, type TestSystem, type UpdatesSocket } from "../e2e/harness";
 import { recordTrials, type Trial } from "../support/reliability";
 import { Api, type ApiAnswer, Cleanup, newUser, waitFor } from "../support/services";
-import { accessOf, concretePath, type Route, RouteRecorder, unclassified } from "./surface";
+import { accessOf, concretePath, type Route, startSurveyedSystem, unclassified } from "./surface";
 
 type TaskPage = { items: TaskSnapshot[]; total: number };
 type NotificationPage = { items: { notification_id: string; task_id: number; read_at: string | null }[] };
@@ -27,6 +27,11 @@ class Tally {
     if (this.secrets.some((secret) => text.includes(secret))) this.leaked += 1;
     return received;
   }
+}
+
+/** An isolation trial of `tally`'s tries and leaks: nothing can be lost or duplicated by a refused request. */
+function trialOf(name: string, target: string, tally: Tally, outcome: string): Omit<Trial, "file"> {
+  return { area: "isolation", name, target, tries: tally.tries, lost: 0, duplicated: 0, leaked: tally.leaked, outcome };
 }
 
 /** A request whose answer may be any media type (the board's HTML, say): its status and its text. */
@@ -62,7 +67,6 @@ function forgedEvent(userId: string, taskId: number): Record<string, unknown> {
 
 describe("isolation on the demo's system", () => {
   const cleanup = new Cleanup();
-  const recorder = new RouteRecorder();
   const trials: Omit<Trial, "file">[] = [];
   let test: TestSystem;
   let routes: Record<string, Route[]>;
@@ -78,9 +82,9 @@ describe("isolation on the demo's system", () => {
   let before: unknown;
 
   beforeAll(async () => {
-    test = cleanup.add(await startTestSystem("postgres", "isolation"));
-    recorder.stop();
-    routes = recorder.routesOf(test.system);
+    const surveyed = await startSurveyedSystem("isolation");
+    test = cleanup.add(surveyed.test);
+    routes = surveyed.routes;
     const { system } = test;
     const tasks = await apiOf(system, "backend", alice);
     const inbox = await apiOf(system, "notification", alice);
@@ -143,7 +147,6 @@ describe("isolation on the demo's system", () => {
   }, 240_000);
 
   afterAll(async () => {
-    recorder.stop();
     recordTrials(__filename, trials);
     await cleanup.run();
   }, 120_000);
@@ -192,16 +195,14 @@ describe("isolation on the demo's system", () => {
     }
     expect(refused).toBeGreaterThan(0);
     expect(tally.leaked).toBe(0);
-    trials.push({
-      area: "isolation",
-      name: "every route without a token, a user on operator routes, a user on sidecar routes",
-      target: "all services (routes read from fastify)",
-      tries: tally.tries,
-      lost: 0,
-      duplicated: 0,
-      leaked: tally.leaked,
-      outcome: "401 without a token or app token, 403 without the operator role",
-    });
+    trials.push(
+      trialOf(
+        "every route without a token, a user on operator routes, a user on sidecar routes",
+        "all services (routes read from fastify)",
+        tally,
+        "401 without a token or app token, 403 without the operator role",
+      ),
+    );
   });
 
   it("Bob, on every route and MCP tool, never reads, changes, completes or deletes Alice's tasks, notifications, preferences or dead letters", async () => {
@@ -351,16 +352,14 @@ describe("isolation on the demo's system", () => {
     }
     expect(await aliceState()).toEqual(before);
     expect(tally.leaked).toBe(0);
-    trials.push({
-      area: "isolation",
-      name: "one user against another's tasks, notifications, preferences and dead letters, on every route and MCP tool",
-      target: "all services (routes read from fastify, tools from tools/list)",
-      tries: tally.tries,
-      lost: 0,
-      duplicated: 0,
-      leaked: tally.leaked,
-      outcome: "404 as for no such item, 400 for her ids in his writes, 403 at the desk; her data unchanged",
-    });
+    trials.push(
+      trialOf(
+        "one user against another's tasks, notifications, preferences and dead letters, on every route and MCP tool",
+        "all services (routes read from fastify, tools from tools/list)",
+        tally,
+        "404 as for no such item, 400 for her ids in his writes, 403 at the desk; her data unchanged",
+      ),
+    );
   });
 
   it("the operator role is the only way into the dead-letter desk", async () => {
@@ -384,16 +383,14 @@ describe("isolation on the demo's system", () => {
     }
     expect((await asOps.request("GET", `/api/dead-letters/${entry?.id}`)).status).toBe(200);
     expect(tally.leaked).toBe(0);
-    trials.push({
-      area: "isolation",
-      name: "users without the operator role (the entry's own user, one named operator) at the dead-letter desk",
-      target: "dead-letters desk",
-      tries: tally.tries,
-      lost: 0,
-      duplicated: 0,
-      leaked: tally.leaked,
-      outcome: "403 on every desk route; the operator reads it",
-    });
+    trials.push(
+      trialOf(
+        "users without the operator role (the entry's own user, one named operator) at the dead-letter desk",
+        "dead-letters desk",
+        tally,
+        "403 on every desk route; the operator reads it",
+      ),
+    );
   });
 
   /** Two users' sockets while one of them creates, updates, completes and deletes a task: each frame to its user only. */

@@ -2,6 +2,7 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { FastifyInstance } from "fastify";
 import type { RunningSystem } from "../../local/system";
+import { startTestSystem, type TestSystem } from "../e2e/harness";
 
 /**
  * Who may reach a route: anyone (`public`), any user with a valid token (`user`), an operator only (`operator`),
@@ -142,4 +143,17 @@ export function unclassified(routes: Record<string, Route[]>): { missing: string
       .map((key) => `${app}: ${key}`),
   );
   return { missing, stale };
+}
+
+/** Starts the demo's system on PostgreSQL (`startTestSystem`) and reads every route its apps registered. */
+export async function startSurveyedSystem(
+  name: string,
+): Promise<{ test: TestSystem; routes: Record<string, Route[]> }> {
+  const recorder = new RouteRecorder();
+  try {
+    const test = await startTestSystem("postgres", name);
+    return { test, routes: recorder.routesOf(test.system) };
+  } finally {
+    recorder.stop();
+  }
 }
