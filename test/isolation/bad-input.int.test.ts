@@ -439,14 +439,17 @@ describe("bad input on the demo's system", () => {
       },
     ];
     let tries = 0;
+    let framesSent = 0;
     let wrong = 0;
     const outcomes = new Map<number | "cut", number>();
     for (const abuse of cases) {
       const abuser = newUser("abuser");
       const raw = await openRaw(gateway.url, await system.token(abuser));
       try {
-        for (const bytes of abuse.bytes()) raw.send(bytes);
+        const sent = abuse.bytes();
+        for (const bytes of sent) raw.send(bytes);
         tries += 1;
+        framesSent += sent.length;
         const ending = await raw.ended;
         const code = ending === "cut" ? "cut" : ending.code;
         outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
@@ -463,6 +466,7 @@ describe("bad input on the demo's system", () => {
     const pinger = await openRaw(gateway.url, await system.token(newUser("pinger")));
     for (let i = 0; i < 2_000; i++) pinger.send(frame(PING, String(i)));
     tries += 1;
+    framesSent += 2_000;
     expect(await pinger.ended).toBe("cut");
     expect(pinger.pongs).toBeLessThan(2_000);
     outcomes.set("cut", (outcomes.get("cut") ?? 0) + 1);
@@ -493,7 +497,7 @@ describe("bad input on the demo's system", () => {
       lost: 0,
       duplicated: 0,
       leaked: wrong,
-      outcome: `closed: ${[...outcomes].map(([code, n]) => `${code} ×${n}`).join(", ")}; the ping flood cut (no close frame) before all were answered; 4029 over the cap; the bystander's updates kept coming`,
+      outcome: `${tries} sockets, ${framesSent} frames; closed: ${[...outcomes].map(([code, n]) => `${code} ×${n}`).join(", ")}; the ping flood cut (no close frame) before all were answered; 4029 over the cap; the bystander's updates kept coming`,
     });
   }, 120_000);
 });

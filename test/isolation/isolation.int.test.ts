@@ -423,7 +423,7 @@ describe("isolation on the demo's system", () => {
     }
   }
 
-  it("subjects that differ in any code point are different users: case, surrounding spaces, NFC and NFD, look-alikes", async () => {
+  it("subjects that differ in any code point are different users: case, surrounding spaces, NFC and NFD, look-alikes, metacharacters", async () => {
     const { system } = test;
     const base = `zoë-${randomUUID()}`;
     const variants: Record<string, string> = {
@@ -436,6 +436,12 @@ describe("isolation on the demo's system", () => {
       "Cyrillic о for o": base.replace("o", "\u043e"),
       "fullwidth z": `\uff5a${base.slice(1)}`,
       "zero-width joiner inside": base.replace("-", "\u200d-"),
+      // Characters that mean something to SQL LIKE, regular expressions, URLs or paths, should any layer read them.
+      "a LIKE wildcard suffix": `${base}%`,
+      "a LIKE single-character wildcard": base.replace("-", "_"),
+      "a quote and OR": `${base}' OR '1'='1`,
+      "a URL-encoded form": encodeURIComponent(base),
+      "a path": `../${base}`,
     };
     const subjects = Object.values(variants);
     expect(new Set(subjects).size).toBe(subjects.length);
@@ -479,7 +485,7 @@ describe("isolation on the demo's system", () => {
     expect(leaked).toBe(0);
     trials.push({
       area: "isolation",
-      name: `${subjects.length} subjects that differ only by case, surrounding spaces, NFC/NFD, look-alike letters or a zero-width joiner`,
+      name: `${subjects.length} subjects that differ only by case, surrounding spaces, NFC/NFD, look-alike letters, a zero-width joiner, or SQL, URL and path metacharacters`,
       target: "backend REST, notification preferences, gateway /ws",
       tries: tallies.reduce((sum, tally) => sum + tally.tries, 0),
       lost: 0,
