@@ -235,7 +235,7 @@ describe("bad input on the demo's system", () => {
   let secret: string;
 
   beforeAll(async () => {
-    const surveyed = await startSurveyedSystem("bad-input");
+    const surveyed = await startSurveyedSystem("postgres", "bad-input");
     test = cleanup.add(surveyed.test);
     routes = surveyed.routes;
     secret = await signingKey(test.system.paths);

@@ -7,7 +7,7 @@ import { toolResult } from "../../apps/backend/test/harness";
 import { PUBSUB } from "../../specs/apps";
 import { apiOf, mcpClientOf, openUpdates, type TestSystem, type UpdatesSocket } from "../e2e/harness";
 import { recordTrials, type Trial } from "../support/reliability";
-import { Api, type ApiAnswer, Cleanup, newUser, waitFor } from "../support/services";
+import { Api, type ApiAnswer, Cleanup, DATABASE_KINDS, newUser, waitFor } from "../support/services";
 import { accessOf, concretePath, type Route, startSurveyedSystem, unclassified } from "./surface";
 
 type TaskPage = { items: TaskSnapshot[]; total: number };
@@ -65,9 +65,14 @@ function forgedEvent(userId: string, taskId: number): Record<string, unknown> {
   };
 }
 
-describe("isolation on the demo's system", () => {
+/** What every suite of this file tried, recorded once all have run. */
+const trials: Omit<Trial, "file">[] = [];
+afterAll(() => recordTrials(__filename, trials));
+
+describe.each(DATABASE_KINDS)("isolation on the demo's system on %s", (kind) => {
   const cleanup = new Cleanup();
-  const trials: Omit<Trial, "file">[] = [];
+  /** Records a trial of this suite, its target naming the database kind. */
+  const record = (trial: Omit<Trial, "file">) => trials.push({ ...trial, target: `${trial.target}, on ${kind}` });
   let test: TestSystem;
   let routes: Record<string, Route[]>;
   const alice = newUser("alice");
@@ -82,7 +87,7 @@ describe("isolation on the demo's system", () => {
   let before: unknown;
 
   beforeAll(async () => {
-    const surveyed = await startSurveyedSystem("isolation");
+    const surveyed = await startSurveyedSystem(kind, "isolation");
     test = cleanup.add(surveyed.test);
     routes = surveyed.routes;
     const { system } = test;
@@ -146,10 +151,7 @@ describe("isolation on the demo's system", () => {
     before = await aliceState();
   }, 240_000);
 
-  afterAll(async () => {
-    recordTrials(__filename, trials);
-    await cleanup.run();
-  }, 120_000);
+  afterAll(() => cleanup.run(), 120_000);
 
   it("every route of every service is classified: public, user, operator, sidecar or socket", () => {
     expect(Object.keys(routes).sort()).toEqual(["backend", "dead-letters", "gateway", "notification", "recurring"]);
@@ -195,7 +197,7 @@ describe("isolation on the demo's system", () => {
     }
     expect(refused).toBeGreaterThan(0);
     expect(tally.leaked).toBe(0);
-    trials.push(
+    record(
       trialOf(
         "every route without a token, a user on operator routes, a user on sidecar routes",
         "all services (routes read from fastify)",
@@ -352,7 +354,7 @@ describe("isolation on the demo's system", () => {
     }
     expect(await aliceState()).toEqual(before);
     expect(tally.leaked).toBe(0);
-    trials.push(
+    record(
       trialOf(
         "one user against another's tasks, notifications, preferences and dead letters, on every route and MCP tool",
         "all services (routes read from fastify, tools from tools/list)",
@@ -383,7 +385,7 @@ describe("isolation on the demo's system", () => {
     }
     expect((await asOps.request("GET", `/api/dead-letters/${entry?.id}`)).status).toBe(200);
     expect(tally.leaked).toBe(0);
-    trials.push(
+    record(
       trialOf(
         "users without the operator role (the entry's own user, one named operator) at the dead-letter desk",
         "dead-letters desk",
@@ -483,7 +485,7 @@ describe("isolation on the demo's system", () => {
     }
     const leaked = tallies.reduce((sum, tally) => sum + tally.leaked, 0);
     expect(leaked).toBe(0);
-    trials.push({
+    record({
       area: "isolation",
       name: `${subjects.length} subjects that differ only by case, surrounding spaces, NFC/NFD, look-alike letters, a zero-width joiner, or SQL, URL and path metacharacters`,
       target: "backend REST, notification preferences, gateway /ws",

@@ -3,6 +3,7 @@ import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { FastifyInstance } from "fastify";
 import type { RunningSystem } from "../../local/system";
 import { startTestSystem, type TestSystem } from "../e2e/harness";
+import type { DatabaseKind } from "../support/services";
 
 /**
  * Who may reach a route: anyone (`public`), any user with a valid token (`user`), an operator only (`operator`),
@@ -145,13 +146,14 @@ export function unclassified(routes: Record<string, Route[]>): { missing: string
   return { missing, stale };
 }
 
-/** Starts the demo's system on PostgreSQL (`startTestSystem`) and reads every route its apps registered. */
+/** Starts the demo's system on a database of `kind` (`startTestSystem`) and reads every route its apps registered. */
 export async function startSurveyedSystem(
+  kind: DatabaseKind,
   name: string,
 ): Promise<{ test: TestSystem; routes: Record<string, Route[]> }> {
   const recorder = new RouteRecorder();
   try {
-    const test = await startTestSystem("postgres", name);
+    const test = await startTestSystem(kind, name);
     return { test, routes: recorder.routesOf(test.system) };
   } finally {
     recorder.stop();
