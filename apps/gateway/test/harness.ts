@@ -94,6 +94,8 @@ export interface ClientOptions {
   token?: string;
   /** `subprotocol` by default. */
   via?: "subprotocol" | "header";
+  /** An `Authorization` header sent as it is (a malformed one, say), beside whatever `token` adds. */
+  authorization?: string;
   /** The subprotocols offered; `task-updates.v1` (and the token's) by default. */
   protocols?: string[];
   origin?: string;
@@ -111,6 +113,7 @@ function clientArguments(options: ClientOptions): { protocols: string[]; headers
   ];
   const headers: Record<string, string> = {
     ...(token !== undefined && via === "header" ? { authorization: `Bearer ${token}` } : {}),
+    ...(options.authorization === undefined ? {} : { authorization: options.authorization }),
     ...(options.origin ? { origin: options.origin } : {}),
   };
   return { protocols, headers };
