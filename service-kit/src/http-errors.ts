@@ -1,5 +1,5 @@
-// How errors become HTTP answers: 400 with every violation or a value the database refuses, the service's own statuses, and never a stack trace.
-import { STATUS_CODES } from "node:http";
+// How errors become HTTP answers: 400 with every violation or a value the database refuses, the service's own statuses, 405 for a method a path lacks, and never a stack trace.
+import { METHODS, STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyInstance } from "fastify";
 import { storageRefusal } from "./data-errors";
 import { InvalidInputError, ServiceError, UnauthorizedError } from "./errors";
@@ -17,6 +17,24 @@ const body = (statusCode: number, message: string): ErrorBody => ({
   error: STATUS_CODES[statusCode] ?? "Error",
   message,
 });
+
+/**
+ * A known path asked with a method it lacks: 405 with `Allow` listing the methods it has (RFC 9110 §15.5.6), in the
+ * error body; fastify itself answers 404 as for an unknown path. Checked on `onRequest`, before fastify reads a body:
+ * a QUERY without Content-Type would otherwise get a 400 first.
+ */
+export function installMethodNotAllowed(server: FastifyInstance): void {
+  server.addHook("onRequest", async (request, reply) => {
+    if (!request.is404) return;
+    const url = request.url.split("?", 1)[0] ?? "";
+    const allowed = METHODS.filter((method) => server.findRoute({ method, url }) !== null);
+    if (allowed.length === 0) return;
+    await reply
+      .code(405)
+      .header("allow", allowed.join(", "))
+      .send(body(405, `${request.method} is not allowed on ${url}; allowed: ${allowed.join(", ")}`));
+  });
+}
 
 export function installErrorHandler(server: FastifyInstance): void {
   server.setErrorHandler((error: FastifyError, request, reply) => {

@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { ServiceConfig } from "./config";
-import { installErrorHandler } from "./http-errors";
+import { installErrorHandler, installMethodNotAllowed } from "./http-errors";
 import { installJsonBodyParser } from "./json-body";
 
 /**
@@ -58,10 +58,11 @@ export function serverOptions(config: Pick<ServiceConfig, "logLevel" | "http">) 
  */
 const openConnections = new WeakMap<Server, Set<Socket>>();
 
-/** A fastify server with the kit's limits, error answers (`http-errors.ts`) and depth-bounded JSON parser. */
+/** A fastify server with the kit's limits, error answers, 405s (`http-errors.ts`) and depth-bounded JSON parser. */
 export function createServer(config: Pick<ServiceConfig, "logLevel" | "http">): FastifyInstance {
   const server = fastify(serverOptions(config));
   installErrorHandler(server);
+  installMethodNotAllowed(server);
   installJsonBodyParser(server);
   const connections = new Set<Socket>();
   openConnections.set(server.server, connections);
