@@ -26,6 +26,8 @@ export const ACCESS: Readonly<Record<string, Readonly<Record<string, Access>>>> 
   backend: {
     "GET /healthz": "public",
     "GET /readyz": "public",
+    // The OpenAPI 3.1 document of the app's routes (service-kit/src/openapi.ts): route shapes only, no data.
+    "GET /openapi.json": "public",
     "POST /api/tasks": "user",
     "GET /api/tasks": "user",
     "GET /api/tasks/:task_id": "user",
@@ -43,6 +45,7 @@ export const ACCESS: Readonly<Record<string, Readonly<Record<string, Access>>>> 
   recurring: {
     "GET /healthz": "public",
     "GET /readyz": "public",
+    "GET /openapi.json": "public",
     "GET /dapr/subscribe": "sidecar",
     "POST /events/task-completed": "sidecar",
     "POST /events/ignored": "sidecar",
@@ -50,6 +53,7 @@ export const ACCESS: Readonly<Record<string, Readonly<Record<string, Access>>>> 
   notification: {
     "GET /healthz": "public",
     "GET /readyz": "public",
+    "GET /openapi.json": "public",
     "GET /api/notifications": "user",
     "POST /api/notifications/:notification_id/read": "user",
     "GET /api/preferences": "user",
@@ -63,6 +67,7 @@ export const ACCESS: Readonly<Record<string, Readonly<Record<string, Access>>>> 
   gateway: {
     "GET /healthz": "public",
     "GET /readyz": "public",
+    "GET /openapi.json": "public",
     "GET /ws": "socket",
     "GET /": "public",
     "GET /board.css": "public",
@@ -74,6 +79,7 @@ export const ACCESS: Readonly<Record<string, Readonly<Record<string, Access>>>> 
   "dead-letters": {
     "GET /healthz": "public",
     "GET /readyz": "public",
+    "GET /openapi.json": "public",
     "GET /api/dead-letters": "operator",
     "GET /api/dead-letters/:id": "operator",
     "POST /api/dead-letters/:id/replay": "operator",
