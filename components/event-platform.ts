@@ -1,6 +1,6 @@
 // The composition root: namespaces, Kafka (Strimzi, Redpanda Cloud or external), Dapr, data, secrets and the apps, from one validated config.
 
-import { TOPIC_LIST } from "@event-platform/events";
+import { TOPIC_LIST } from "@event-platform/events/src/topics";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
