@@ -1,11 +1,11 @@
-// The Pulumi program imports big packages by the path of what it uses, never by their index: loading it is part of every `pulumi up`.
+// The Pulumi program and its policy pack import big packages by the path of what they use, never by their index: loading them is part of every `pulumi preview` and `pulumi up`.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(__dirname, "..");
-/** The program's own modules: the entry, its components, specs and stack profiles. */
-const PROGRAM_SOURCES = ["infra", "components", "specs", "stacks"];
+/** The program's own modules (the entry, its components, specs and stack profiles) and the policy pack's. */
+const PROGRAM_SOURCES = ["infra", "components", "specs", "stacks", "policy"];
 
 /**
  * Package indexes that load much more than the program uses, with what to import instead. The events package's index
@@ -22,6 +22,7 @@ const INDEXES: Record<string, string> = {
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const full = path.join(dir, entry);
+    if (entry === "node_modules") return [];
     if (statSync(full).isDirectory()) return sourceFiles(full);
     return /\.(ts|js)$/.test(entry) && !/\.test\.ts$/.test(entry) ? [full] : [];
   });
@@ -33,12 +34,18 @@ function specifiers(source: string): string[] {
   return [...found].map((match) => match[1] ?? "");
 }
 
-describe("the Pulumi program's imports", () => {
+describe("the imports of the Pulumi program and its policy pack", () => {
   const files = PROGRAM_SOURCES.flatMap((dir) => sourceFiles(path.join(ROOT, dir)));
 
   it("cover the program's modules", () => {
     expect(files.map((f) => path.relative(ROOT, f))).toEqual(
-      expect.arrayContaining(["infra/index.ts", "components/event-platform.ts", "specs/apps.ts", "stacks/index.ts"]),
+      expect.arrayContaining([
+        "infra/index.ts",
+        "components/event-platform.ts",
+        "specs/apps.ts",
+        "stacks/index.ts",
+        "policy/index.ts",
+      ]),
     );
   });
 
