@@ -516,6 +516,36 @@ describe("delivery to the app", () => {
     expect(deliveriesOf(next, before.id)).toEqual([]);
   });
 
+  it("answers the publishes in flight before stop() closes its API: every record on Kafka was answered 204, none cut", async () => {
+    const topic = await freshTopic("stop-in-flight");
+    const app = cleanup.add(await startTestApp());
+    const sidecar = await sidecarFor(app, `stopping-${tag}`, [kafkaComponent(NAME)]);
+    const events = Array.from({ length: 40 }, (_, i) => cloudEvent("com.example.in-flight", { i }));
+    const answers = events.map((event, i) =>
+      publish(sidecar.url, NAME, topic, JSON.stringify(event), {
+        contentType: "application/cloudevents+json",
+        query: { "metadata.partitionKey": `user-${i % 4}` },
+      }).then(
+        (answer) => answer.status,
+        () => "no answer" as const,
+      ),
+    );
+    await Promise.race(answers);
+    await sidecar.stop();
+    const statuses = await Promise.all(answers);
+    // A request the closing server never read may find the connection gone; one it read is answered.
+    expect(statuses.filter((status) => status !== 204 && status !== "no answer")).toEqual([]);
+    const answered = events.filter((_, i) => statuses[i] === 204).map((e) => e.id);
+    const unanswered = new Set(events.filter((_, i) => statuses[i] !== 204).map((e) => e.id));
+    expect(answered.length).toBeGreaterThan(1);
+    const records = await readRecords(bootstrap, onBroker(topic), answered.length);
+    expect(records.map((r) => JSON.parse(r.value).id).sort()).toEqual([...answered].sort());
+    if (unanswered.size > 0) {
+      const late = readRecords(bootstrap, onBroker(topic), 1, (r) => unanswered.has(JSON.parse(r.value).id), 2_000);
+      await expect(late).rejects.toThrow(/Read 0 of 1/);
+    }
+  });
+
   it("gives each instance every event with consumerGroup {podName}", async () => {
     const topic = await freshTopic("per-pod");
     const appId = `per-pod-${tag}`;

@@ -11,6 +11,9 @@ import { metadataBody } from "./metadata";
 import { loadResources } from "./resources";
 import { type ActiveSubscriptions, startSubscriptions } from "./subscribe";
 
+/** How long `stop()` waits for the API's requests in flight, in ms: daprd's HTTP server Close (pkg/api/http/server.go). */
+export const API_SHUTDOWN_TIMEOUT_MS = 10_000;
+
 export interface SidecarOptions {
   /** The Dapr app id: `source` of wrapped events, default consumer group, scope of the resources. */
   appId: string;
@@ -53,7 +56,11 @@ export interface Sidecar {
    * during the grace period (dapr/dapr#4624; the shutdown API reference).
    */
   stopSubscriptions(): Promise<void>;
-  /** Leaves the consumer groups (uncommitted deliveries are redelivered later), then closes the API server. */
+  /**
+   * Leaves the consumer groups (uncommitted deliveries are redelivered later), then closes the API server as daprd
+   * does: no new requests, and those in flight (a publish waiting for Kafka's acknowledgement) answered first, for at
+   * most `API_SHUTDOWN_TIMEOUT_MS`.
+   */
   stop(): Promise<void>;
 }
 
@@ -107,13 +114,19 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   };
   const shutdown = async () => {
     ready = false;
-    lifetime.abort();
     await active?.stop();
     if (server) {
-      const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
-      server.closeAllConnections();
+      // As daprd's HTTP server Close (pkg/api/http/server.go: http.Server.Shutdown with a 10 s context): no new
+      // connections, idle ones closed, and the requests in flight answered before the API goes. A publish cut after
+      // its record reached Kafka would be retried by the app and land twice.
+      const open = server;
+      const closing = new Promise<void>((resolve) => open.close(() => resolve()));
+      open.closeIdleConnections();
+      const deadline = setTimeout(() => open.closeAllConnections(), API_SHUTDOWN_TIMEOUT_MS);
       await closing;
+      clearTimeout(deadline);
     }
+    lifetime.abort();
     agent.destroy();
     await kafka.close().catch(() => {});
   };
