@@ -6,6 +6,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import Type from "typebox";
+import { refuseInvalidParams } from "./mcp-params";
 import { callTool, toolList } from "./mcp-tools";
 import type { TaskService } from "./task-service";
 
@@ -75,6 +76,7 @@ export async function registerMcpRoute(
         void mcp.close();
       });
       await mcp.connect(transport);
+      refuseInvalidParams(transport);
       reply.hijack();
       await transport.handleRequest(request.raw, reply.raw, request.body);
     });
