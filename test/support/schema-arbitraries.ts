@@ -98,6 +98,13 @@ export function valid(schema: Schema): fc.Arbitrary<unknown> {
         min: Math.max(schema.minimum ?? -1_000_000, Number.MIN_SAFE_INTEGER),
         max: Math.min(schema.maximum ?? 1_000_000, Number.MAX_SAFE_INTEGER),
       });
+    case "number":
+      return fc.double({
+        min: schema.minimum ?? -1_000_000,
+        max: schema.maximum ?? 1_000_000,
+        noNaN: true,
+        noDefaultInfinity: true,
+      });
     case "string":
       return validString(schema);
     case "array": {

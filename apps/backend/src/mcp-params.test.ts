@@ -24,6 +24,8 @@ describe("invalidParamsError", () => {
         (invalidParamsError(message)?.error.data ?? { violations: [] }) as { violations: { path: string }[] }
       ).violations.map((v) => v.path);
     expect(paths(call({ name: 5 }))).toEqual(["/params/name"]);
+    expect(paths(call(5))).toEqual(["/params"]);
+    expect(paths(call([{ name: "add_task" }]))).toEqual(["/params"]);
     expect(paths(call({ name: "add_task", arguments: [1] }))).toEqual(["/params/arguments"]);
     expect(paths({ jsonrpc: "2.0", id: "a", method: "tools/list", params: { cursor: 3 } })).toEqual(["/params/cursor"]);
     expect(paths({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: 1 } })).toEqual([

@@ -5,7 +5,6 @@ import {
   CallToolRequestSchema,
   ErrorCode,
   InitializeRequestSchema,
-  isJSONRPCRequest,
   type JSONRPCErrorResponse,
   ListToolsRequestSchema,
   PingRequestSchema,
@@ -28,18 +27,28 @@ export interface ParamsViolation {
   message: string;
 }
 
+/** A JSON-RPC 2.0 request's id and method, whatever its params; undefined for a notification, an answer or no request. */
+function requestOf(message: unknown): { id: string | number; method: string } | undefined {
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
+  const { jsonrpc, id, method } = message as Record<string, unknown>;
+  const validId = typeof id === "string" || (typeof id === "number" && Number.isInteger(id));
+  return jsonrpc === "2.0" && validId && typeof method === "string" ? { id, method } : undefined;
+}
+
 /**
- * The JSON-RPC error for a request whose method the server answers but whose params break that method's schema:
- * code -32602 (JSON-RPC 2.0 §5.1, "Invalid method parameter(s)"), the violations in `data`; undefined for any
- * other message. The SDK's `Protocol.setRequestHandler` parses the request with the method's schema before the
+ * The JSON-RPC error for a request whose method the server answers but whose params break that method's schema
+ * (missing, not an object, a field of the wrong type): code -32602 (JSON-RPC 2.0 §5.1, "Invalid method
+ * parameter(s)"), the violations in `data`; undefined for any other message. The SDK's transport answers params
+ * that are no object with HTTP 400 and -32700 Parse error, though the JSON parsed; its `Protocol.setRequestHandler` parses the request with the method's schema before the
  * handler runs and answers its ZodError as -32603 Internal error (`@modelcontextprotocol/sdk` 1.32
  * `shared/protocol.js`; `Server`'s own -32602 check for `tools/call` runs after that parse, so never). Tool
  * arguments are not checked here: the MCP spec has a tool report its own errors in its result (`isError`), which
  * `callTool` does with the arguments' violations.
  */
 export function invalidParamsError(message: unknown): JSONRPCErrorResponse | undefined {
-  if (!isJSONRPCRequest(message)) return undefined;
-  const schema = ANSWERED.get(message.method);
+  const request = requestOf(message);
+  if (request === undefined) return undefined;
+  const schema = ANSWERED.get(request.method);
   const parsed = schema?.safeParse(message);
   if (parsed === undefined || parsed.success) return undefined;
   const violations: ParamsViolation[] = parsed.error.issues.map((issue) => ({
@@ -48,7 +57,7 @@ export function invalidParamsError(message: unknown): JSONRPCErrorResponse | und
   }));
   return {
     jsonrpc: "2.0",
-    id: message.id,
+    id: request.id,
     error: {
       code: ErrorCode.InvalidParams,
       message: `Invalid params: ${violations.map((v) => `${v.path || "/"} ${v.message}`).join("; ")}`,
@@ -58,8 +67,9 @@ export function invalidParamsError(message: unknown): JSONRPCErrorResponse | und
 }
 
 /**
- * Makes a connected transport answer `invalidParamsError`'s requests itself, before the server sees them; every
- * other message reaches the server as before. Call after the server's `connect`, which installs its `onmessage`.
+ * Makes a connected transport answer `invalidParamsError`'s requests itself, before the server sees them (the
+ * requests of a batch, which the route cannot answer as one); every other message reaches the server as before.
+ * Call after the server's `connect`, which installs its `onmessage`.
  */
 export function refuseInvalidParams(transport: Transport): void {
   const deliver = transport.onmessage;
