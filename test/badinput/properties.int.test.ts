@@ -4,6 +4,7 @@ import { type EventType, TOPIC_LIST } from "@event-platform/events";
 import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { TASK_TOOLS } from "../../apps/backend/src/mcp-tools";
 import { programmaticSubscriptions } from "../../specs/subscriptions";
 import type { TestSystem } from "../e2e/harness";
 import { accessOf, type Route, startSurveyedSystem } from "../isolation/surface";
@@ -16,7 +17,7 @@ import {
   type Schema,
   validObject,
 } from "../support/schema-arbitraries";
-import { Cleanup, newUser, waitFor } from "../support/services";
+import { Api, Cleanup, newUser, waitFor } from "../support/services";
 
 /** Generated inputs per target and property: bounded so the file stays within about a minute on two loaded cores. */
 const RUNS = { broken: 100, valid: 30 } as const;
@@ -49,10 +50,6 @@ const RULES_BEYOND_SCHEMA = new Set([
 
 type Part = "params" | "querystring" | "body";
 type Parts = Partial<Record<Part, Schema>>;
-interface Answer {
-  status: number;
-  body: unknown;
-}
 
 /** Whether a violation at `path` names the field broken at `broken` (under the request part `prefix`). */
 const namesField = (path: string, field: string) => path === field || path.startsWith(`${field}/`);
@@ -63,6 +60,10 @@ const violationsIn = (body: unknown): { path: string; message: string }[] =>
 
 /** What every test of this file tried, recorded once all have run. */
 const trials: Omit<Trial, "file">[] = [];
+
+/** Records a bad-input trial: a refused input loses, duplicates and leaks nothing (the snapshots prove no write). */
+const record = (name: string, target: string, tries: number, outcome: string) =>
+  trials.push({ area: "bad input", name, target, tries, lost: 0, duplicated: 0, leaked: 0, outcome });
 afterAll(() => recordTrials(__filename, trials));
 
 describe("generated bad input on the demo's system (PostgreSQL)", () => {
@@ -134,28 +135,9 @@ describe("generated bad input on the demo's system (PostgreSQL)", () => {
   }, 180_000);
   afterAll(() => cleanup.run());
 
-  /** A request with a JSON body (when given) and the answer's status and JSON (or text). */
-  async function call(
-    baseUrl: string,
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    body?: unknown,
-  ): Promise<Answer> {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Not JSON: kept as text for the failure message.
-    }
-    return { status: response.status, body: parsed };
-  }
+  /** A request with a JSON body (when given), the answer's status and JSON (every answer of the kit is JSON). */
+  const call = (baseUrl: string, method: string, path: string, headers: Record<string, string>, body?: unknown) =>
+    new Api(baseUrl).request<unknown>(method, path, body, headers);
 
   /** The request parts a route's registered schema declares. */
   const partsOf = (route: Route): Parts => {
@@ -265,16 +247,12 @@ describe("generated bad input on the demo's system (PostgreSQL)", () => {
         }),
         { numRuns: RUNS.broken },
       );
-      trials.push({
-        area: "bad input",
-        name: "input broken in one field (params, query, body), generated from the route's schema",
-        target: `${appId} ${route.method} ${route.url}`,
+      record(
+        "input broken in one field (params, query, body), generated from the route's schema",
+        `${appId} ${route.method} ${route.url}`,
         tries,
-        lost: 0,
-        duplicated: 0,
-        leaked: 0,
-        outcome: "400 naming the field",
-      });
+        "400 naming the field",
+      );
     }
     expect(await snapshot()).toEqual(before);
   }, 180_000);
@@ -292,13 +270,7 @@ describe("generated bad input on the demo's system (PostgreSQL)", () => {
       });
     const listed = await rpc("tools/list");
     const tools = (listed.body as { result: { tools: { name: string; inputSchema: Schema }[] } }).result.tools;
-    expect(tools.map((t) => t.name).sort()).toEqual([
-      "add_task",
-      "complete_task",
-      "delete_task",
-      "list_tasks",
-      "update_task",
-    ]);
+    expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(TASK_TOOLS).sort());
     const before = await settled();
     for (const tool of tools) {
       let tries = 0;
@@ -331,16 +303,12 @@ describe("generated bad input on the demo's system (PostgreSQL)", () => {
         }),
         { numRuns: RUNS.broken },
       );
-      trials.push({
-        area: "bad input",
-        name: "tool arguments broken in one field, generated from the tool's inputSchema",
-        target: `backend MCP ${tool.name}`,
+      record(
+        "tool arguments broken in one field, generated from the tool's inputSchema",
+        `backend MCP ${tool.name}`,
         tries,
-        lost: 0,
-        duplicated: 0,
-        leaked: 0,
-        outcome: "tool error (isError) with 400 naming the field",
-      });
+        "tool error (isError) with 400 naming the field",
+      );
     }
     // The request's own params, broken as the JSON Schema of tools/call's params allows: -32602 naming the field.
     const paramsSchema: Schema = {
@@ -375,16 +343,12 @@ describe("generated bad input on the demo's system (PostgreSQL)", () => {
       }),
       { numRuns: RUNS.broken },
     );
-    trials.push({
-      area: "bad input",
-      name: "tools/call params broken in one field (missing, wrong type)",
-      target: "backend MCP tools/call",
+    record(
+      "tools/call params broken in one field (missing, wrong type)",
+      "backend MCP tools/call",
       tries,
-      lost: 0,
-      duplicated: 0,
-      leaked: 0,
-      outcome: "JSON-RPC -32602 naming the field",
-    });
+      "JSON-RPC -32602 naming the field",
+    );
     expect(await snapshot()).toEqual(before);
   }, 180_000);
 
@@ -440,16 +404,12 @@ describe("generated bad input on the demo's system (PostgreSQL)", () => {
         }),
         { numRuns: RUNS.broken },
       );
-      trials.push({
-        area: "bad input",
-        name: "CloudEvent broken in one field (envelope or data), generated from the contract with the catalog's id bounds",
-        target: `${target.appId} ${target.path}`,
+      record(
+        "CloudEvent broken in one field (envelope or data), generated from the contract with the catalog's id bounds",
+        `${target.appId} ${target.path}`,
         tries,
-        lost: 0,
-        duplicated: 0,
-        leaked: 0,
-        outcome: "DROP, no effect",
-      });
+        "DROP, no effect",
+      );
     }
     expect(await snapshot()).toEqual(before);
   }, 180_000);
@@ -510,15 +470,11 @@ describe("generated bad input on the demo's system (PostgreSQL)", () => {
       );
     }
     expect(taken).toBeGreaterThan(0);
-    trials.push({
-      area: "bad input",
-      name: "valid input generated from the same schemas (REST routes and events)",
-      target: "backend, notification, dead-letters, recurring, gateway",
+    record(
+      "valid input generated from the same schemas (REST routes and events)",
+      "backend, notification, dead-letters, recurring, gateway",
       tries,
-      lost: 0,
-      duplicated: 0,
-      leaked: 0,
-      outcome: `${taken} taken, the rest refused only by rules beyond the schema; no 5xx`,
-    });
+      `${taken} taken, the rest refused only by rules beyond the schema; no 5xx`,
+    );
   }, 180_000);
 });
