@@ -375,6 +375,18 @@ describe("generated bad input on the demo's system (PostgreSQL)", () => {
           (error?.data?.violations ?? []).some((v) => namesField(v.path, broken.path)),
           why,
         ).toBe(true);
+        // In a JSON-RPC batch the server's transport takes the request (refuseInvalidParams): the same answer.
+        // Params that are no object never reach it there: the SDK refuses such a batch as a whole (400, -32700).
+        const params = broken.value.params;
+        if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) return;
+        const batch = await call(backend, "POST", "/mcp", mcpHeaders, [
+          { jsonrpc: "2.0", id: ++id, method: "tools/call", ...(params === undefined ? {} : { params }) },
+        ]);
+        const answered = (Array.isArray(batch.body) ? batch.body[0] : batch.body) as typeof answer.body;
+        expect(
+          (answered as { error?: { code: number } }).error?.code,
+          `batch: ${why} ${JSON.stringify(batch.body)}`,
+        ).toBe(-32602);
       }),
       { numRuns: RUNS.broken },
     );
