@@ -169,6 +169,8 @@ export interface SystemApp {
   port: number;
   /** Its sidecar's API (daprd's `http://127.0.0.1:<DAPR_HTTP_PORT>`). */
   sidecarUrl: string;
+  /** The app API token its sidecar sends (`dapr-api-token`), for tests that call its event routes as the sidecar. */
+  appToken: string;
 }
 
 export interface RunningSystem {
@@ -527,7 +529,13 @@ async function startApp(
   // The log closes after the sidecar, which writes to it until it has stopped.
   context.started.add(() => sidecar.stop().then(closeLog));
   return {
-    info: { spec, url: whole.wiring.urls[spec.id] ?? "", port: plan.port, sidecarUrl: sidecar.url },
+    info: {
+      spec,
+      url: whole.wiring.urls[spec.id] ?? "",
+      port: plan.port,
+      sidecarUrl: sidecar.url,
+      appToken: whole.appTokens[spec.id] ?? "",
+    },
     sidecar,
     stopApp: async () => {
       const closing = app;

@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { storageRefusal } from "./data-errors";
 import { InvalidInputError, ServiceError, UnauthorizedError } from "./errors";
 
-/** The body of every error answer; `violations` only on 400s about input. */
+/** The body of every error answer; `violations` only on 400s about input and 415s (naming the Content-Type header). */
 export interface ErrorBody {
   statusCode: number;
   error: string;
@@ -60,6 +60,14 @@ export function installErrorHandler(server: FastifyInstance): void {
     }
     if (error instanceof ServiceError)
       return reply.code(error.statusCode).send(errorBody(error.statusCode, error.message));
+    // fastify names only the media type; the answer names the header, as a 400 names its field.
+    if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      const type = JSON.stringify(request.headers["content-type"] ?? "");
+      return reply.code(415).send({
+        ...errorBody(415, `Content-Type ${type} is not supported: send application/json`),
+        violations: [{ path: "/headers/content-type", message: "must be application/json" }],
+      });
+    }
     // fastify's own client errors: malformed JSON, unsupported media type, body too large.
     if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send(errorBody(error.statusCode, error.message));

@@ -15,7 +15,7 @@ export const ViolationSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** The body of every error answer (`ErrorBody` in `http-errors.ts`): `violations` only on 400s about input. */
+/** The body of every error answer (`ErrorBody` in `http-errors.ts`): `violations` only on 400s about input and 415s. */
 export const ErrorBodySchema = Type.Object(
   {
     statusCode: Type.Integer({ minimum: 400, maximum: 599 }),

@@ -99,7 +99,7 @@ describe("request bodies and paths the routes never see", () => {
     await s.close();
   });
 
-  it("refuses a text/plain body with 415, as any other type but JSON", async () => {
+  it("refuses a text/plain body with 415 naming the Content-Type header, as any other type but JSON", async () => {
     const s = await server();
     const answer = await s.inject({
       method: "POST",
@@ -108,6 +108,12 @@ describe("request bodies and paths the routes never see", () => {
       payload: "{}",
     });
     expect(answer.statusCode).toBe(415);
+    expect(answer.json()).toEqual({
+      statusCode: 415,
+      error: "Unsupported Media Type",
+      message: 'Content-Type "text/plain" is not supported: send application/json',
+      violations: [{ path: "/headers/content-type", message: "must be application/json" }],
+    });
     await s.close();
   });
 

@@ -11,6 +11,7 @@ import {
   type Delivery,
   DropEvent,
   EVENT_BODY_LIMIT,
+  idBoundViolations,
   ignoreEvent,
   type RawDelivery,
   registerSubscriber,
@@ -125,6 +126,42 @@ describe("registerSubscriber", () => {
       expect(answer.json(), payload).toEqual({ status: "DROP" });
     }
     expect(calls).toBe(0);
+  });
+
+  it("answers DROP for a task_id out of the catalog's bounds on every contract topic; takes the bounds themselves", async () => {
+    let calls = 0;
+    const count = async () => {
+      calls += 1;
+      return undefined;
+    };
+    const routes = [
+      { app: APPS.recurring, path: "/events/task-completed", type: "com.taskmanager.task.completed" },
+      { app: APPS.notification, path: "/events/reminder-scheduled", type: "com.taskmanager.reminder.scheduled" },
+      { app: APPS.gateway, path: "/events/task-updates", type: "com.taskmanager.ui.task_list_changed" },
+    ] as const;
+    for (const { app, path, type } of routes) {
+      const handlers = Object.fromEntries(
+        app.subscriptions.flatMap((sub) => [...sub.routes.map((r) => r.path), sub.defaultPath]).map((p) => [p, count]),
+      );
+      const { server } = await serve(app, handlers);
+      const event = buildEvent(type, sampleData(type), { source: eventSource("backend") });
+      const post = async (taskId: number) =>
+        (
+          await server.inject({
+            method: "POST",
+            url: path,
+            headers: FROM_SIDECAR,
+            payload: JSON.stringify({ ...event, data: { ...event.data, task_id: taskId } }),
+          })
+        ).json();
+      for (const taskId of [0, -1, -(2 ** 53), 2 ** 53, 1e300])
+        expect(await post(taskId), `${path} ${taskId}`).toEqual({ status: "DROP" });
+      calls = 0;
+      for (const taskId of [1, Number.MAX_SAFE_INTEGER]) expect(await post(taskId)).toEqual({ status: "SUCCESS" });
+      expect(calls, path).toBe(2);
+    }
+    expect(idBoundViolations({ data: { task_id: 0 } })).toEqual([{ path: "/data/task_id", message: "must be >= 1" }]);
+    expect(idBoundViolations({ data: "x" })).toEqual([]);
   });
 
   it("maps the handler's verdict: DropEvent is DROP, any other error RETRY, a status as given", async () => {

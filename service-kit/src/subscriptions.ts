@@ -3,6 +3,7 @@ import {
   type ContractEventOn,
   contractViolationsOn,
   type EventType,
+  schemas,
   TOPICS,
   type TopicSpec,
 } from "@event-platform/events";
@@ -11,7 +12,9 @@ import type { AppSpec, AppSubscription } from "../../specs/apps";
 import { programmaticSubscriptions } from "../../specs/subscriptions";
 import { requireAppToken } from "./app-token";
 import { storageRefusal } from "./data-errors";
+import type { Violation } from "./errors";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-body";
+import { violationsOf } from "./validation";
 
 /**
  * The status an app answers a delivery with (FACTS, "Dapr pub/sub"): `SUCCESS` done; `RETRY` try again under the
@@ -86,6 +89,22 @@ export interface Subscriber {
   drain(deadline: number): Promise<void>;
 }
 
+/**
+ * The catalog's bounds on the ids a consumer looks things up by, by property of `data`, checked beside the contract
+ * (which types `task_id` as any JSON integer): a `task_id` of 0, -1 or beyond Number.MAX_SAFE_INTEGER names no task
+ * there can be (`schemas.TaskId`), so no handler could ever do anything right with it.
+ */
+export const CONSUMED_ID_BOUNDS = { task_id: schemas.TaskId } as const;
+
+/** How an event's `data` breaks `CONSUMED_ID_BOUNDS`, each violation at `/data/<property>`. */
+export function idBoundViolations(event: unknown): Violation[] {
+  const data = typeof event === "object" && event !== null ? (event as { data?: unknown }).data : undefined;
+  if (typeof data !== "object" || data === null) return [];
+  return Object.entries(CONSUMED_ID_BOUNDS).flatMap(([name, schema]) =>
+    Object.hasOwn(data, name) ? violationsOf(schema, (data as Record<string, unknown>)[name], `/data/${name}`) : [],
+  );
+}
+
 /** Where a path's deliveries come from: its subscription, and the event type of its route rule (none: the default). */
 interface SubscribedPath {
   sub: AppSubscription;
@@ -110,10 +129,11 @@ const answer = (status: DeliveryStatus) => ({ status });
  *
  * A delivery to a contract topic is parsed (any content type, as text; JSON nested deeper than MAX_JSON_DEPTH is
  * refused) and checked against the contract's schema for its topic (`contractViolationsOn`): one that is not JSON
- * or breaks the contract is answered DROP, logged with its violations, since no retry can make it valid. Only
- * what the contract requires is required: an event with just the contract's fields reaches the handler. An event
- * whose `type` is not its route rule's (a task.created posted to the task.completed path) is answered DROP too; a
- * default path takes any type of its topic. The dead-letter topic has no contract: its handler gets the body raw
+ * or breaks the contract is answered DROP, logged with its violations, since no retry can make it valid; so is one
+ * whose `data` has an id out of the catalog's bounds (`CONSUMED_ID_BOUNDS`). Only what the contract requires is
+ * required: an event with just the contract's fields reaches the handler. An event whose `type` is not its route
+ * rule's (a task.created posted to the task.completed path) is answered DROP too; a default path takes any type of
+ * its topic. The dead-letter topic has no contract: its handler gets the body raw
  * and must never fail because of it. Every route takes bodies up to `EVENT_BODY_LIMIT` (the dead-letter topic's,
  * `deadLetterBodyLimit`). A handler's error that PostgreSQL raised because of a value (`storageRefusal`) is
  * answered DROP, logged with PostgreSQL's reason, since storing it again can never succeed.
@@ -204,7 +224,7 @@ async function deliverContractEvent(
 ): Promise<DeliveryStatus | undefined> {
   const { json, parseError } = parse(text);
   if (parseError !== undefined) throw new DropEvent(`the body is not a CloudEvent: ${parseError}`);
-  const violations = contractViolationsOn(topic, json);
+  const violations = [...contractViolationsOn(topic, json), ...idBoundViolations(json)];
   if (violations.length > 0) {
     const id = typeof json === "object" && json !== null ? (json as { id?: unknown }).id : undefined;
     throw new DropEvent(

@@ -1,6 +1,6 @@
 // The attack surface of the demo's system as the services themselves register it: every route of every app (fastify's `fastify.initialization` diagnostics channel and `onRoute` hook), and who may reach each; the isolation and bad-input suites fail on a route this file does not classify.
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifySchema } from "fastify";
 import type { RunningSystem } from "../../local/system";
 import { startTestSystem, type TestSystem } from "../e2e/harness";
 import type { DatabaseKind } from "../support/services";
@@ -16,6 +16,8 @@ export interface Route {
   method: string;
   url: string;
   key: string;
+  /** The route's schema as registered (its params, querystring and body JSON Schemas), when it has one. */
+  schema?: FastifySchema;
 }
 
 /**
@@ -108,7 +110,12 @@ export class RouteRecorder {
     this.servers.push({ server: fastify, routes });
     fastify.addHook("onRoute", (options) => {
       for (const method of [options.method].flat()) {
-        routes.push({ method, url: options.url, key: `${method} ${options.url}` });
+        routes.push({
+          method,
+          url: options.url,
+          key: `${method} ${options.url}`,
+          ...(options.schema ? { schema: options.schema } : {}),
+        });
       }
     });
   };

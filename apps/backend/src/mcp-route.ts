@@ -6,6 +6,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import Type from "typebox";
+import { invalidParamsError, refuseInvalidParams } from "./mcp-params";
 import { callTool, toolList } from "./mcp-tools";
 import type { TaskService } from "./task-service";
 
@@ -68,6 +69,9 @@ export async function registerMcpRoute(
       },
     };
     scope.post("/mcp", { schema: mcpSchema }, async (request, reply) => {
+      // Answered here as the SDK answers a JSON-RPC error: its transport calls params that are no object a parse error.
+      const refused = invalidParamsError(request.body);
+      if (refused !== undefined) return reply.send(refused);
       const mcp = mcpServerFor(deps.tasks, request, deps.version);
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       reply.raw.on("close", () => {
@@ -75,6 +79,7 @@ export async function registerMcpRoute(
         void mcp.close();
       });
       await mcp.connect(transport);
+      refuseInvalidParams(transport);
       reply.hijack();
       await transport.handleRequest(request.raw, reply.raw, request.body);
     });

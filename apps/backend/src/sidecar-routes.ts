@@ -19,7 +19,10 @@ export async function registerSidecarRoutes(
   await server.register(async (scope) => {
     requireAppToken(scope, deps.appToken);
 
-    scope.post("/internal/tasks/:task_id/next-occurrence", async (request, reply) => {
+    // The schema states the input for whoever reads the routes (the generated bad-input tests); `hide` keeps this
+    // route, which only the sidecar may call, out of the published OpenAPI document.
+    const schema = { hide: true, params: TaskIdParams, body: NextOccurrenceBody };
+    scope.post("/internal/tasks/:task_id/next-occurrence", { schema }, async (request, reply) => {
       const { params, body } = requestInput(request, { params: TaskIdParams, body: NextOccurrenceBody }, (parsed) =>
         pathTaskIdViolations(parsed.params, "/params"),
       );
