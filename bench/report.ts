@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import type { BenchResults } from "./results";
 import { formatMs, formatRate, formatRatio, ratio } from "./stats";
+import type { LoadPoint } from "./task-writes";
 
 /** A Markdown table from a header row and body rows. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -86,6 +87,13 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 type Row = Record<string, string | number>;
 
+/** A point with percentiles: a rate phase's latency, or a load phase's request latency. */
+interface Percentiles {
+  rate?: number;
+  p50: number;
+  p99: number;
+}
+
 /** A grouped bar chart: `x` categories, one bar per `series`, faceted by `facet` when given. */
 function bars(title: string, rows: Row[], x: string, y: string, series: string, facet?: string): TopLevelSpec {
   const unit = {
@@ -111,43 +119,47 @@ function bars(title: string, rows: Row[], x: string, y: string, series: string, 
 /** The plots of a run, by file name. */
 export function plots(results: BenchResults): Record<string, TopLevelSpec> {
   const out: Record<string, TopLevelSpec> = {};
-  const rateRows = (label: string, points: readonly { rate?: number; latency: { p50: number; p99: number } }[]) =>
-    points.flatMap((p) => [
-      { path: label, "offered rate (events/s)": p.rate ?? 0, percentile: "p50", "latency (ms)": p.latency.p50 },
-      { path: label, "offered rate (events/s)": p.rate ?? 0, percentile: "p99", "latency (ms)": p.latency.p99 },
-    ]);
-  if (results.kafka && results.sidecar) {
-    out["event-latency.svg"] = bars(
-      "Publish to delivery; baseline: raw Kafka produce-to-consume (same client, 1 KB CloudEvents)",
-      [
-        ...rateRows("raw Kafka (baseline)", results.kafka.points),
-        ...rateRows("through the sidecar", results.sidecar.points),
-      ],
-      "offered rate (events/s)",
+  /** Bars of p50 and p99 per offered rate, one series per path; `points` as `[label, {rate, p50, p99}[]]`. */
+  const latencyChart = (title: string, axis: string, series: [string, readonly Percentiles[]][]) =>
+    bars(
+      title,
+      series.flatMap(([label, points]) =>
+        points.flatMap((p) =>
+          (["p50", "p99"] as const).map((percentile) => ({
+            path: label,
+            [axis]: p.rate ?? 0,
+            percentile,
+            "latency (ms)": p[percentile],
+          })),
+        ),
+      ),
+      axis,
       "latency (ms)",
       "path",
       "percentile",
     );
-  }
-  const writeRows = (label: string, points: readonly { rate?: number; p50: number; p99: number }[] | undefined) =>
-    (points ?? [])
-      .filter((p) => p.rate !== undefined)
-      .flatMap((p) => [
-        { path: label, "offered rate (writes/s)": p.rate ?? 0, percentile: "p50", "latency (ms)": p.p50 },
-        { path: label, "offered rate (writes/s)": p.rate ?? 0, percentile: "p99", "latency (ms)": p.p99 },
-      ]);
-  if (results.bare || results.restPostgres || results.restPglite) {
-    out["task-writes.svg"] = bars(
-      "Write latency; baseline: a bare fastify route inserting one row in the same PostgreSQL",
+  const ofLatency = (points: readonly { rate?: number; latency: Percentiles }[]) =>
+    points.map((p) => ({ ...p.latency, ...(p.rate === undefined ? {} : { rate: p.rate }) }));
+  if (results.kafka && results.sidecar) {
+    out["event-latency.svg"] = latencyChart(
+      "Publish to delivery; baseline: raw Kafka produce-to-consume (same client, 1 KB CloudEvents)",
+      "offered rate (events/s)",
       [
-        ...writeRows("bare route (baseline)", results.bare),
-        ...writeRows("REST on PostgreSQL", results.restPostgres),
-        ...writeRows("REST on PGlite", results.restPglite),
+        ["raw Kafka (baseline)", ofLatency(results.kafka.points)],
+        ["through the sidecar", ofLatency(results.sidecar.points)],
       ],
+    );
+  }
+  const paced = (points: readonly LoadPoint[] | undefined) => (points ?? []).filter((p) => p.rate !== undefined);
+  if (results.bare || results.restPostgres || results.restPglite) {
+    out["task-writes.svg"] = latencyChart(
+      "Write latency; baseline: a bare fastify route inserting one row in the same PostgreSQL",
       "offered rate (writes/s)",
-      "latency (ms)",
-      "path",
-      "percentile",
+      [
+        ["bare route (baseline)", paced(results.bare)],
+        ["REST on PostgreSQL", paced(results.restPostgres)],
+        ["REST on PGlite", paced(results.restPglite)],
+      ],
     );
     const max = (label: string, points: readonly { rate?: number; throughput: number }[] | undefined) => {
       const p = points?.find((point) => point.rate === undefined);
@@ -177,19 +189,13 @@ export function plots(results: BenchResults): Record<string, TopLevelSpec> {
   }
   if (results.websocket) {
     const kafkaAt = (rate: number) => results.kafka?.points.filter((p) => p.rate === rate) ?? [];
-    out["websocket.svg"] = bars(
+    out["websocket.svg"] = latencyChart(
       "REST task creation to WebSocket frame; baseline: raw Kafka produce-to-consume at the same rate",
-      [
-        ...rateRows(
-          "raw Kafka (baseline)",
-          results.websocket.flatMap((p) => kafkaAt(p.rate)),
-        ),
-        ...rateRows("REST → WebSocket", results.websocket),
-      ],
       "offered rate (events/s)",
-      "latency (ms)",
-      "path",
-      "percentile",
+      [
+        ["raw Kafka (baseline)", ofLatency(results.websocket.flatMap((p) => kafkaAt(p.rate)))],
+        ["REST → WebSocket", ofLatency(results.websocket)],
+      ],
     );
   }
   if (results.scaling) {
@@ -234,6 +240,16 @@ export function markdown(
   const img = (name: string) => (plotNames.includes(name) ? `\n![${name}](${plotDir}/${name})\n` : "");
   const kafkaAt = (rate?: number) => results.kafka?.points.find((p) => p.rate === rate);
   const bareAt = (rate?: number) => results.bare?.find((p) => p.rate === rate);
+  /** A rate's cells against the raw Kafka baseline at that rate: rate, baseline, path, ratios. */
+  const againstKafka = (p: { rate: number; latency: Percentiles }) => {
+    const base = kafkaAt(p.rate);
+    return [
+      formatRate(p.rate),
+      `${formatMs(base?.latency.p50)} / ${formatMs(base?.latency.p99)}`,
+      `${formatMs(p.latency.p50)} / ${formatMs(p.latency.p99)}`,
+      `${formatRatio(ratio(p.latency.p50, base?.latency.p50))} / ${formatRatio(ratio(p.latency.p99, base?.latency.p99))}`,
+    ];
+  };
   const sections: string[] = [];
   sections.push(`# Benchmarks
 
@@ -254,16 +270,7 @@ generators (autocannon, and the bench's own paced Kafka producer) run in the ben
     )}`,
   );
   if (results.kafka && results.sidecar) {
-    const rows = results.sidecar.points.map((p) => {
-      const base = kafkaAt(p.rate);
-      return [
-        formatRate(p.rate),
-        `${formatMs(base?.latency.p50)} / ${formatMs(base?.latency.p99)}`,
-        `${formatMs(p.latency.p50)} / ${formatMs(p.latency.p99)}`,
-        `${formatRatio(ratio(p.latency.p50, base?.latency.p50))} / ${formatRatio(ratio(p.latency.p99, base?.latency.p99))}`,
-        `${p.delivered} of ${p.sent}`,
-      ];
-    });
+    const rows = results.sidecar.points.map((p) => [...againstKafka(p), `${p.delivered} of ${p.sent}`]);
     rows.push([
       "maximum",
       formatRate(results.kafka.maxThroughput),
@@ -336,16 +343,7 @@ ${table(
 ${img("task-writes.svg")}${img("throughput.svg")}`);
   }
   if (results.websocket) {
-    const rows = results.websocket.map((p) => {
-      const base = kafkaAt(p.rate);
-      return [
-        formatRate(p.rate),
-        `${formatMs(base?.latency.p50)} / ${formatMs(base?.latency.p99)}`,
-        `${formatMs(p.latency.p50)} / ${formatMs(p.latency.p99)}`,
-        `${formatRatio(ratio(p.latency.p50, base?.latency.p50))} / ${formatRatio(ratio(p.latency.p99, base?.latency.p99))}`,
-        `${p.framed} of ${p.created}`,
-      ];
-    });
+    const rows = results.websocket.map((p) => [...againstKafka(p), `${p.framed} of ${p.created}`]);
     sections.push(`## REST task creation to the WebSocket frame
 
 The demo's whole topology (\`startSystem\`: every app with its sidecar) on PostgreSQL; 10 users each with a
