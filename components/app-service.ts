@@ -1,5 +1,8 @@
 // One bundled service on Kubernetes: a Deployment with the Dapr sidecar annotations, a Service and a disruption budget.
-import * as k8s from "@pulumi/kubernetes";
+
+import * as appsv1 from "@pulumi/kubernetes/apps/v1";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import * as policyv1 from "@pulumi/kubernetes/policy/v1";
 import * as pulumi from "@pulumi/pulumi";
 import { APP_TERMINATION_GRACE_SECONDS } from "../specs/app-env";
 import type { AppSpec } from "../specs/apps";
@@ -38,7 +41,7 @@ export class AppService extends pulumi.ComponentResource {
       );
     }
     const labels = workloadLabels(args.app.id);
-    new k8s.apps.v1.Deployment(
+    new appsv1.Deployment(
       `${name}-deployment`,
       {
         metadata: { name: args.app.id, namespace: args.namespace, labels },
@@ -75,7 +78,7 @@ export class AppService extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const service = new k8s.core.v1.Service(
+    const service = new corev1.Service(
       `${name}-service`,
       {
         metadata: { name: args.app.id, namespace: args.namespace, labels },
@@ -84,7 +87,7 @@ export class AppService extends pulumi.ComponentResource {
       { parent: this },
     );
     if (args.disruptionBudget) {
-      new k8s.policy.v1.PodDisruptionBudget(
+      new policyv1.PodDisruptionBudget(
         `${name}-pdb`,
         {
           metadata: { name: args.app.id, namespace: args.namespace, labels },

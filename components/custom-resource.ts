@@ -1,5 +1,5 @@
 // Turns a rendered custom resource (plain data from specs/) into a Pulumi resource, keeping its exact name.
-import * as k8s from "@pulumi/kubernetes";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import type * as pulumi from "@pulumi/pulumi";
 import type { KubernetesObject } from "../specs/dapr";
 
@@ -8,9 +8,9 @@ export function customResource(
   resourcePrefix: string,
   object: KubernetesObject,
   opts: pulumi.CustomResourceOptions,
-): k8s.apiextensions.CustomResource {
+): CustomResource {
   const { apiVersion, kind, metadata, ...rest } = object;
-  return new k8s.apiextensions.CustomResource(
+  return new CustomResource(
     `${resourcePrefix}-${kind.toLowerCase()}-${metadata.name}`,
     { apiVersion, kind, metadata, ...rest },
     opts,

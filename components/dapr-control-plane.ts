@@ -1,5 +1,5 @@
 // The Dapr control plane (operator, sidecar injector, sentry, placement, scheduler) from the official Helm chart.
-import * as k8s from "@pulumi/kubernetes";
+import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
 
 export const DAPR_HELM_REPO = "https://dapr.github.io/helm-charts/";
@@ -13,11 +13,11 @@ export interface DaprControlPlaneArgs {
 
 /** Dapr's control plane. Its CRDs come with the chart, so Dapr resources depend on `release`. */
 export class DaprControlPlane extends pulumi.ComponentResource {
-  readonly release: k8s.helm.v3.Release;
+  readonly release: Release;
 
   constructor(name: string, args: DaprControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-platform:dapr:DaprControlPlane", name, {}, opts);
-    this.release = new k8s.helm.v3.Release(
+    this.release = new Release(
       `${name}-release`,
       {
         name: "dapr",

@@ -1,5 +1,5 @@
 // The apps' Dapr wiring: pub/sub components, subscriptions with dead letters, resiliency and configuration, with Kafka credentials as a Secret.
-import * as k8s from "@pulumi/kubernetes";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
 import * as pulumi from "@pulumi/pulumi";
 import { appsUsing, PUBSUB } from "../specs/apps";
 import { type DaprSettings, daprResources, type KafkaAuth } from "../specs/dapr";
@@ -34,7 +34,7 @@ export class DaprPubsub extends pulumi.ComponentResource {
     super("event-platform:dapr:DaprPubsub", name, {}, opts);
     const { credentials } = args;
     const secret = credentials
-      ? new k8s.core.v1.Secret(
+      ? new corev1.Secret(
           `${name}-kafka-credentials`,
           {
             metadata: {

@@ -1,7 +1,7 @@
 // The composition root: namespaces, Kafka (Strimzi, Redpanda Cloud or external), Dapr, data, secrets and the apps, from one validated config.
 
-import { TOPIC_LIST } from "@event-platform/events";
-import * as k8s from "@pulumi/kubernetes";
+import { TOPIC_LIST } from "@event-platform/events/src/topics";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../infra/config";
@@ -210,8 +210,8 @@ export class EventPlatform extends pulumi.ComponentResource {
    * `global.seccompProfile` (DaprControlPlane) and the Strimzi operator's and Kafka's with the operator's restricted
    * pod security provider (StrimziOperator), so none of them needs `baseline`.
    */
-  private namespaceOf(resourceName: string, namespace: string): k8s.core.v1.Namespace {
-    return new k8s.core.v1.Namespace(
+  private namespaceOf(resourceName: string, namespace: string): corev1.Namespace {
+    return new corev1.Namespace(
       resourceName,
       {
         metadata: {
@@ -230,8 +230,8 @@ export class EventPlatform extends pulumi.ComponentResource {
     namespace: string,
     value: pulumi.Input<string>,
     dependsOn: pulumi.Resource[],
-  ): k8s.core.v1.Secret {
-    return new k8s.core.v1.Secret(
+  ): corev1.Secret {
+    return new corev1.Secret(
       resourceName,
       {
         metadata: { name: ref.name, namespace },

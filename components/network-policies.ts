@@ -1,5 +1,6 @@
 // The apps' namespace's NetworkPolicies (specs/network.ts): default deny, then each app's own traffic.
-import * as k8s from "@pulumi/kubernetes";
+import * as networkingv1 from "@pulumi/kubernetes/networking/v1";
+import type * as inputs from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { type NetworkSettings, networkPolicies } from "../specs/network";
 
@@ -10,15 +11,15 @@ export interface NetworkPoliciesArgs {
 
 /** One NetworkPolicy per object of `networkPolicies`; the apps depend on `policies`, so their pods start under them. */
 export class NetworkPolicies extends pulumi.ComponentResource {
-  readonly policies: k8s.networking.v1.NetworkPolicy[];
+  readonly policies: networkingv1.NetworkPolicy[];
 
   constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-platform:network:NetworkPolicies", name, {}, opts);
     this.policies = networkPolicies(args.settings).map(
       ({ metadata, spec }) =>
-        new k8s.networking.v1.NetworkPolicy(
+        new networkingv1.NetworkPolicy(
           `${name}-${metadata.name}`,
-          { metadata, spec: spec as k8s.types.input.networking.v1.NetworkPolicySpec },
+          { metadata, spec: spec as inputs.networking.v1.NetworkPolicySpec },
           { parent: this },
         ),
     );

@@ -1,5 +1,7 @@
 // The apps' PostgreSQL: an in-cluster StatefulSet with a generated password (dev), or an external server's URL from secret config (prod).
-import * as k8s from "@pulumi/kubernetes";
+
+import * as appsv1 from "@pulumi/kubernetes/apps/v1";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { APP_SECRETS } from "../specs/app-env";
@@ -34,7 +36,7 @@ export class Postgres extends pulumi.ComponentResource {
       url = args.databaseUrl;
     } else {
       const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
-      const credentials = new k8s.core.v1.Secret(
+      const credentials = new corev1.Secret(
         `${name}-credentials`,
         {
           metadata: { name: "postgres-credentials", namespace: args.namespace, labels },
@@ -43,7 +45,7 @@ export class Postgres extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const service = new k8s.core.v1.Service(
+      const service = new corev1.Service(
         `${name}-service`,
         {
           metadata: { name: POSTGRES_NAME, namespace: args.namespace, labels },
@@ -55,7 +57,7 @@ export class Postgres extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const statefulSet = new k8s.apps.v1.StatefulSet(
+      const statefulSet = new appsv1.StatefulSet(
         `${name}-statefulset`,
         {
           metadata: { name: POSTGRES_NAME, namespace: args.namespace, labels },
@@ -99,7 +101,7 @@ export class Postgres extends pulumi.ComponentResource {
       server.push(service, statefulSet);
       url = pulumi.interpolate`postgres://${USER}:${password.result}@${POSTGRES_NAME}.${args.namespace}.svc:${POSTGRES_PORT}/${DATABASE}`;
     }
-    const urlSecret = new k8s.core.v1.Secret(
+    const urlSecret = new corev1.Secret(
       `${name}-url`,
       {
         metadata: { name: APP_SECRETS.databaseUrl.name, namespace: args.namespace, labels },

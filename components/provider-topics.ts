@@ -1,6 +1,6 @@
 // The catalog's topics on Redpanda Cloud or an existing Kafka cluster, through the @pulumi/kafka provider.
 
-import { TOPIC_LIST, topicConfig } from "@event-platform/events";
+import { TOPIC_LIST, topicConfig } from "@event-platform/events/src/topics";
 import * as kafka from "@pulumi/kafka";
 import * as pulumi from "@pulumi/pulumi";
 import type { ScramMechanism } from "../stacks/profile";

@@ -1,5 +1,7 @@
 // A Strimzi KRaft cluster: node pool, Kafka, the catalog's topics and, when secured, its own CA and the sidecars' SCRAM user.
-import * as k8s from "@pulumi/kubernetes";
+
+import type { CustomResource } from "@pulumi/kubernetes/apiextensions";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
@@ -40,15 +42,15 @@ export interface SidecarCredentials {
 export class StrimziKafka extends pulumi.ComponentResource {
   readonly bootstrapServers: string;
   /** The `Kafka` resource; it carries `pulumi.com/waitFor: condition=Ready`. */
-  readonly ready: k8s.apiextensions.CustomResource;
-  readonly topics: k8s.apiextensions.CustomResource[];
+  readonly ready: CustomResource;
+  readonly topics: CustomResource[];
   /** Set when the cluster authenticates clients (SCRAM over TLS). */
   readonly sidecarCredentials?: SidecarCredentials;
   /**
    * The sidecars' `KafkaUser`, when the cluster authenticates clients; it carries `pulumi.com/waitFor: condition=Ready`,
    * so what depends on it starts only once its SCRAM credential and ACLs are in Kafka.
    */
-  readonly sidecarUser?: k8s.apiextensions.CustomResource;
+  readonly sidecarUser?: CustomResource;
 
   constructor(name: string, args: StrimziKafkaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-platform:kafka:StrimziKafka", name, {}, opts);
@@ -70,7 +72,7 @@ export class StrimziKafka extends pulumi.ComponentResource {
         { length: 32, special: false },
         { parent: this },
       );
-      const passwordSecret = new k8s.core.v1.Secret(
+      const passwordSecret = new corev1.Secret(
         `${name}-sidecar-password`,
         {
           metadata: { name: `${SIDECAR_USER}-password`, namespace: settings.namespace },
@@ -114,7 +116,7 @@ export class StrimziKafka extends pulumi.ComponentResource {
       part: "cert" | "key",
       data: Record<string, pulumi.Output<string>>,
     ) =>
-      new k8s.core.v1.Secret(
+      new corev1.Secret(
         `${name}-${suffix}`,
         {
           metadata: {

@@ -1,5 +1,5 @@
 // The Strimzi cluster operator, installed from its OCI Helm chart and watching the Kafka namespace.
-import * as k8s from "@pulumi/kubernetes";
+import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
 
 export const STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator";
@@ -14,11 +14,11 @@ export interface StrimziOperatorArgs {
 /** The Strimzi operator. Custom resources of Strimzi must depend on `release`, which installs the CRDs. */
 export class StrimziOperator extends pulumi.ComponentResource {
   /** The Helm release; it waits until the operator runs. */
-  readonly release: k8s.helm.v3.Release;
+  readonly release: Release;
 
   constructor(name: string, args: StrimziOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-platform:kafka:StrimziOperator", name, {}, opts);
-    this.release = new k8s.helm.v3.Release(
+    this.release = new Release(
       `${name}-release`,
       {
         name: "strimzi",

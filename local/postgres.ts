@@ -22,6 +22,13 @@ export interface PostgresServer {
   external: boolean;
   /** Stops the server and removes its data (a no-op for an external server). */
   stop(): Promise<void>;
+  /**
+   * Shuts the server down (fast shutdown: clients are disconnected) and keeps its data and port, as a database
+   * restart or failover looks to its clients; `startServer` brings it back. Throws for an external server.
+   */
+  stopServer(): Promise<void>;
+  /** Starts a server stopped with `stopServer` again, on the same port and data; resolves once it answers queries. */
+  startServer(): Promise<void>;
 }
 
 export interface StartPostgresOptions {
@@ -40,7 +47,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       throw new Error(`Cannot connect to DATABASE_URL (${redact(external)}): ${errorMessage(error)}`);
     }
     log(`Using PostgreSQL ${version} from DATABASE_URL (${redact(external)})`);
-    return { url: external, version, external: true, stop: async () => {} };
+    const notOurs = async () => {
+      throw new Error("The PostgreSQL server in DATABASE_URL is not ours to stop or start.");
+    };
+    return { url: external, version, external: true, stop: async () => {}, stopServer: notOurs, startServer: notOurs };
   }
 
   const bin = await findBinDir();
@@ -69,27 +79,30 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     ];
     // ...but not for the server: runuser ignores SIGINT and turns SIGTERM into a postgres "smart" shutdown followed
     // by SIGKILL two seconds later. setpriv execs postgres in place, so the stop signal (and the watchdog's) reach it.
-    const proc = ServiceProcess.start({
-      name: "postgres",
-      ...(user
-        ? {
-            command: "setpriv",
-            args: [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--init-groups", "--", postgres, ...postgresArgs],
-          }
-        : { command: postgres, args: postgresArgs }),
-      cwd: dir,
-      logFile: join(dir, "postgres.log"),
-      stopSignal: "SIGINT", // fast shutdown: disconnect clients, then exit cleanly
-    });
-
+    const launch = () =>
+      ServiceProcess.start({
+        name: "postgres",
+        ...(user
+          ? {
+              command: "setpriv",
+              args: [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--init-groups", "--", postgres, ...postgresArgs],
+            }
+          : { command: postgres, args: postgresArgs }),
+        cwd: dir,
+        logFile: join(dir, "postgres.log"),
+        stopSignal: "SIGINT", // fast shutdown: disconnect clients, then exit cleanly
+      });
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    let version: string;
-    try {
-      version = await waitUntilReady(proc, port, url);
-    } catch (error) {
-      await proc.stop();
-      throw new Error(`PostgreSQL did not start: ${errorMessage(error)}\n${await proc.logTail()}`);
-    }
+    const ready = async (started: ServiceProcess): Promise<string> => {
+      try {
+        return await waitUntilReady(started, port, url);
+      } catch (error) {
+        await started.stop();
+        throw new Error(`PostgreSQL did not start: ${errorMessage(error)}\n${await started.logTail()}`);
+      }
+    };
+    let proc = launch();
+    const version = await ready(proc);
 
     log(`PostgreSQL ${version} started for the tests at 127.0.0.1:${port} (data in ${dir})`);
     let stopped: Promise<void> | undefined;
@@ -100,6 +113,12 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       stop: () => {
         stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }));
         return stopped;
+      },
+      stopServer: () => proc.stop(),
+      startServer: async () => {
+        if (proc.running) return;
+        proc = launch();
+        await ready(proc);
       },
     };
   } catch (error) {

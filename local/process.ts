@@ -112,6 +112,13 @@ export class ServiceProcess {
     return text.trimEnd().split("\n").slice(-lines).join("\n");
   }
 
+  /** Kills the process as `kill -9` does (SIGKILL: no shutdown code runs) and resolves once it has exited. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill("SIGKILL");
+    await this.exited;
+  }
+
   /** Stops the process with its stop signal, then kills it if it has not exited in time. */
   async stop(): Promise<void> {
     if (!this.running) return;

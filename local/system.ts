@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import { TOPIC_LIST } from "@event-platform/events";
 import { Admin } from "@platformatic/kafka";
 import pg from "pg";
@@ -42,7 +43,7 @@ import { mintToken } from "./demo-tokens";
 import { startKafka } from "./kafka/broker";
 import { brokerTopicName, ensureTopics } from "./kafka/topics";
 import { type MailSink, startMailSink } from "./mail-sink";
-import { freePort, portOrFree } from "./process";
+import { freePort, portOrFree, ServiceProcess, waitForPort } from "./process";
 import { localDaprSettings } from "./sidecar/local-settings";
 import { type Sidecar, startSidecar } from "./sidecar/sidecar";
 
@@ -54,6 +55,8 @@ export interface RunningApp {
   port: number;
   /** The app's graceful shutdown: stop taking deliveries, close the server, flush its outbox, close its database. */
   close(): Promise<void>;
+  /** Kills the app as `kill -9` does, when it runs as a process of its own (`SystemOptions.processes`). */
+  kill?(): Promise<void>;
 }
 
 /** Where everything listens, known before anything starts: what an app's variables point at. */
@@ -146,6 +149,12 @@ export interface SystemOptions {
   ports: "catalog" | "free";
   /** Port of the mail page under `catalog` ports (when free). */
   mailPagePort?: number;
+  /**
+   * Apps that run as processes of their own, their entry point (`apps/<id>/src/main.ts`, as their image runs it)
+   * under tsx, rather than inside this one: what `RunningSystem.killApp` needs. Their output goes to
+   * `<logs>/<id>.log`.
+   */
+  processes?: readonly AppId[];
   /** Variables every app gets before the topology's own (timings, `LOG_LEVEL`: `warn` when unset). */
   env?: Env;
   onProgress?: (progress: Progress) => void;
@@ -175,6 +184,11 @@ export interface RunningSystem {
   stopApp(appId: string): Promise<void>;
   /** Starts a stopped app again: the same port, variables and data. */
   startApp(appId: string): Promise<void>;
+  /**
+   * Kills one app as `kill -9` does (an app in `SystemOptions.processes`): no shutdown code runs, its sidecar keeps
+   * running and redelivers what the app had not answered; `startApp` brings it back.
+   */
+  killApp(appId: string): Promise<void>;
   /**
    * The ordered shutdown, nothing lost: every sidecar stops delivering (uncommitted deliveries come again on the
    * next start); the apps close in reverse catalog order, each draining its requests and flushing its outbox through
@@ -367,6 +381,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       token: (userId, tokenOptions) => mintToken(key, userId, tokenOptions),
       stopApp: (appId) => runningApp(apps, appId).stopApp(),
       startApp: (appId) => runningApp(apps, appId).startApp(),
+      killApp: (appId) => runningApp(apps, appId).killApp(),
       stop: () => {
         stopping ??= stopAll([...apps.values()], mail, stopKafka, report);
         return stopping;
@@ -385,6 +400,7 @@ interface AppHandle {
   /** The app's graceful close; stopping a stopped app does nothing. */
   stopApp(): Promise<void>;
   startApp(): Promise<void>;
+  killApp(): Promise<void>;
   /** Closes the sidecar's log. */
   closeLog(): Promise<void>;
 }
@@ -402,6 +418,8 @@ interface AppPlan {
   port: number;
   daprPort: number;
   env: Env;
+  /** Whether it runs as a process of its own (`SystemOptions.processes`). */
+  ownProcess: boolean;
 }
 
 /** Everything decided before anything starts, so that the pieces can start at once. */
@@ -450,7 +468,7 @@ async function planApps(options: SystemOptions, paths: DemoPaths, key: string): 
         : {}),
       ...runner.env?.(wiring),
     };
-    return { spec, runner, port, daprPort, env };
+    return { spec, runner, port, daprPort, env, ownProcess: options.processes?.includes(spec.id as AppId) ?? false };
   });
   const mailPagePort = catalog ? await portOrFree(options.mailPagePort ?? 0) : 0;
   return { apps, wiring, appTokens, mailPagePort };
@@ -474,7 +492,7 @@ async function startApp(
       report,
       spec.id,
       ["starting", "ready"],
-      () => runner.start(env),
+      () => (plan.ownProcess ? startAppProcess(plan, context.paths.logs) : runner.start(env)),
       (a) => a.url,
     );
   let app: RunningApp | undefined = await start();
@@ -519,7 +537,45 @@ async function startApp(
     startApp: async () => {
       app ??= await start();
     },
+    killApp: async () => {
+      const killed = app;
+      if (!killed?.kill) throw new Error(`${spec.id} does not run as a process of its own: it cannot be killed alone`);
+      app = undefined;
+      await timed(report, spec.id, ["stopping", "stopped"], () => killed.kill?.() ?? Promise.resolve());
+    },
     closeLog,
+  };
+}
+
+/** Where an app's entry point is: what its image runs. */
+const mainOf = (appId: string) => path.join(__dirname, "..", "apps", appId, "src", "main.ts");
+
+/** Starts an app as its image runs it, in a Node process of its own, and resolves once it listens. */
+async function startAppProcess(plan: AppPlan, logsDir: string): Promise<RunningApp> {
+  const env = Object.fromEntries(Object.entries(plan.env).filter((entry): entry is [string, string] => !!entry[1]));
+  const proc = ServiceProcess.start({
+    name: plan.spec.id,
+    command: process.execPath,
+    args: ["--import", "tsx", mainOf(plan.spec.id)],
+    env: { ...process.env, ...env },
+    logFile: path.join(logsDir, `${plan.spec.id}.log`),
+    stopTimeoutMs: 20_000,
+  });
+  const exited = proc.exited.then((code) => {
+    throw new Error(`${plan.spec.id} exited with code ${code} while starting`);
+  });
+  exited.catch(() => {}); // only awaited through the race below
+  try {
+    await Promise.race([waitForPort("127.0.0.1", plan.port, 60_000), exited]);
+  } catch (error) {
+    await proc.stop();
+    throw new Error(`${(error as Error).message}\n${await proc.logTail()}`);
+  }
+  return {
+    url: `http://127.0.0.1:${plan.port}`,
+    port: plan.port,
+    close: () => proc.stop(),
+    kill: () => proc.kill(),
   };
 }
 

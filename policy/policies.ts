@@ -1,5 +1,5 @@
 // The platform's CrossGuard policies: the prod invariants of what the Pulumi program registers, as plain policy objects.
-import { DEAD_LETTER_TOPIC, TOPIC_LIST } from "@event-platform/events";
+import { DEAD_LETTER_TOPIC, TOPIC_LIST } from "@event-platform/events/src/topics";
 import type {
   EnforcementLevel,
   PolicyResource,

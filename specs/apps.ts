@@ -1,5 +1,6 @@
 // The bundled services and their event wiring: app ids, ports, what each publishes, subscribes to and invokes.
-import { type EventType, TOPICS, type TopicSpec } from "@event-platform/events";
+import type { EventType } from "@event-platform/events/src/catalog";
+import { TOPICS, type TopicSpec } from "@event-platform/events/src/topics";
 
 /** The Dapr pub/sub component shared by the apps: one consumer group per app id. */
 export const PUBSUB = "kafka-pubsub";

@@ -1,5 +1,5 @@
 // Strimzi 1.2 (`kafka.strimzi.io/v1`) resources as pure functions of config and the catalogs: node pool, Kafka, topics, the sidecars' user.
-import { TOPIC_LIST, type TopicSpec, topicConfig } from "@event-platform/events";
+import { TOPIC_LIST, type TopicSpec, topicConfig } from "@event-platform/events/src/topics";
 import type { StrimziSettings } from "../stacks/profile";
 import { APP_LIST, type AppSpec } from "./apps";
 import type { KubernetesObject } from "./dapr";

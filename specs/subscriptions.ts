@@ -1,5 +1,5 @@
 // Dapr subscriptions from the app catalog, in the shape both the declarative Subscription's `spec` and an app's programmatic `GET /dapr/subscribe` answer take; shared by the Pulumi program and the services.
-import { DEAD_LETTER_TOPIC } from "@event-platform/events";
+import { DEAD_LETTER_TOPIC } from "@event-platform/events/src/topics";
 import type { AppSpec, AppSubscription } from "./apps";
 
 /** CEL rule that matches one CloudEvent type. */

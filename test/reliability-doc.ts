@@ -1,7 +1,7 @@
 // Writes docs/reliability.md from the trials the last test run recorded (test/support/reliability.ts); `npm test` runs it after the tests pass (npm `posttest`).
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { readTrials, TRIALS_DIR, type Trial } from "./support/reliability";
+import { readTrials, TRIAL_AREAS, TRIALS_DIR, type Trial } from "./support/reliability";
 
 const DOC = path.resolve(__dirname, "../docs/reliability.md");
 
@@ -28,7 +28,7 @@ export function reliabilityDoc(trials: readonly Trial[], ranAt: Date): string {
     "",
     `**${trials.length} kinds tried, ${total("tries")} tries: ${total("lost")} lost, ${total("duplicated")} duplicated, ${total("leaked")} leaked.**`,
   ];
-  for (const area of Object.keys(TITLES) as Trial["area"][]) {
+  for (const area of TRIAL_AREAS) {
     const rows = trials.filter((t) => t.area === area);
     if (rows.length === 0) continue;
     lines.push("", `## ${TITLES[area]}`, "", "| tried | on | tries | lost | duplicated | leaked | outcome | test |");

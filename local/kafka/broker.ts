@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { Admin } from "@platformatic/kafka";
+import { Admin, FindCoordinatorKeyTypes } from "@platformatic/kafka";
 import { freePort, ServiceProcess } from "../process";
 import { KAFKA_VERSION, resolveKafka } from "./resolve";
 
@@ -22,6 +22,12 @@ export interface KafkaBroker {
   external: boolean;
   /** Stops the broker (not an external one); its data is deleted unless it lives in `StartKafkaOptions.dataDir`. */
   stop(): Promise<void>;
+  /**
+   * Kills the broker as `kill -9` does (SIGKILL: no controlled shutdown, unflushed pages left to the OS) and keeps its
+   * data; a later `startKafka` on the same `dataDir` and `port` brings it back at the same address. A no-op for an
+   * external cluster.
+   */
+  kill(): Promise<void>;
 }
 
 export interface StartKafkaOptions {
@@ -37,6 +43,11 @@ export interface StartKafkaOptions {
    * never deleted. Without it the data lives in a temporary folder deleted on stop.
    */
   dataDir?: string;
+  /**
+   * The client listener's port (default: a free one). Clients keep the bootstrap address they were given (daprd's
+   * `brokers` metadata is read once), so a broker restarted on its `dataDir` for them must listen where it did.
+   */
+  port?: number;
 }
 
 function serverProperties(dataDir: string, port: number, controllerPort: number): string {
@@ -97,7 +108,11 @@ async function javaBinary(): Promise<string> {
   }
 }
 
-/** Resolves once the broker answers a metadata request. */
+/**
+ * Resolves once the broker answers a metadata request and names a group coordinator. On a first start the
+ * coordinator waits for `__consumer_offsets` (50 partitions, created on the first FindCoordinator): until then a
+ * consumer joining a group gets COORDINATOR_NOT_AVAILABLE, and on a loaded machine for longer than a client retries.
+ */
 async function waitUntilServing(bootstrap: string, deadline: number, proc: ServiceProcess): Promise<void> {
   const admin = new Admin({ clientId: "local-kafka-readiness", bootstrapBrokers: [bootstrap], retries: 0 });
   try {
@@ -105,9 +120,10 @@ async function waitUntilServing(bootstrap: string, deadline: number, proc: Servi
       if (!proc.running) throw new Error(`the broker exited:\n${await proc.logTail()}`);
       try {
         await admin.metadata({ topics: [] });
+        await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: ["local-kafka-readiness"] });
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`no metadata answer: ${(error as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`not serving yet: ${(error as Error).message}`);
         await sleep(200);
       }
     }
@@ -117,7 +133,7 @@ async function waitUntilServing(bootstrap: string, deadline: number, proc: Servi
 }
 
 /**
- * Starts a single-node KRaft broker on free ports: a throwaway one whose data is deleted on stop, or one that keeps
+ * Starts a single-node KRaft broker on free ports (or the client listener on `options.port`): a throwaway one whose data is deleted on stop, or one that keeps
  * its data in `options.dataDir`. The ports may differ from one start to the next: the listeners are configuration,
  * not data (`controller.quorum.voters` names the controller by id and address on every start, and the broker
  * registers its new endpoints with the controller as it starts).
@@ -133,7 +149,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const dir = options.dataDir ? path.resolve(options.dataDir) : await mkdtemp(path.join(tmpdir(), "kafka-"));
   await mkdir(dir, { recursive: true });
   const removeData = () => (kept ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
-  const [port, controllerPort] = [await freePort(), await freePort()];
+  const [port, controllerPort] = [options.port ?? (await freePort()), await freePort()];
   const config = path.join(dir, "server.properties");
   await writeFile(config, serverProperties(dir, port, controllerPort));
   await writeFile(path.join(dir, "log4j2.properties"), LOG4J_CONFIG);
@@ -180,7 +196,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   }
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   log(`Apache Kafka ${version} (KRaft, combined broker+controller) serving at ${bootstrap}, started in ${seconds} s`);
-  return { bootstrap, version, external: false, stop };
+  return { bootstrap, version, external: false, stop, kill: () => proc.kill() };
 }
 
 /** The cluster in KAFKA_BROKERS when set (never stopped by us), else a broker started with `startKafka`. */
@@ -188,7 +204,7 @@ export async function kafkaFromEnv(options: StartKafkaOptions = {}): Promise<Kaf
   const brokers = process.env.KAFKA_BROKERS?.trim();
   if (brokers) {
     options.log?.(`Using the Kafka cluster in KAFKA_BROKERS: ${brokers}`);
-    return { bootstrap: brokers, version: "external", external: true, stop: async () => {} };
+    return { bootstrap: brokers, version: "external", external: true, stop: async () => {}, kill: async () => {} };
   }
   return startKafka(options);
 }

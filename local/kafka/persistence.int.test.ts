@@ -1,4 +1,4 @@
-// A broker started on a data folder keeps its cluster id, topics and records across a stop and a start (ports picked anew): what the demo's data folder relies on.
+// A broker started on a data folder keeps its cluster id, topics and records across a stop and a start (ports picked anew): what the demo's data folder relies on; and across a kill -9 and a start on its port (the fault tests).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -55,5 +55,15 @@ describe("a broker on a data folder", () => {
 
     broker = await startKafka({ dataDir, heapMb: 256 });
     expect(await describeBroker(broker.bootstrap, topic)).toEqual({ clusterId: before.clusterId, records: 3n });
+  }, 90_000);
+
+  it("killed (kill -9), comes back at the same address with its records when started on its port", async () => {
+    const topic = TOPICS.taskEvents.name;
+    const port = Number((broker as KafkaBroker).bootstrap.split(":")[1]);
+    const before = await describeBroker((broker as KafkaBroker).bootstrap, topic);
+    await (broker as KafkaBroker).kill();
+    broker = await startKafka({ dataDir, heapMb: 256, port });
+    expect(broker.bootstrap).toBe(`127.0.0.1:${port}`);
+    expect(await describeBroker(broker.bootstrap, topic)).toEqual(before);
   }, 90_000);
 });

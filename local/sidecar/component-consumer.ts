@@ -55,21 +55,36 @@ export class ComponentConsumer {
   private readonly stopped = new AbortController();
   private readonly maxBuffered: number;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
 
-  private constructor(
-    private readonly options: ComponentConsumerOptions,
-    private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>,
-  ) {
+  private constructor(private readonly options: ComponentConsumerOptions) {
     this.maxBuffered = options.maxBufferedRecords ?? 10_000;
+    this.consumer = this.newClient();
   }
 
   /** Joins the component's consumer group and starts handling records; resolves once the group is joined. */
   static async start(options: ComponentConsumerOptions): Promise<ComponentConsumer> {
     const { component } = options;
+    const member = new ComponentConsumer(options);
+    try {
+      await member.openStream();
+    } catch (error) {
+      await closeQuietly(member.consumer);
+      throw new Error(
+        `Component "${component.name}" could not join consumer group "${options.groupPrefix ?? ""}${component.consumerGroup}" on topics ${[...options.topics.keys()].join(", ")}: ${errorText(error)}`,
+      );
+    }
+    member.onAssignment(member.consumer.assignments ?? []);
+    return member;
+  }
+
+  /** A client of its own for one membership of the group, from a join to a fatal error or the stop. */
+  private newClient(): Consumer<Buffer, Buffer, Buffer, Buffer> {
+    const { component } = this.options;
     const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-      clientId: options.clientId,
-      groupId: `${options.groupPrefix ?? ""}${component.consumerGroup}`,
-      bootstrapBrokers: [...options.brokers],
+      clientId: this.options.clientId,
+      groupId: `${this.options.groupPrefix ?? ""}${component.consumerGroup}`,
+      bootstrapBrokers: [...this.options.brokers],
       sessionTimeout: component.sessionTimeoutMs,
       rebalanceTimeout: Math.max(component.sessionTimeoutMs, 60_000),
       heartbeatInterval: component.heartbeatIntervalMs,
@@ -77,19 +92,12 @@ export class ComponentConsumer {
       maxWaitTime: 250,
       autocommit: false,
     });
-    const member = new ComponentConsumer(options, consumer);
-    // Listen before joining: a rebalance can land while the stream is still resolving its offsets.
-    consumer.on("consumer:group:join", (payload) => member.onAssignment(payload.assignments ?? []));
-    try {
-      await member.openStream();
-    } catch (error) {
-      await closeQuietly(consumer);
-      throw new Error(
-        `Component "${component.name}" could not join consumer group "${options.groupPrefix ?? ""}${component.consumerGroup}" on topics ${[...options.topics.keys()].join(", ")}: ${errorText(error)}`,
-      );
-    }
-    member.onAssignment(consumer.assignments ?? []);
-    return member;
+    // Listen before joining: a rebalance can land while the stream is still resolving its offsets. A client that
+    // has been replaced is no member any more: what it still reports is stale.
+    consumer.on("consumer:group:join", (payload) => {
+      if (consumer === this.consumer) this.onAssignment(payload.assignments ?? []);
+    });
+    return consumer;
   }
 
   private async openStream(): Promise<void> {
@@ -104,24 +112,39 @@ export class ComponentConsumer {
       autocommit: false,
     });
     this.stream = stream;
-    stream.on("data", (message) => this.onMessage(message));
+    stream.on("data", (message) => {
+      if (stream === this.stream) this.onMessage(message);
+    });
     // Ready only once the starting offsets are known: with initialOffset newest, a record published before
     // that moment would otherwise be skipped by a group that had "joined". An error before then rejects.
     await once(stream, "offsets");
     stream.on("error", (error) => {
-      if (this.stopping) return;
+      // One reconnection per failed stream, however many errors it reports.
+      if (this.stopping || stream !== this.stream) return;
+      this.stream = undefined;
       this.options.log(`consumer of ${component.name} failed: ${errorText(error)}; reconnecting in 1 s`);
       void this.reopen();
     });
   }
 
-  /** After a fatal stream error (broker restart, lost coordinator), consumes again as Sarama's group loop does. */
+  /**
+   * After a fatal stream error (broker restart, lost coordinator), consumes again as Sarama's group loop does: with
+   * a new client each time, since the old one's group membership, connections and tracked topics are stale (the
+   * errored stream untracks its topics whenever it closes, which can be after a new stream tracked them). Work in
+   * flight is abandoned uncommitted, so the new membership starts at the committed offsets and redelivers it (at
+   * least once, as after a rebalance).
+   */
   private async reopen(): Promise<void> {
+    this.abandonWork();
     while (!this.stopping) {
+      await closeQuietly(this.consumer);
       await sleep(1000, undefined, { signal: this.stopped.signal }).catch(() => {});
       if (this.stopping) return;
+      this.consumer = this.newClient();
       try {
         await this.openStream();
+        this.onAssignment(this.consumer.assignments ?? []);
+        this.options.log(`consumer of ${this.options.component.name} reconnected`);
         return;
       } catch (error) {
         this.options.log(`reconnecting the consumer of ${this.options.component.name} failed: ${errorText(error)}`);
@@ -142,18 +165,25 @@ export class ComponentConsumer {
     return byTopic;
   }
 
-  /** Stops handling (in-flight deliveries are abandoned, uncommitted) and leaves the group. */
+  /** Stops handling (in-flight deliveries are abandoned, uncommitted), commits what was handled and leaves the group. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.stopped.abort();
-    for (const work of this.work.values()) work.abort.abort();
     // What was handled is committed before the group is left, so a graceful stop redelivers nothing handled.
-    await Promise.all([...this.work.values()].map((work) => work.committing));
-    this.work.clear();
+    const commits = [...this.work.values()].map((work) => work.committing);
+    this.abandonWork();
+    await Promise.all(commits);
     await closeQuietly(this.consumer, (error) =>
       this.options.log(`closing the consumer of ${this.options.component.name}: ${errorText(error)}`),
     );
+  }
+
+  /** Stops handling every partition's records; what was not committed is redelivered to the next member. */
+  private abandonWork(): void {
+    for (const work of this.work.values()) work.abort.abort();
+    this.work.clear();
+    this.buffered = 0;
   }
 
   private onAssignment(assignments: readonly { topic: string; partitions: number[] }[]): void {

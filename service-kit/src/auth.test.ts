@@ -1,4 +1,5 @@
 // Unit tests of bearer-token authentication: HS256 with a secret, a JWKS with issuer and audience, and every rejection.
+import { createPublicKey, type JsonWebKey } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
@@ -66,6 +67,13 @@ describe("HS256 with JWT_SECRET", () => {
     for (const sub of ["\ud800alice", "al\u0000ice", "   "]) {
       expect(await rejection(auth.userId(`Bearer ${await hs256({ sub })}`)), JSON.stringify(sub)).toContain("`sub`");
     }
+  });
+
+  it("keeps sub exactly as signed: case, surrounding spaces, NFC and NFD, look-alikes are each a user of their own", async () => {
+    const subjects = ["zoë", "zoë".normalize("NFD"), "Zoë", "ZOË", "zoë ", " zoë", "z\u043eë", "\uff5aoë", "zo\u200dë"];
+    const ids = await Promise.all(subjects.map(async (sub) => auth.userId(`Bearer ${await hs256({ sub })}`)));
+    expect(ids).toEqual(subjects);
+    expect(new Set(ids).size).toBe(subjects.length);
   });
 
   it("checks issuer and audience when they are configured", async () => {
@@ -173,6 +181,24 @@ describe("JWKS with JWT_ISSUER and JWT_AUDIENCE", () => {
     expect(await rejection(auth.userId(`Bearer ${wrongIss}`))).toContain("iss");
     const symmetric = await hs256({ sub: "carol", iss: "https://id.example/", aud: "tasks" });
     expect(await rejection(auth.userId(`Bearer ${symmetric}`))).toContain("Invalid token");
+  });
+
+  it("rejects HS256 signed with the set's public key, as JWK JSON or as PEM (key confusion)", async () => {
+    const auth = jwks();
+    const served = (await (await fetch(jwksUrl)).json()) as { keys: Record<string, unknown>[] };
+    const publicKey = createPublicKey({ key: served.keys[0] as JsonWebKey, format: "jwk" });
+    const claims = { sub: "carol", iss: "https://id.example/", aud: "tasks" };
+    for (const secret of [
+      JSON.stringify(served.keys[0]),
+      publicKey.export({ type: "spki", format: "pem" }).toString(),
+    ]) {
+      const confused = await new SignJWT(claims)
+        .setProtectedHeader({ alg: "HS256", kid: "k1" })
+        .setIssuedAt()
+        .setExpirationTime("5m")
+        .sign(new TextEncoder().encode(secret));
+      expect(await rejection(auth.userId(`Bearer ${confused}`))).toContain("Invalid token");
+    }
   });
 });
 

@@ -10,6 +10,12 @@ const JWKS_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "
 
 /** Who a valid token speaks for: its user id (`sub`), whether it carries the operator role, and until when. */
 export interface Caller {
+  /**
+   * The token's `sub` exactly as signed. Two subjects are the same user only when they are the same sequence of
+   * code points: no case folding, trimming or Unicode normalization (RFC 7519 §2: StringOrURI values are compared
+   * case-sensitively with no transformations or canonicalizations; OpenID Connect Core 1.0 §2: `sub` is case
+   * sensitive). So `alice`, `Alice`, `alice ` and the NFC and NFD forms of `zoë` are five users.
+   */
   userId: string;
   operator: boolean;
   /** The token's `exp` in epoch milliseconds: a connection that outlives the request (a WebSocket) ends then. */

@@ -99,6 +99,15 @@ async function openPostgres<Tables>(
   // An idle client that loses its connection emits on the pool; without a listener that would crash the process.
   pool.on("error", (error) => log.warn({ err: error }, "idle database connection lost"));
   sessionPool.on("error", (error) => log.warn({ err: error }, "dedicated database session lost"));
+  // A checked-out client has no pool listener (node-postgres removes it while the client is lent out), so a
+  // connection lost between two queries (the relay's session while it publishes, a transaction awaiting a call)
+  // emits on the client alone and would crash the process. The query in flight fails by itself; the pool drops the
+  // broken client when it comes back.
+  for (const lender of [pool, sessionPool]) {
+    lender.on("connect", (client) =>
+      client.on("error", (error) => log.warn({ err: error }, "database connection lost while in use")),
+    );
+  }
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   const sessionDb = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: sessionPool }) });
   return {

@@ -1,5 +1,6 @@
 // Liveness (/healthz: the process answers) and readiness (/readyz: what serving needs, each check by name).
 import type { FastifyInstance } from "fastify";
+import Type from "typebox";
 
 /** What serving needs, by name (`database`, ...): each resolves when that dependency answers, else throws. */
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
@@ -28,9 +29,17 @@ async function check(probe: () => Promise<unknown>): Promise<"ok" | string> {
  * would refuse requests for no reason. The sidecar's readiness is daprd's business (its own probe).
  */
 export function registerHealthRoutes(server: FastifyInstance, checks: ReadinessChecks): void {
-  server.get("/healthz", async () => ({ status: "ok" }));
+  const liveness = Type.Object({ status: Type.Literal("ok") }, { additionalProperties: false });
+  server.get("/healthz", { schema: { response: { 200: liveness } } }, async () => ({ status: "ok" }));
 
-  server.get("/readyz", async (_request, reply) => {
+  const readiness = Type.Object(
+    {
+      status: Type.Union([Type.Literal("ready"), Type.Literal("not ready")]),
+      checks: Type.Record(Type.String(), Type.String(), { description: "Each check: ok, or why it failed." }),
+    },
+    { additionalProperties: false },
+  );
+  server.get("/readyz", { schema: { response: { 200: readiness, 503: readiness } } }, async (_request, reply) => {
     const names = Object.keys(checks);
     const results = await Promise.all(names.map((name) => check(checks[name] as () => Promise<unknown>)));
     const ready = results.every((result) => result === "ok");

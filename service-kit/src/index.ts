@@ -12,6 +12,7 @@ export * from "./http-errors";
 export * from "./json-body";
 export * from "./main";
 export * from "./migrations";
+export * from "./openapi";
 export * from "./origins";
 export * from "./outbox";
 export * from "./outbox-relay";

@@ -1,9 +1,19 @@
 // Unit tests of the JSON nesting bound: what counts as a level, strings that hold brackets, and the cost of a deep body.
 import { describe, expect, it } from "vitest";
 import { InvalidInputError, MAX_VIOLATIONS } from "./errors";
-import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-body";
+import { MAX_JSON_DEPTH, nestedDeeperThan, poisoningKeyPath } from "./json-body";
 
 const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+
+describe("poisoningKeyPath", () => {
+  it("points at a __proto__ key, or a constructor key with a prototype, at any depth", () => {
+    expect(poisoningKeyPath('{"title":"t","__proto__":{"x":1}}')).toBe("/__proto__");
+    expect(poisoningKeyPath('{"a":[{"b":{"constructor":{"prototype":{}}}}]}')).toBe("/a/0/b/constructor");
+    expect(poisoningKeyPath('{"a/b":{"__proto__":null}}')).toBe("/a~1b/__proto__");
+    expect(poisoningKeyPath('{"constructor":"fine","x":[1,"__proto__"]}')).toBeUndefined();
+    expect(poisoningKeyPath("not json")).toBeUndefined();
+  });
+});
 
 describe("nestedDeeperThan", () => {
   it("counts arrays and objects alike, up to the limit and one past it", () => {

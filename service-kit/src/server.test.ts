@@ -71,3 +71,73 @@ describe("request logs", () => {
     expect(logged).not.toContain("secret-value");
   });
 });
+
+describe("request bodies and paths the routes never see", () => {
+  async function server() {
+    const server = createServer(config);
+    server.post("/things/:id", async (request) => ({ id: (request.params as { id: string }).id }));
+    await server.ready();
+    return server;
+  }
+  const json = { "content-type": "application/json" };
+
+  it("refuses a body in a content coding with 415 and Accept-Encoding: identity", async () => {
+    const s = await server();
+    for (const coding of ["gzip", "br", "deflate, gzip", "x-unknown"]) {
+      const answer = await s.inject({
+        method: "POST",
+        url: "/things/1",
+        headers: { ...json, "content-encoding": coding },
+        payload: "{}",
+      });
+      expect(answer.statusCode, coding).toBe(415);
+      expect(answer.headers["accept-encoding"]).toBe("identity");
+      expect(answer.json().message).toBe(`Content-Encoding ${coding} is not supported: send the body uncompressed`);
+    }
+    const plain = { ...json, "content-encoding": "identity" };
+    expect((await s.inject({ method: "POST", url: "/things/1", headers: plain, payload: "{}" })).statusCode).toBe(200);
+    await s.close();
+  });
+
+  it("refuses a text/plain body with 415, as any other type but JSON", async () => {
+    const s = await server();
+    const answer = await s.inject({
+      method: "POST",
+      url: "/things/1",
+      headers: { "content-type": "text/plain" },
+      payload: "{}",
+    });
+    expect(answer.statusCode).toBe(415);
+    await s.close();
+  });
+
+  it("names a prototype-poisoning key in a 400 rather than calling the JSON invalid", async () => {
+    const s = await server();
+    const answer = await s.inject({
+      method: "POST",
+      url: "/things/1",
+      headers: json,
+      payload: '{"a":{"__proto__":{}}}',
+    });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().violations).toEqual([
+      {
+        path: "/body/a/__proto__",
+        message: "must not be a key: it could change an object's prototype (prototype poisoning)",
+      },
+    ]);
+    await s.close();
+  });
+
+  it("hands a path parameter of any length Node takes to the route, and answers a bad URL in the error body", async () => {
+    const s = await server();
+    const long = "9".repeat(5_000);
+    expect((await s.inject({ method: "POST", url: `/things/${long}`, headers: json, payload: "{}" })).json()).toEqual({
+      id: long,
+    });
+    const bad = await s.inject({ method: "POST", url: "/things/%E0%A4%A", headers: json, payload: "{}" });
+    expect(bad.statusCode).toBe(400);
+    expect(Object.keys(bad.json()).sort()).toEqual(["error", "message", "statusCode"]);
+    await s.close();
+  });
+});

@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { ServiceConfig } from "./config";
-import { installErrorHandler } from "./http-errors";
+import { answerFrameworkError, errorBody, installErrorHandler, installMethodNotAllowed } from "./http-errors";
 import { installJsonBodyParser } from "./json-body";
 
 /**
@@ -16,6 +16,9 @@ export function loggedUrl(url: string): string {
   const names = [...new URLSearchParams(url.slice(queryAt + 1)).keys()];
   return `${url.slice(0, queryAt)}?${names.map((name) => `${encodeURIComponent(name)}=…`).join("&")}`;
 }
+
+/** Node's default limit of a request's header section, request line included (`--max-http-header-size`). */
+const MAX_HEADER_BYTES = 16 * 1024;
 
 /**
  * The HTTP server's limits, so that no client holds a connection or a request open for long: the whole request
@@ -41,6 +44,11 @@ export function serverOptions(config: Pick<ServiceConfig, "logLevel" | "http">) 
     },
     // The services' bodies are small (a task, an event of a few KB); a larger body is a mistake or an attack.
     bodyLimit: 256 * 1024,
+    // Past fastify's 100 characters a path parameter got a 414 from the router in fastify's own error shape; Node
+    // takes no request line longer than its header limit (16 KiB), so at this length every parameter reaches the
+    // route, whose schema names it in a 400.
+    routerOptions: { maxParamLength: MAX_HEADER_BYTES },
+    frameworkErrors: answerFrameworkError,
     requestTimeout: requestTimeoutMs,
     connectionTimeout: connectionTimeoutMs,
     http: {
@@ -58,10 +66,31 @@ export function serverOptions(config: Pick<ServiceConfig, "logLevel" | "http">) 
  */
 const openConnections = new WeakMap<Server, Set<Socket>>();
 
-/** A fastify server with the kit's limits, error answers (`http-errors.ts`) and depth-bounded JSON parser. */
+/**
+ * A body in a content coding (`Content-Encoding: gzip`, ...) is answered 415 with `Accept-Encoding: identity` (RFC
+ * 9110 §15.5.16): no service decodes one, and its bytes would otherwise reach the JSON parser and get a 400 that
+ * blames the JSON.
+ */
+export function refuseContentCodings(server: FastifyInstance): void {
+  server.addHook("onRequest", async (request, reply) => {
+    const coding = request.headers["content-encoding"];
+    if (coding === undefined || coding.trim().toLowerCase() === "identity") return;
+    await reply
+      .code(415)
+      .header("accept-encoding", "identity")
+      .send(errorBody(415, `Content-Encoding ${coding} is not supported: send the body uncompressed`));
+  });
+}
+
+/**
+ * A fastify server with the kit's limits, error answers, 405s (`http-errors.ts`), no content coding and the
+ * depth-bounded JSON parser.
+ */
 export function createServer(config: Pick<ServiceConfig, "logLevel" | "http">): FastifyInstance {
   const server = fastify(serverOptions(config));
   installErrorHandler(server);
+  installMethodNotAllowed(server);
+  refuseContentCodings(server);
   installJsonBodyParser(server);
   const connections = new Set<Socket>();
   openConnections.set(server.server, connections);

@@ -39,6 +39,7 @@ function start<Parts extends ServiceParts>(build: (given: ServiceContext<unknown
   context = undefined;
   return startService({
     app: APPS.backend,
+    version: "1.2.3",
     config: testConfig(),
     schema: "service_test",
     migrations: {},
@@ -122,6 +123,7 @@ describe("startService without a database", () => {
     let given: BaseServiceContext | undefined;
     const service = await startService({
       app: APPS.gateway,
+      version: "1.2.3",
       config: { ...config, appId: "gateway" },
       build: (context: BaseServiceContext) => {
         given = context;

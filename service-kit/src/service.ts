@@ -4,6 +4,7 @@ import type { AppSpec } from "../../specs/apps";
 import type { ServiceConfig } from "./config";
 import { type Database, type DatabaseConfig, type DatabaseOptions, openDatabase } from "./database";
 import { registerHealthRoutes } from "./health";
+import { registerOpenApi } from "./openapi";
 import type { OutboxTables } from "./outbox";
 import { OutboxRelay, type RelaySettings, relayLockKey, sidecarPublisher } from "./outbox-relay";
 import type { BackgroundWorker } from "./periodic";
@@ -59,8 +60,10 @@ export interface ServiceParts extends Pick<SubscriberOptions, "handlers" | "dead
 
 /** What every service is started with, whether it has a database or not. */
 interface CommonOptions<Context, Parts extends ServiceParts> {
-  /** The app in the catalog: its subscriptions. */
+  /** The app in the catalog: its subscriptions, and its id and description in its OpenAPI document. */
   app: AppSpec;
+  /** The app's version (its package.json), in its OpenAPI document. */
+  version: string;
   /** The longest a call to the sidecar may take; `config.dapr.timeoutMs` (SIDECAR_TIMEOUT_MS) by default. */
   sidecarTimeoutMs?: number;
   /**
@@ -113,7 +116,7 @@ export type StartedService<Tables, Parts extends ServiceParts> = Service<Tables>
 export type StartedDatabaseFreeService<Parts extends ServiceParts> = BaseService & Omit<Parts, keyof ServiceParts>;
 
 /**
- * Starts a service: creates the server, opens and migrates its database in `schema` (closing the server if that
+ * Starts a service: creates the server with its OpenAPI document (`registerOpenApi`), opens and migrates its database in `schema` (closing the server if that
  * fails), makes the sidecar client from `config.dapr`, registers `/healthz` and `/readyz` (the database), the
  * app's routes (`build`) and its subscriptions, listens, then starts the workers. When anything before the workers
  * fails, the server and the database are closed and the error is thrown. Given no `schema` (an app the catalog
@@ -152,6 +155,7 @@ export async function startService<Tables, Parts extends ServiceParts>(
   let own: Omit<Parts, keyof ServiceParts>;
   let stopOrder: StopOrder;
   try {
+    await registerOpenApi(server, { title: app.id, version: options.version, description: app.description });
     registerHealthRoutes(server, database ? { database: () => database.ping() } : {});
     const base: BaseServiceContext = { server, sidecar, log: server.log, pubsubName: config.pubsubName };
     const {

@@ -14,6 +14,14 @@ describe("textProblems", () => {
       "must not contain bidirectional override or isolate characters",
     ]);
   });
+
+  it("calls a line blank when it holds only white space and invisible characters (U+200B, U+2060, U+FEFF, ...)", () => {
+    for (const text of [" ", "\u00a0\u3000", "\u200b", "\u200c\u200d", "\u2060", "\ufeff", " \ufe0f"]) {
+      expect(textProblems(text, "line"), JSON.stringify(text)).toEqual(["must not be blank"]);
+    }
+    expect(textProblems("a\u200b", "line")).toEqual([]);
+    expect(textProblems("\u200b", "lines")).toEqual([]);
+  });
 });
 
 describe("violationsOf with coercion (query strings)", () => {

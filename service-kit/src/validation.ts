@@ -14,7 +14,8 @@ const rfc3339 = fullFormats["date-time"] as { validate: (value: string) => boole
 
 /**
  * The schema keyword that marks a string as text a person wrote, and which rules it follows:
- * - `line`: well-formed Unicode, no control character at all, not blank (a title, a tag, a search);
+ * - `line`: well-formed Unicode, no control character at all, not blank: not white space and invisible characters
+ *   (U+200B ZERO WIDTH SPACE, ...) alone (a title, a tag, a search);
  * - `lines`: well-formed Unicode, no control character but tab, line feed and carriage return (a description).
  * Neither allows a bidirectional embedding, override or isolate character.
  * A value that breaks a rule is a 400 naming the field. JSON Schema has no such rule of its own, and a pattern
@@ -29,6 +30,9 @@ const CONTROL_BUT_LINE_BREAKS = /(?![\t\n\r])\p{Cc}/u;
 // The explicit bidirectional embeddings, overrides and isolates (UAX #9 §2.1, U+202A-U+202E and U+2066-U+2069):
 // they make text display in another order than it is stored ("Trojan Source", CVE-2021-42574).
 const BIDI_FORMATTING = /[\u202A-\u202E\u2066-\u2069]/u;
+// What shows nothing: white space, and the default-ignorable code points (U+200B ZERO WIDTH SPACE, U+2060, U+FEFF,
+// variation selectors, ...), which String.prototype.trim keeps. Text of these alone is blank.
+const INVISIBLE = /[\p{White_Space}\p{Default_Ignorable_Code_Point}]/gu;
 
 /**
  * What is wrong with a piece of text by the rules of `kind`: an empty list when nothing is. Ill-formed Unicode
@@ -42,7 +46,9 @@ export function textProblems(value: string, kind: TextKind): string[] {
     problems.push("must not contain control characters other than tab and line breaks");
   }
   if (BIDI_FORMATTING.test(value)) problems.push("must not contain bidirectional override or isolate characters");
-  if (kind === "line" && value.length > 0 && value.trim() === "") problems.push("must not be blank");
+  if (kind === "line" && value.length > 0 && value.replace(INVISIBLE, "") === "") {
+    problems.push("must not be blank");
+  }
   return problems;
 }
 

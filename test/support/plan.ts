@@ -46,8 +46,9 @@ export const EXTERNAL_CONFIG = `config:
 `;
 
 /**
- * Runs `node infra/plan.js` as `npm run plan` does. The dev stack is planned with type checking as `pulumi up`
- * would; the variants skip it (PULUMI_NODEJS_TRANSPILE_ONLY, a real Pulumi switch) since `npm run typecheck` covers it.
+ * Runs `node infra/plan.js` as `npm run plan` does. The dev stack is planned with type checking, as `deploy.yml`'s
+ * `pulumi up` runs (PULUMI_NODEJS_TRANSPILE_ONLY=false, a real Pulumi switch); the variants transpile only, as a local
+ * `pulumi up` does by default (tsconfig.json), since `npm run typecheck` covers them.
  */
 export async function plan(stack: string, options: { config?: string; typeCheck?: boolean } = {}): Promise<Plan> {
   const out = mkdtempSync(path.join(tmpdir(), `plan-${stack}-`));

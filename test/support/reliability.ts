@@ -6,10 +6,13 @@ import { ARTIFACTS_DIR } from "./browser";
 /** Where the trials of a run are kept, one JSON file per test file (git-ignored with the other test artifacts). */
 export const TRIALS_DIR = path.join(ARTIFACTS_DIR, "reliability");
 
+/** The tables of docs/reliability.md, in their order. */
+export const TRIAL_AREAS = ["fault", "bad input", "isolation"] as const;
+
 /** One kind of fault or input tried, with its outcome over every try. */
 export interface Trial {
   /** The table of docs/reliability.md it belongs to. */
-  area: "fault" | "bad input" | "isolation";
+  area: (typeof TRIAL_AREAS)[number];
   /** What was done, in a user's words ("kill -9 the Kafka broker during 500 writes"). */
   name: string;
   /** The service, route, tool, socket or event path it was tried on ("backend REST", "all services"). */
@@ -54,7 +57,7 @@ export function readTrials(dir = TRIALS_DIR): Trial[] {
   } catch {
     return [];
   }
-  const order: Trial["area"][] = ["fault", "bad input", "isolation"];
+  const order: readonly Trial["area"][] = TRIAL_AREAS;
   return names
     .flatMap((name) => JSON.parse(readFileSync(path.join(dir, name), "utf8")) as Trial[])
     .sort(

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type AnyCloudEvent, TOPIC_LIST } from "@event-platform/events";
 import { Consumer, MessagesStreamModes, stringDeserializers } from "@platformatic/kafka";
 import { SignJWT } from "jose";
@@ -10,10 +11,48 @@ import { inject } from "vitest";
 import { ensureTopics } from "../../local/kafka/topics";
 import { localDaprSettings } from "../../local/sidecar/local-settings";
 import { type Sidecar, startSidecar } from "../../local/sidecar/sidecar";
+import { committedOffsets, waitFor } from "../../local/sidecar/test-kit";
 import { daprResources } from "../../specs/dapr";
 import { createTestDatabase } from "./database";
 
 export { Cleanup, uniqueTag, waitFor } from "../../local/sidecar/test-kit";
+
+/**
+ * Waits until the consumer group `group` has committed past every record of `topic` (both under `prefix`) that the
+ * reader has read: each was delivered and got a final answer (SUCCESS, or DROP to the dead-letter topic).
+ * `bootstrap` is the broker both live on (the tests' broker by default).
+ */
+export async function waitUntilConsumed(options: {
+  reader: TopicReader;
+  prefix: string;
+  group: string;
+  topic: string;
+  bootstrap?: string;
+  timeoutMs?: number;
+}): Promise<void> {
+  const { reader, topic } = options;
+  await waitFor(
+    async () => {
+      const last = new Map<number, bigint>();
+      for (const record of reader.records) {
+        if (record.topic !== topic) continue;
+        const seen = last.get(record.partition);
+        if (seen === undefined || record.offset > seen) last.set(record.partition, record.offset);
+      }
+      const committed = await committedOffsets(
+        options.bootstrap ?? inject("kafkaBrokers"),
+        `${options.prefix}${options.group}`,
+        `${options.prefix}${topic}`,
+      );
+      const done = [...last].every(([partition, offset]) => (committed.get(partition) ?? -1n) > offset);
+      // Each probe asks the broker: no need to ask forty times a second.
+      if (!done) await sleep(200);
+      return done;
+    },
+    `${options.group}'s consumer group past every ${topic} record read`,
+    options.timeoutMs ?? 60_000,
+  );
+}
 
 export type DatabaseKind = "postgres" | "pglite";
 /** Every integration suite runs against both: a PostgreSQL server, and embedded PostgreSQL in a temporary folder. */
@@ -156,12 +195,12 @@ export class TopicReader {
 
   private constructor(private readonly consumer: Consumer<string, string, string, string>) {}
 
-  /** Reads every catalog topic under `prefix`, `dead-letters` included. */
-  static async start(prefix: string): Promise<TopicReader> {
+  /** Reads every catalog topic under `prefix`, `dead-letters` included, on the tests' broker or on `bootstrap`. */
+  static async start(prefix: string, bootstrap = inject("kafkaBrokers")): Promise<TopicReader> {
     const consumer = new Consumer({
       clientId: "test-topic-reader",
       groupId: `test-topic-reader-${randomUUID()}`,
-      bootstrapBrokers: [inject("kafkaBrokers")],
+      bootstrapBrokers: [bootstrap],
       deserializers: stringDeserializers,
       maxWaitTime: 100,
     });

@@ -122,6 +122,23 @@ export const NextOccurrenceBody = Type.Object(
   closed,
 );
 
+/** A task as REST answers it: the event contract's snapshot. */
+export const Task = Type.Unsafe<S.TaskSnapshot>({ ...S.TaskSnapshot, description: "A task, every field present." });
+
+/** `GET /api/tasks`: a page of the caller's tasks and how many match over all pages. */
+export const TaskListAnswer = Type.Object(
+  {
+    items: Type.Array(Task),
+    total: Type.Integer({ minimum: 0, description: "Tasks that match, over all pages." }),
+    limit: Type.Integer({ minimum: 1, maximum: 100 }),
+    offset: Type.Integer({ minimum: 0 }),
+  },
+  closed,
+);
+
+/** The answer without a body (`DELETE`): 204 No Content. */
+export const NoContent = Type.Null({ description: "No content." });
+
 // MCP tools name the task in their arguments rather than in a path, by the same name.
 export const TaskIdArguments = Type.Object({ task_id: TaskId }, closed);
 export const UpdateTaskArguments = Type.Object({ task_id: TaskId, title: Type.Optional(Title), ...taskFields }, closed);

@@ -32,6 +32,7 @@ export interface Backend extends Service<Tables> {
 export function startBackend(config: BackendConfig): Promise<Backend> {
   return startService({
     app: APPS.backend,
+    version: packageJson.version,
     config,
     schema: BACKEND_SCHEMA,
     migrations: MIGRATIONS,

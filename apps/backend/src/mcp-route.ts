@@ -1,12 +1,33 @@
 // /mcp: the MCP tools over streamable HTTP (stateless, JSON responses), behind the same bearer-token auth as REST.
 
-import { type Authenticator, requireUser } from "@event-platform/service-kit";
+import { type Authenticator, bearerRoute, ErrorBodySchema, requireUser } from "@event-platform/service-kit";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import Type from "typebox";
 import { callTool, toolList } from "./mcp-tools";
 import type { TaskService } from "./task-service";
+
+const JsonRpcId = Type.Union([Type.String(), Type.Integer()]);
+
+/** A JSON-RPC 2.0 request or notification (no `id`) of MCP; the SDK checks each method's `params`. */
+const JsonRpcRequest = Type.Object({
+  jsonrpc: Type.Literal("2.0"),
+  id: Type.Optional(JsonRpcId),
+  method: Type.String({ description: "initialize, tools/list, tools/call, ..." }),
+  params: Type.Optional(Type.Object({})),
+});
+
+/** A JSON-RPC 2.0 answer: a result, or an error (-32602 for invalid params, ...). */
+const JsonRpcResponse = Type.Object({
+  jsonrpc: Type.Literal("2.0"),
+  id: Type.Union([JsonRpcId, Type.Null()]),
+  result: Type.Optional(Type.Object({})),
+  error: Type.Optional(
+    Type.Object({ code: Type.Integer(), message: Type.String(), data: Type.Optional(Type.Unknown()) }),
+  ),
+});
 
 /**
  * The low-level `Server` rather than `McpServer`: McpServer's tools take Zod schemas, while these tools take the
@@ -35,7 +56,18 @@ export async function registerMcpRoute(
     requireUser(scope, deps.authenticator);
 
     // Stateless: a server and transport per request, bound to the caller; nothing is kept between requests.
-    scope.post("/mcp", async (request, reply) => {
+    const mcpSchema = {
+      ...bearerRoute,
+      description: "MCP streamable HTTP, stateless, JSON answers: send Accept: application/json, text/event-stream.",
+      body: JsonRpcRequest,
+      response: {
+        200: JsonRpcResponse,
+        202: Type.Null({ description: "A notification, accepted." }),
+        // The SDK answers a request it cannot take (wrong Accept or Content-Type, bad JSON-RPC) with a JSON-RPC error.
+        "4XX": Type.Union([ErrorBodySchema, JsonRpcResponse]),
+      },
+    };
+    scope.post("/mcp", { schema: mcpSchema }, async (request, reply) => {
       const mcp = mcpServerFor(deps.tasks, request, deps.version);
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       reply.raw.on("close", () => {
@@ -49,7 +81,12 @@ export async function registerMcpRoute(
 
     // No sessions and no server-initiated streams in stateless mode.
     const notAllowed = { jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed." }, id: null };
-    scope.get("/mcp", async (_request, reply) => reply.code(405).header("allow", "POST").send(notAllowed));
-    scope.delete("/mcp", async (_request, reply) => reply.code(405).header("allow", "POST").send(notAllowed));
+    const notAllowedSchema = { ...bearerRoute, response: { "4XX": Type.Union([ErrorBodySchema, JsonRpcResponse]) } };
+    scope.get("/mcp", { schema: notAllowedSchema }, async (_request, reply) =>
+      reply.code(405).header("allow", "POST").send(notAllowed),
+    );
+    scope.delete("/mcp", { schema: notAllowedSchema }, async (_request, reply) =>
+      reply.code(405).header("allow", "POST").send(notAllowed),
+    );
   });
 }

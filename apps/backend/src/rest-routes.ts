@@ -1,13 +1,16 @@
 // REST under /api/tasks: create, list, get, partial update, delete and complete, each for the authenticated user only.
 
-import { type Authenticator, requestInput, requireUser } from "@event-platform/service-kit";
+import { type Authenticator, bearerRoute, requestInput, requireUser, responses } from "@event-platform/service-kit";
 import type { FastifyInstance } from "fastify";
 import {
   CreateTaskBody,
   dueRangeViolations,
   ListTasksQuery,
+  NoContent,
   pathTaskIdViolations,
+  Task,
   TaskIdParams,
+  TaskListAnswer,
   UpdateTaskBody,
 } from "./api-schemas";
 import { InvalidInputError } from "./errors";
@@ -36,13 +39,15 @@ export async function registerTaskRoutes(
     async (api) => {
       requireUser(api, authenticator);
 
-      api.post("/tasks", async (request, reply) => {
+      const created = { ...bearerRoute, body: CreateTaskBody, response: responses({ 201: Task }) };
+      api.post("/tasks", { schema: created }, async (request, reply) => {
         const { body } = requestInput(request, { body: CreateTaskBody });
         const task = await bodyFields(() => tasks.create(request.userId, body));
         return reply.code(201).header("location", `/api/tasks/${task.task_id}`).send(task);
       });
 
-      api.get("/tasks", async (request) => {
+      const list = { ...bearerRoute, querystring: ListTasksQuery, response: responses({ 200: TaskListAnswer }) };
+      api.get("/tasks", { schema: list }, async (request) => {
         const { querystring } = requestInput(request, { querystring: ListTasksQuery }, ({ querystring: q }) =>
           dueRangeViolations(q, "/querystring"),
         );
@@ -50,25 +55,27 @@ export async function registerTaskRoutes(
       });
 
       const withId = { params: TaskIdParams };
+      const oneTask = { ...bearerRoute, ...withId, response: responses({ 200: Task }) };
       const idChecks = ({ params }: { params: { task_id: string } }) => pathTaskIdViolations(params, "/params");
 
-      api.get("/tasks/:task_id", async (request) => {
+      api.get("/tasks/:task_id", { schema: oneTask }, async (request) => {
         const { params } = requestInput(request, withId, idChecks);
         return tasks.get(request.userId, pathTaskId(params));
       });
 
-      api.patch("/tasks/:task_id", async (request) => {
+      api.patch("/tasks/:task_id", { schema: { ...oneTask, body: UpdateTaskBody } }, async (request) => {
         const { params, body } = requestInput(request, { ...withId, body: UpdateTaskBody }, idChecks);
         return bodyFields(() => tasks.update(request.userId, pathTaskId(params), body));
       });
 
-      api.delete("/tasks/:task_id", async (request, reply) => {
+      const deleted = { ...bearerRoute, ...withId, response: responses({ 204: NoContent }) };
+      api.delete("/tasks/:task_id", { schema: deleted }, async (request, reply) => {
         const { params } = requestInput(request, withId, idChecks);
         await tasks.remove(request.userId, pathTaskId(params));
         return reply.code(204).send();
       });
 
-      api.post("/tasks/:task_id/complete", async (request) => {
+      api.post("/tasks/:task_id/complete", { schema: oneTask }, async (request) => {
         const { params } = requestInput(request, withId, idChecks);
         return tasks.complete(request.userId, pathTaskId(params));
       });

@@ -52,3 +52,61 @@ export const IdParams = Type.Object(
   { id: Type.String({ pattern: "^[1-9][0-9]{0,14}$", description: "A dead letter's id." }) },
   closed,
 );
+
+const Timestamp = Type.Unsafe<string>({ ...S.Timestamp });
+const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const EntryId = Type.Integer({ minimum: 1 });
+
+/** An entry in a list (`DeadLetterSummary` in `store.ts`). */
+const summaryFields = {
+  id: EntryId,
+  topic: Nullable(Type.String()),
+  key: Nullable(Type.String()),
+  partition: Nullable(Type.Integer({ minimum: 0 })),
+  offset: Nullable(Type.String({ pattern: "^[0-9]+$", description: "A Kafka offset, exact as decimal text." })),
+  subscribers: Type.Array(Type.String()),
+  event_id: Nullable(Type.String()),
+  event_source: Nullable(Type.String()),
+  event_type: Nullable(Type.String()),
+  error: Type.String(),
+  count: Type.Integer({ minimum: 1, description: "Dead-letter records received for this entry." }),
+  first_seen_at: Timestamp,
+  last_seen_at: Timestamp,
+  alerted_at: Nullable(Timestamp),
+  replayable: Type.Boolean(),
+};
+
+/** `POST /api/dead-letters/:id/replay`'s answer, and each replay of an entry (`ReplayRecord` in `store.ts`). */
+export const ReplayAnswer = Type.Object(
+  {
+    id: EntryId,
+    dead_letter_id: EntryId,
+    topic: Type.String(),
+    key: Type.String(),
+    replayed_by: Type.String(),
+    replayed_at: Timestamp,
+  },
+  closed,
+);
+
+/** `GET /api/dead-letters`: a page of entries, newest first. */
+export const PageAnswer = Type.Object(
+  {
+    items: Type.Array(Type.Object(summaryFields, closed)),
+    total: Type.Integer({ minimum: 0 }),
+    limit: Type.Integer({ minimum: 1, maximum: 100 }),
+    offset: Type.Integer({ minimum: 0 }),
+  },
+  closed,
+);
+
+/** `GET /api/dead-letters/:id`: an entry with its body (`event` as JSON, else `raw_body`) and its replays. */
+export const DetailAnswer = Type.Object(
+  {
+    ...summaryFields,
+    event: Type.Optional(Type.Unknown()),
+    raw_body: Type.Optional(Type.String()),
+    replays: Type.Array(ReplayAnswer),
+  },
+  closed,
+);

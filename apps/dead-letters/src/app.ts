@@ -8,6 +8,7 @@ import {
   startService,
 } from "@event-platform/service-kit";
 import { APPS } from "../../../specs/apps";
+import packageJson from "../package.json";
 import { logSender, webhookSender } from "./alert-senders";
 import { Alerter } from "./alerter";
 import type { DeadLettersConfig } from "./config";
@@ -34,6 +35,7 @@ export interface DeadLetterDesk extends Service<Tables> {
 export function startDeadLetters(config: DeadLettersConfig): Promise<DeadLetterDesk> {
   return startService({
     app: APPS.deadLetters,
+    version: packageJson.version,
     config,
     schema: DEAD_LETTERS_SCHEMA,
     migrations: MIGRATIONS,

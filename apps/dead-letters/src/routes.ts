@@ -1,8 +1,8 @@
 // REST under /api/dead-letters: list with filters, read one, replay one; operators only.
-import { type Authenticator, requestInput, requireOperator } from "@event-platform/service-kit";
+import { type Authenticator, bearerRoute, requestInput, requireOperator, responses } from "@event-platform/service-kit";
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
-import { IdParams, ListQuery, timeRangeViolations } from "./api-schemas";
+import { DetailAnswer, IdParams, ListQuery, PageAnswer, ReplayAnswer, timeRangeViolations } from "./api-schemas";
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from "./store";
 import type { Tables } from "./tables";
 
@@ -23,20 +23,23 @@ export async function registerDeskRoutes(server: FastifyInstance, deps: DeskRout
     async (api) => {
       requireOperator(api, authenticator);
 
-      api.get("/dead-letters", async (request) => {
+      const list = { ...bearerRoute, querystring: ListQuery, response: responses({ 200: PageAnswer }) };
+      api.get("/dead-letters", { schema: list }, async (request) => {
         const { querystring } = requestInput(request, { querystring: ListQuery }, ({ querystring: q }) =>
           timeRangeViolations(q, "/querystring"),
         );
         return listDeadLetters(db, querystring);
       });
 
-      api.get("/dead-letters/:id", async (request) => {
+      const one = { ...bearerRoute, params: IdParams, response: responses({ 200: DetailAnswer }) };
+      api.get("/dead-letters/:id", { schema: one }, async (request) => {
         const { params } = requestInput(request, { params: IdParams });
         return getDeadLetter(db, Number(params.id));
       });
 
       // 202: the replay is recorded and its event stored in the outbox; the relay publishes it through Dapr.
-      api.post("/dead-letters/:id/replay", async (request, reply) => {
+      const replay = { ...bearerRoute, params: IdParams, response: responses({ 202: ReplayAnswer }) };
+      api.post("/dead-letters/:id/replay", { schema: replay }, async (request, reply) => {
         const { params } = requestInput(request, { params: IdParams });
         const replay = await replayDeadLetter(db, Number(params.id), request.userId);
         onReplayStored();

@@ -6,6 +6,7 @@ import {
   startService,
 } from "@event-platform/service-kit";
 import { APPS } from "../../../specs/apps";
+import packageJson from "../package.json";
 import { BOARD_DIR, registerBoardRoutes } from "./board";
 import type { GatewayConfig } from "./config";
 import { Connections } from "./connections";
@@ -32,6 +33,7 @@ export interface GatewayOptions {
 export function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   return startService({
     app: APPS.gateway,
+    version: packageJson.version,
     config,
     build: async ({ server, log }: BaseServiceContext) => {
       const connections = new Connections(config.sockets, log.child({ component: "sockets" }));

@@ -3,7 +3,7 @@ import { type Authenticator, type Caller, ForbiddenError, UnauthorizedError } fr
 import websocket from "@fastify/websocket";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ServerOptions } from "ws";
-import { GOING_AWAY, TOO_MANY_CONNECTIONS } from "./close-codes";
+import { GOING_AWAY, TOO_MANY_CONNECTIONS, UNSUPPORTED_DATA } from "./close-codes";
 import { type Connections, close } from "./connections";
 
 /** The subprotocol of the board's protocol; the server echoes it, and only it. */
@@ -51,7 +51,8 @@ export function upgradeAuthorization(headers: FastifyRequest["headers"]): string
  * Registers `GET /ws`. The upgrade is checked before `ws` answers it: an `Origin` not in `allowedOrigins` is a 403,
  * a missing, invalid or expired token or no `task-updates.v1` a 401 (the kit's error answers), and the connection
  * ends without a socket. An accepted socket is registered under its user, or closed with 4029 when the user is at
- * the cap; it is forgotten when it closes. When the server closes, every socket is closed with 1001 (`ws`
+ * the cap; it is closed with 1003 on the first data message it sends (the protocol has none from the client); it is
+ * forgotten when it closes. When the server closes, every socket is closed with 1001 (`ws`
  * destroys those whose close handshake does not end within CLOSE_HANDSHAKE_TIMEOUT_MS, and the kit's `closeServer`
  * cuts any left at the shutdown deadline).
  */
@@ -100,6 +101,7 @@ export async function registerSocketRoute(server: FastifyInstance, options: Sock
         close(socket, TOO_MANY_CONNECTIONS);
         return;
       }
+      socket.on("message", () => close(socket, UNSUPPORTED_DATA));
       socket.on("pong", () => {
         connection.alive = true;
       });

@@ -94,6 +94,8 @@ export interface ClientOptions {
   token?: string;
   /** `subprotocol` by default. */
   via?: "subprotocol" | "header";
+  /** An `Authorization` header sent as it is (a malformed one, say), beside whatever `token` adds. */
+  authorization?: string;
   /** The subprotocols offered; `task-updates.v1` (and the token's) by default. */
   protocols?: string[];
   origin?: string;
@@ -111,6 +113,7 @@ function clientArguments(options: ClientOptions): { protocols: string[]; headers
   ];
   const headers: Record<string, string> = {
     ...(token !== undefined && via === "header" ? { authorization: `Bearer ${token}` } : {}),
+    ...(options.authorization === undefined ? {} : { authorization: options.authorization }),
     ...(options.origin ? { origin: options.origin } : {}),
   };
   return { protocols, headers };
@@ -164,9 +167,26 @@ export class TestClient {
     return this.closedAs;
   }
 
-  /** Waits until at least `count` frames came. */
+  /**
+   * Waits until at least `count` frames came. `count` must be fixed before the frames can arrive (from what was
+   * published): one read from `frames` after publishing may already include the frame awaited, and then the wait
+   * is for one that never comes. `waitForEvent` needs no count.
+   */
   async waitForFrames(count: number, timeoutMs = 30_000): Promise<void> {
-    await waitFor(() => this.frames.length >= count, `${count} frames (have ${this.frames.length})`, timeoutMs);
+    await waitFor(
+      () => this.frames.length >= count,
+      `${count} frames (${this.frames.length} when the wait began)`,
+      timeoutMs,
+    );
+  }
+
+  /** Waits until the frame of the event `id` came, whenever it came. */
+  async waitForEvent(id: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      () => this.ids().includes(id),
+      `the frame of event ${id} (${this.frames.length} frames when the wait began)`,
+      timeoutMs,
+    );
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-// The socket endpoint with real `ws` clients: refusals at the upgrade (401, 403: no socket opens), the per-user cap (4029), the close at token expiry (4001), the heartbeat, client frames; health, the programmatic subscription and the board on a started gateway.
+// The socket endpoint with real `ws` clients: refusals at the upgrade (401, 403: no socket opens), the per-user cap (4029), the close at token expiry (4001), the heartbeat, client frames (1003, 1009); health, the programmatic subscription and the board on a started gateway.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,12 +85,13 @@ describe("the upgrade", () => {
     expect(Date.now()).toBeLessThan(expiresAt * 1000 + 1_000);
   });
 
-  it("ignores a client's data frames, and closes with 1009 on one over 4 KiB", async () => {
-    const client = await TestClient.open(gateway, { token: await tokenFor(newUser("talker")) });
-    client.socket.send("hello");
-    client.socket.send("x".repeat(4_096));
-    client.socket.send("x".repeat(4_097));
-    expect((await client.closed).code).toBe(1009);
+  it("closes with 1003 on a client's data message, and with 1009 on one over 4 KiB", async () => {
+    const talker = await TestClient.open(gateway, { token: await tokenFor(newUser("talker")) });
+    talker.socket.send("hello");
+    expect(await talker.closed).toEqual({ code: 1003, reason: "the server takes no messages" });
+    const oversized = await TestClient.open(gateway, { token: await tokenFor(newUser("oversized")) });
+    oversized.socket.send("x".repeat(4_097));
+    expect((await oversized.closed).code).toBe(1009);
   });
 });
 

@@ -1,11 +1,14 @@
 // REST under /api: the caller's notifications (list, mark read) and preferences (read, replace), each for the authenticated user only.
-import { type Authenticator, requestInput, requireUser } from "@event-platform/service-kit";
+import { type Authenticator, bearerRoute, requestInput, requireUser, responses } from "@event-platform/service-kit";
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import {
   type ChannelAvailability,
   ListNotificationsQuery,
+  NotificationAnswer,
   NotificationIdParams,
+  NotificationPageAnswer,
+  PreferencesAnswer,
   PreferencesBody,
   preferencesViolations,
 } from "./api-schemas";
@@ -26,19 +29,26 @@ export async function registerApiRoutes(server: FastifyInstance, deps: ApiDepend
     async (api) => {
       requireUser(api, authenticator);
 
-      api.get("/notifications", async (request) => {
+      const list = {
+        ...bearerRoute,
+        querystring: ListNotificationsQuery,
+        response: responses({ 200: NotificationPageAnswer }),
+      };
+      api.get("/notifications", { schema: list }, async (request) => {
         const { querystring } = requestInput(request, { querystring: ListNotificationsQuery });
         return listNotifications(db, request.userId, querystring);
       });
 
-      api.post("/notifications/:notification_id/read", async (request) => {
+      const read = { ...bearerRoute, params: NotificationIdParams, response: responses({ 200: NotificationAnswer }) };
+      api.post("/notifications/:notification_id/read", { schema: read }, async (request) => {
         const { params } = requestInput(request, { params: NotificationIdParams });
         return markRead(db, request.userId, params.notification_id);
       });
 
-      api.get("/preferences", async (request) => preferencesOf(db, request.userId));
+      const preferences = { ...bearerRoute, response: responses({ 200: PreferencesAnswer }) };
+      api.get("/preferences", { schema: preferences }, async (request) => preferencesOf(db, request.userId));
 
-      api.put("/preferences", async (request) => {
+      api.put("/preferences", { schema: { ...preferences, body: PreferencesBody } }, async (request) => {
         const { body } = requestInput(request, { body: PreferencesBody }, (parsed) =>
           preferencesViolations(parsed.body, available, "/body"),
         );

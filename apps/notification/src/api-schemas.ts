@@ -78,3 +78,50 @@ export type ListNotificationsQuery = Type.Static<typeof ListNotificationsQuery>;
 
 /** `/api/notifications/:notification_id/...`: a notification's id, a UUID. */
 export const NotificationIdParams = Type.Object({ notification_id: S.Uuid }, closed);
+
+const Timestamp = Type.Unsafe<string>({ ...S.Timestamp });
+const page = <T extends Type.TSchema>(item: T) =>
+  Type.Object(
+    {
+      items: Type.Array(item),
+      total: Type.Integer({ minimum: 0, description: "Matches over all pages." }),
+      limit: Type.Integer({ minimum: 1, maximum: 100 }),
+      offset: Type.Integer({ minimum: 0 }),
+    },
+    closed,
+  );
+
+/** A notification as the API answers it (`Notification` in `notifications.ts`). */
+export const NotificationAnswer = Type.Object(
+  {
+    notification_id: S.Uuid,
+    reminder_id: S.Uuid,
+    task_id: S.TaskId,
+    title: Nullable(Type.String()),
+    remind_at: Timestamp,
+    due_at: Nullable(Timestamp),
+    time_zone: Nullable(Type.String()),
+    created_at: Timestamp,
+    read_at: Nullable(Timestamp),
+  },
+  closed,
+);
+
+/** `GET /api/notifications`: a page of the caller's notifications. */
+export const NotificationPageAnswer = page(NotificationAnswer);
+
+/** The caller's preferences as the API answers them (`Preferences` in `preferences.ts`). */
+export const PreferencesAnswer = Type.Object(
+  {
+    in_app: Type.Boolean(),
+    email: Type.Boolean(),
+    email_address: Nullable(Type.String()),
+    webhook: Type.Boolean(),
+    webhook_url: Nullable(Type.String()),
+    webhook_secret: Nullable(
+      Type.String({ description: "Receivers verify signatures with it; shown to its user only." }),
+    ),
+    updated_at: Nullable(Timestamp),
+  },
+  closed,
+);

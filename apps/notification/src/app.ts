@@ -10,6 +10,7 @@ import {
   startService,
 } from "@event-platform/service-kit";
 import { APPS } from "../../../specs/apps";
+import packageJson from "../package.json";
 import { registerApiRoutes } from "./api-routes";
 import type { NotificationConfig } from "./config";
 import { deliveryPass } from "./delivery-worker";
@@ -35,6 +36,7 @@ const LEASE_MARGIN_MS = 60_000;
 export function startNotification(config: NotificationConfig): Promise<NotificationService> {
   return startService({
     app: APPS.notification,
+    version: packageJson.version,
     config,
     schema: NOTIFICATION_SCHEMA,
     migrations: MIGRATIONS,

@@ -7,6 +7,7 @@ import {
   startService,
 } from "@event-platform/service-kit";
 import { APPS } from "../../../specs/apps";
+import packageJson from "../package.json";
 import type { RecurringConfig } from "./config";
 import { MIGRATIONS, RECURRING_SCHEMA } from "./migrations";
 import type { Tables } from "./tables";
@@ -25,6 +26,7 @@ export interface Recurring extends Service<Tables> {
 export function startRecurring(config: RecurringConfig): Promise<Recurring> {
   return startService({
     app: APPS.recurring,
+    version: packageJson.version,
     config,
     schema: RECURRING_SCHEMA,
     migrations: MIGRATIONS,

@@ -1,12 +1,16 @@
 // Helpers of the recurring service's integration suites: the service on either database with its development sidecar, a backend with its own, a recorder of the invocations that reach the backend, and how far the service's consumer group has got.
-import { setTimeout as sleep } from "node:timers/promises";
 import { TOPICS } from "@event-platform/events";
-import { inject } from "vitest";
 import { freePort } from "../../../local/process";
 import type { Sidecar } from "../../../local/sidecar/sidecar";
-import { committedOffsets, startTestApp, type TestApp } from "../../../local/sidecar/test-kit";
+import { startTestApp, type TestApp } from "../../../local/sidecar/test-kit";
 import { APPS } from "../../../specs/apps";
-import { fromSidecar, startAppSidecar, type TopicReader, testAppToken, waitFor } from "../../../test/support/services";
+import {
+  fromSidecar,
+  startAppSidecar,
+  type TopicReader,
+  testAppToken,
+  waitUntilConsumed,
+} from "../../../test/support/services";
 import { type Recurring, startRecurring } from "../src/app";
 import { loadConfig } from "../src/config";
 
@@ -94,26 +98,11 @@ export function startBackendRecorder(backendUrl: string, unreachable: () => bool
  * has read: each of them was delivered and got a final answer (SUCCESS, or DROP to the dead-letter topic).
  */
 export async function waitUntilHandled(reader: TopicReader, topicPrefix: string, timeoutMs = 30_000): Promise<void> {
-  const topic = TOPICS.taskEvents.name;
-  await waitFor(
-    async () => {
-      const last = new Map<number, bigint>();
-      for (const record of reader.records) {
-        if (record.topic !== topic) continue;
-        const seen = last.get(record.partition);
-        if (seen === undefined || record.offset > seen) last.set(record.partition, record.offset);
-      }
-      const committed = await committedOffsets(
-        inject("kafkaBrokers"),
-        `${topicPrefix}${APPS.recurring.id}`,
-        `${topicPrefix}${topic}`,
-      );
-      const done = [...last].every(([partition, offset]) => (committed.get(partition) ?? -1n) > offset);
-      // Each probe asks the broker: no need to ask forty times a second.
-      if (!done) await sleep(200);
-      return done;
-    },
-    `the recurring service's consumer group past every ${topic} record read`,
+  await waitUntilConsumed({
+    reader,
+    prefix: topicPrefix,
+    group: APPS.recurring.id,
+    topic: TOPICS.taskEvents.name,
     timeoutMs,
-  );
+  });
 }
