@@ -33,6 +33,7 @@ const PROFILES = {
     scalingEvents: 20_000,
     drain: { targetEvents: 10_000, outageSeconds: 30 },
     planRuns: 3,
+    syntheticCatalogs: [10, 50, 200],
     profilePlan: true,
   },
   quick: {
@@ -48,6 +49,7 @@ const PROFILES = {
     scalingEvents: 2_000,
     drain: { targetEvents: 1_000, outageSeconds: 5 },
     planRuns: 1,
+    syntheticCatalogs: [10, 50],
     profilePlan: false,
   },
 };
@@ -158,6 +160,10 @@ async function main(): Promise<void> {
     for (const stack of ["dev", "prod"]) {
       step(`npm run plan -- --stack ${stack} (${profile.planRuns} run(s))`);
       runs.push(await planCost(stack, profile.planRuns));
+    }
+    for (const size of profile.syntheticCatalogs) {
+      step(`a synthetic catalog of ${size} apps and topics, prod config (${profile.planRuns} run(s))`);
+      runs.push(await planCost("prod", profile.planRuns, size));
     }
     results.planning = { runs };
     if (profile.profilePlan) {

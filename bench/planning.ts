@@ -1,4 +1,4 @@
-// Planning cost: wall time and peak memory of `npm run plan` (infra/plan.js) per stack, and where a prod plan's CPU time goes, from a V8 CPU profile.
+// Planning cost: wall time and peak memory of `npm run plan` (infra/plan.js) per stack and for synthetic catalogs (bench/synthetic-program.ts), and where a prod plan's CPU time goes, from a V8 CPU profile.
 import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,7 +8,10 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 
 export interface PlanRun {
+  /** The stack, or `<size> apps and topics` for a synthetic catalog planned with the prod stack's config. */
   stack: string;
+  /** Apps (and as many topics) of a synthetic catalog; absent for the bundled one. */
+  catalogSize?: number;
   /** Wall seconds of each run, and their median. */
   seconds: number[];
   medianSeconds: number;
@@ -21,8 +24,12 @@ export interface PlanRun {
 /** Self CPU time of a profiled plan by where the code comes from, ms. */
 export type PlanProfile = Record<string, number>;
 
-/** Runs `node infra/plan.js --stack <stack> --out <tmp>` under GNU time `runs` times (as `npm run plan` does). */
-export async function planCost(stack: string, runs: number): Promise<PlanRun> {
+/**
+ * Runs `node infra/plan.js --stack <stack> --out <tmp>` under GNU time `runs` times (as `npm run plan` does), each a
+ * child process; with `catalogSize`, the prod stack's config on a synthetic catalog of that many apps and topics.
+ */
+export async function planCost(stack: string, runs: number, catalogSize?: number): Promise<PlanRun> {
+  const synthetic = catalogSize === undefined ? [] : ["--program", "bench/synthetic-program.ts"];
   const seconds: number[] = [];
   let peakKiB = 0;
   let resources = 0;
@@ -32,8 +39,8 @@ export async function planCost(stack: string, runs: number): Promise<PlanRun> {
     try {
       const { stdout, stderr } = await run(
         "/usr/bin/time",
-        ["-f", "BENCH_TIME %e %M", process.execPath, "infra/plan.js", "--stack", stack, "--out", out],
-        { maxBuffer: 64 * 2 ** 20 },
+        ["-f", "BENCH_TIME %e %M", process.execPath, "infra/plan.js", "--stack", stack, "--out", out, ...synthetic],
+        { maxBuffer: 64 * 2 ** 20, env: { ...process.env, BENCH_CATALOG_SIZE: String(catalogSize ?? "") } },
       );
       const [, wall, rss] = /BENCH_TIME ([\d.]+) (\d+)/.exec(stderr) ?? [];
       seconds.push(Number(wall));
@@ -47,7 +54,8 @@ export async function planCost(stack: string, runs: number): Promise<PlanRun> {
   }
   const sorted = [...seconds].sort((a, b) => a - b);
   return {
-    stack,
+    stack: catalogSize === undefined ? stack : `${catalogSize} apps and topics`,
+    ...(catalogSize === undefined ? {} : { catalogSize }),
     seconds,
     medianSeconds: sorted[Math.floor(sorted.length / 2)] ?? 0,
     peakMiB: Math.round(peakKiB / 1024),

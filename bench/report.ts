@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
+import type { PlanRun } from "./planning";
 import type { BenchResults } from "./results";
 import { formatMs, formatRate, formatRatio, ratio } from "./stats";
 import type { LoadPoint } from "./task-writes";
@@ -227,6 +228,18 @@ export function plots(results: BenchResults): Record<string, TopLevelSpec> {
   return out;
 }
 
+/** Growth per resource between the smallest and the largest synthetic catalog: a line's slope through its ends. */
+function growth(runs: readonly PlanRun[]): string {
+  const synthetic = runs.filter((r) => r.catalogSize !== undefined).sort((a, b) => a.resources - b.resources);
+  const first = synthetic[0];
+  const last = synthetic.at(-1);
+  if (!first || !last || last.resources === first.resources) return "";
+  const per = (a: number, b: number) => (b - a) / (last.resources - first.resources);
+  return `From ${first.resources} to ${last.resources} resources, each further resource adds ${(
+    per(first.medianSeconds, last.medianSeconds) * 1000
+  ).toFixed(1)} ms of wall time and ${(per(first.peakMiB, last.peakMiB) * 1024).toFixed(0)} KiB of peak memory.`;
+}
+
 const yesNo = (met: boolean | undefined) => (met === undefined ? "not measured" : met ? "met" : "**missed**");
 
 /** The Markdown of the report; `plotDir` is where the SVGs are, relative to the document. */
@@ -416,8 +429,11 @@ ${table(
     const profile = results.planning.profile;
     sections.push(`## Planning cost
 
-\`node infra/plan.js --stack <stack> --out <tmp>\` (what \`npm run plan\` runs) under GNU time; median of
-${results.planning.runs[0]?.seconds.length ?? 0} run(s). Baseline: the dev stack.
+\`node infra/plan.js --stack <stack> --out <tmp>\` (what \`npm run plan\` runs) under GNU time, each a child
+process; median of ${results.planning.runs[0]?.seconds.length ?? 0} run(s). Baseline: the dev stack. The
+synthetic catalogs (\`bench/synthetic-program.ts\`: N apps and N topics, app i subscribing to topic i and
+publishing to topic i + 1) are planned with the prod stack's config, through the same program function
+(\`infra/program.ts\`) under the same mock runtime. ${growth(results.planning.runs)}
 
 ${table(
   ["stack", "resources", "Kubernetes objects", "wall (median)", "runs", "peak memory", "ratio time / memory"],
