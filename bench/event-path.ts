@@ -1,4 +1,5 @@
 // The event path: raw Kafka produce-to-consume with the repo's Kafka client (the baseline), and publish through the development sidecar's HTTP API to a subscriber route, at the same rates.
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import {
   Consumer,
@@ -10,10 +11,10 @@ import {
 } from "@platformatic/kafka";
 import autocannon from "autocannon";
 import { ensureTopics } from "../local/kafka/topics";
-import { startSidecar } from "../local/sidecar/sidecar";
-import { kafkaComponent, startTestApp, testTopic, waitFor } from "../local/sidecar/test-kit";
+import { testTopic, waitFor } from "../local/sidecar/test-kit";
 import { pacedLoad } from "./http-load";
 import { nowMs, paced, sampleEvent } from "./rig";
+import { startInstance, stopInstances } from "./scaling";
 import { type LatencySummary, summarize } from "./stats";
 
 /** Latency of one path at one offered rate. */
@@ -154,58 +155,44 @@ function withPhase(eventJson: string, phase: string): string {
 }
 
 /**
- * The platform's path: a subscriber app (a plain HTTP app answering 200) behind the development sidecar, with a
- * programmatic subscription on a 3-partition topic; events are published to the sidecar's
+ * The platform's path: a subscriber app (a plain HTTP app answering 200) behind the development sidecar, in a process
+ * of their own as daprd and its app are apart from the publisher (bench/subscriber-instance.ts), with a programmatic
+ * subscription on a 3-partition topic; events are published to the sidecar's
  * `POST /v1.0/publish/<pubsub>/<topic>?metadata.partitionKey=<user>` as `application/cloudevents+json` (paced with
  * undici at each rate, then as fast as autocannon's connections go), and timed from the request being built to the
- * route receiving the event.
+ * route receiving the event (both clocks `nowMs`).
  */
 export async function sidecarPath(settings: EventPathSettings): Promise<PathResult> {
   await ensureTopics(settings.bootstrap, [testTopic("events")], { namePrefix: settings.prefix });
   const latencies = new Map<string, number[]>();
+  /** Each event's send time and phase, by sequence number. */
+  const sent = new Map<number, { at: number; phase: string }>();
   let delivered = 0;
   let lastDelivery = 0;
-  const app = await startTestApp(
-    (request) => {
-      const at = nowMs();
-      const data = (request.json as { data: { sentAt: number; phase: string } }).data;
-      latencies.get(data.phase)?.push(at - data.sentAt);
-      delivered++;
-      lastDelivery = at;
-      // The test app keeps every request; the bench needs only the count and the latencies.
-      request.body = Buffer.alloc(0);
-      return {};
+  const children: ChildProcess[] = [];
+  const url = await startInstance(
+    { bootstrap: settings.bootstrap, prefix: settings.prefix, appId: "bench-subscriber", topic: "events" },
+    (deliveries) => {
+      for (const [, seq, at] of deliveries) {
+        const event = sent.get(seq);
+        if (event) latencies.get(event.phase)?.push(at - event.at);
+        delivered++;
+        lastDelivery = Math.max(lastDelivery, at);
+      }
     },
-    [{ pubsubname: "bench-pubsub", topic: "events", route: "/events" }],
+    children,
   );
-  const sidecar = await startSidecar({
-    appId: "bench-subscriber",
-    appPort: app.port,
-    brokers: settings.bootstrap,
-    resources: [kafkaComponent("bench-pubsub", { initialOffset: "oldest" })],
-    topicPrefix: settings.prefix,
-  });
   let counter = 0;
-  const load = (phase: string, options: Partial<autocannon.Options>) =>
-    autocannon({
-      url: `${sidecar.url}/v1.0/publish/bench-pubsub/events`,
-      method: "POST",
-      headers: { "content-type": "application/cloudevents+json" },
-      connections: settings.concurrency,
-      ...options,
-      requests: [
-        {
-          setupRequest: (request) => {
-            const i = counter++;
-            return {
-              ...request,
-              path: `/v1.0/publish/bench-pubsub/events?metadata.partitionKey=${userOf(i)}`,
-              body: withPhase(sampleEvent(userOf(i), i, nowMs()), phase),
-            };
-          },
-        },
-      ],
-    });
+  /** The next event's publish request, its send time recorded under its sequence number. */
+  const publish = (phase: string) => {
+    const seq = counter++;
+    const at = nowMs();
+    sent.set(seq, { at, phase });
+    return {
+      path: `/v1.0/publish/bench-pubsub/events?metadata.partitionKey=${userOf(seq)}`,
+      body: sampleEvent(userOf(seq), seq, at),
+    };
+  };
   try {
     const points: RatePoint[] = [];
     for (const rate of settings.rates) {
@@ -213,11 +200,10 @@ export async function sidecarPath(settings: EventPathSettings): Promise<PathResu
       const phase = `rate-${rate}`;
       latencies.set(phase, []);
       const before = delivered;
-      const result = await pacedLoad(sidecar.url, rate, rate * settings.phaseSeconds, (i) => ({
+      const result = await pacedLoad(url, rate, rate * settings.phaseSeconds, () => ({
         method: "POST",
-        path: `/v1.0/publish/bench-pubsub/events?metadata.partitionKey=${userOf(i)}`,
         headers: { "content-type": "application/cloudevents+json" },
-        body: withPhase(sampleEvent(userOf(i), i, nowMs()), phase),
+        ...publish(phase),
       }));
       await drained(() => delivered - before, result.ok);
       points.push({
@@ -232,7 +218,14 @@ export async function sidecarPath(settings: EventPathSettings): Promise<PathResu
     latencies.set("max", []);
     const before = delivered;
     const startedAt = nowMs();
-    const result = await load("max", { amount: settings.maxEvents });
+    const result = await autocannon({
+      url: `${url}/v1.0/publish/bench-pubsub/events`,
+      method: "POST",
+      headers: { "content-type": "application/cloudevents+json" },
+      connections: settings.concurrency,
+      amount: settings.maxEvents,
+      requests: [{ setupRequest: (request) => ({ ...request, ...publish("max") }) }],
+    });
     await drained(() => delivered - before, result["2xx"]);
     const maxDelivered = delivered - before;
     return {
@@ -242,7 +235,6 @@ export async function sidecarPath(settings: EventPathSettings): Promise<PathResu
       maxDelivered,
     };
   } finally {
-    await sidecar.stop();
-    await app.stop();
+    await stopInstances(children);
   }
 }

@@ -22,6 +22,7 @@ const PROFILES = {
     phaseSeconds: 10,
     kafkaRates: [50, 100, 200, 500, 1000],
     rates: [100, 500, 1000],
+    writeRates: [100, 500, 1000],
     wsRates: [50, 200, 500],
     maxEvents: 20_000,
     scaling: [
@@ -40,6 +41,8 @@ const PROFILES = {
     phaseSeconds: 2,
     kafkaRates: [50, 100, 500],
     rates: [100, 500],
+    // One paced rate for the REST writes: each later one waits for the outbox backlog it leaves.
+    writeRates: [100],
     wsRates: [50],
     maxEvents: 2_000,
     scaling: [
@@ -49,7 +52,7 @@ const PROFILES = {
     scalingEvents: 2_000,
     drain: { targetEvents: 1_000, outageSeconds: 5 },
     planRuns: 1,
-    syntheticCatalogs: [10, 50],
+    syntheticCatalogs: [10],
     profilePlan: false,
   },
 };
@@ -114,7 +117,7 @@ async function main(): Promise<void> {
       results.sidecar = await sidecarPath(eventSettings(`bench-${tag}-sidecar.`, profile.rates, step));
     });
     const writeSettings = (step: (d: string) => void) => ({
-      rates: profile.rates,
+      rates: profile.writeRates,
       phaseSeconds: profile.phaseSeconds,
       connections: 32,
       step,

@@ -273,9 +273,12 @@ is slower). Each rate was offered for ${results.phaseSeconds} s.
 
 **Machine**: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB memory, ${m.platform}, Node.js ${m.node},
 Apache Kafka ${m.kafka} (one KRaft broker, local/kafka), PostgreSQL ${m.postgres} (local/postgres.ts, \`fsync=off\`,
-\`synchronous_commit=off\`: a throwaway server for tests). The services, their development sidecars and the load
-generators (autocannon, and the bench's own paced Kafka producer) run in the bench's Node.js process, as
-\`npm run demo\` runs the services; Kafka and PostgreSQL in their own processes; the scaling instances each in their own.`);
+\`synchronous_commit=off\`: a throwaway server for tests). Every latency at a rate is measured with evenly spaced
+arrivals (open model: one request or send every 1000/rate ms, whatever the answers do), baselines and platform
+alike; the maximum throughputs with autocannon (or 32 sends in flight for raw Kafka). The load generators, the
+backend and the REST → WebSocket topology run in the bench's Node.js process, as \`npm run demo\` runs the
+services; the sidecar publish path's subscriber (app and sidecar) and each scaling instance in a process of their
+own; Kafka and PostgreSQL in theirs.`);
   sections.push(
     `## Goals\n\n${table(
       ["goal (issue #16)", "measured", ""],
@@ -296,8 +299,9 @@ generators (autocannon, and the bench's own paced Kafka producer) run in the ben
 Baseline: raw Kafka produce-to-consume with @platformatic/kafka (the client the sidecar uses), a producer with
 acks from all replicas and one record per send, a group consumer with the sidecar's 250 ms fetch wait; 1 KB
 CloudEvents keyed by 100 users on 3 partitions, timed from the send call to the consumer having the record. The
-platform: \`POST /v1.0/publish/<pubsub>/<topic>?metadata.partitionKey=<user>\` to the development sidecar
-(autocannon), timed to the subscriber route receiving the event.
+platform: \`POST /v1.0/publish/<pubsub>/<topic>?metadata.partitionKey=<user>\` to the development sidecar, which
+also delivers the subscription to its app (both a process apart from the publisher), timed from the request being
+built to the subscriber route receiving the event.
 
 ${table(["offered", "raw Kafka p50 / p99", "sidecar p50 / p99", "ratio p50 / p99", "delivered"], rows)}
 ${img("event-latency.svg")}`);
@@ -331,9 +335,8 @@ ${img("event-latency.svg")}`);
 
 Baseline: a bare fastify route inserting one row with \`pg\` (pool of 10, the service kit's default) into a fresh
 database on the same PostgreSQL server. The platform: the backend (its own \`startBackend\`) with its development
-sidecar; each autocannon connection creates a task (\`POST /api/tasks\`) then completes it
-(\`POST /api/tasks/:id/complete\`), 100 users in turn; a write is either request. Latency is autocannon's (request
-sent to answer). Outbox lag: the Kafka record's timestamp minus the write's transaction time in its answer
+sidecar; tasks are created (\`POST /api/tasks\`) and completed (\`POST /api/tasks/:id/complete\`) by 100 users in
+turn; a write is either request. Latency: request sent to answer. Outbox lag: the Kafka record's timestamp minus the write's transaction time in its answer
 (\`created_at\`, \`updated_at\`, ms resolution). "maximum": as fast as the connections go.
 
 ${table(
@@ -360,7 +363,7 @@ ${img("task-writes.svg")}${img("throughput.svg")}`);
     sections.push(`## REST task creation to the WebSocket frame
 
 The demo's whole topology (\`startSystem\`: every app with its sidecar) on PostgreSQL; 10 users each with a
-WebSocket open at the gateway; tasks created through REST with autocannon, timed from the request being built to
+WebSocket open at the gateway; tasks created through REST at evenly spaced arrivals, timed from the request being built to
 the \`task-updates\` frame about that task. The path is a REST write, the outbox relay, two sidecar hops through
 Kafka (\`task-events\` to \`task-updates\` via the backend's publishing and the gateway's subscription) and the socket.
 Baseline: raw Kafka produce-to-consume at the same rate (one hop, no HTTP).

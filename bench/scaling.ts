@@ -75,19 +75,11 @@ export async function scaling(
     const deliveries: [string, number, number][] = [];
     const children: ChildProcess[] = [];
     try {
-      let ready = 0;
-      for (let i = 0; i < instances; i++) {
-        const child = fork(join(__dirname, "subscriber-instance.ts"), {
-          execArgv: ["--import", "tsx"],
-          env: { ...process.env, BENCH_INSTANCE: JSON.stringify(settings) },
-        });
-        child.on("message", (message: InstanceMessage) => {
-          if ("ready" in message) ready++;
-          else deliveries.push(...message.deliveries);
-        });
-        children.push(child);
-      }
-      await waitFor(() => ready === instances || undefined, "every instance ready", 120_000);
+      await Promise.all(
+        Array.from({ length: instances }, () =>
+          startInstance(settings, (batch) => deliveries.push(...batch), children),
+        ),
+      );
       const group = `${rig.prefix}${settings.appId}`;
       await waitFor(
         async () => (await stableGroupSize(rig.bootstrap, group)) === instances || undefined,
@@ -101,11 +93,48 @@ export async function scaling(
       );
       points.push({ instances, partitions, published: events, ...judge(deliveries) });
     } finally {
-      for (const child of children) child.disconnect();
-      await Promise.all(children.map((child) => new Promise((resolve) => child.once("exit", resolve))));
+      await stopInstances(children);
     }
   }
   return points;
+}
+
+/**
+ * Forks a subscriber instance process (bench/subscriber-instance.ts) and adds it to `children`; resolves with its
+ * sidecar's HTTP API origin once the sidecar has joined the group, and hands each batch of deliveries to
+ * `onDeliveries`. Rejects when the process exits before that or takes over 120 s.
+ */
+export function startInstance(
+  settings: InstanceSettings,
+  onDeliveries: (deliveries: [string, number, number][]) => void,
+  children: ChildProcess[],
+): Promise<string> {
+  const child = fork(join(__dirname, "subscriber-instance.ts"), {
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, BENCH_INSTANCE: JSON.stringify(settings) },
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("a subscriber instance was not ready in 120 s")), 120_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`a subscriber instance exited with code ${code} before it was ready`));
+    });
+    child.on("message", (message: InstanceMessage) => {
+      if ("deliveries" in message) return onDeliveries(message.deliveries);
+      clearTimeout(timer);
+      resolve(message.url);
+    });
+  });
+}
+
+/** Disconnects every instance (each stops its sidecar and app, then exits) and waits for their exits. */
+export async function stopInstances(children: readonly ChildProcess[]): Promise<void> {
+  const exits = children.map((child) =>
+    child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined,
+  );
+  for (const child of children) if (child.connected) child.disconnect();
+  await Promise.all(exits);
 }
 
 /** Throughput, order and duplicates of a configuration's deliveries (`[user, seq, at]`). */

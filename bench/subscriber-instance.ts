@@ -1,4 +1,4 @@
-// One consumer instance of the scaling benchmark, run as its own process (as a replica is its own pod): a subscriber app behind the development sidecar, reporting each delivery (user, sequence number, time) to the parent over IPC.
+// One consumer instance of the scaling and sidecar publish benchmarks, run as its own process (as a replica is its own pod, and daprd and its app are processes apart from whoever publishes): a subscriber app behind the development sidecar, reporting each delivery (user, sequence number, time) to the parent over IPC.
 import { startSidecar } from "../local/sidecar/sidecar";
 import { kafkaComponent, startTestApp } from "../local/sidecar/test-kit";
 import { nowMs } from "./rig";
@@ -12,8 +12,11 @@ export interface InstanceSettings {
   topic: string;
 }
 
-/** A message to the parent: `ready` once the group is joined, then batches of `[user, seq, at]` deliveries. */
-export type InstanceMessage = { ready: true } | { deliveries: [string, number, number][] };
+/**
+ * A message to the parent: `ready` once the group is joined, with the sidecar's HTTP API origin, then batches of
+ * `[user, seq, at]` deliveries (`at` from `nowMs`).
+ */
+export type InstanceMessage = { ready: true; url: string } | { deliveries: [string, number, number][] };
 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.env.BENCH_INSTANCE ?? "{}") as InstanceSettings;
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
     send({ deliveries: batch });
     batch = [];
   }, 100);
-  send({ ready: true });
+  send({ ready: true, url: sidecar.url });
   process.on("disconnect", () => {
     clearInterval(flush);
     void sidecar
