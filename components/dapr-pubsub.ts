@@ -1,7 +1,7 @@
 // The apps' Dapr wiring: pub/sub components, subscriptions with dead letters, resiliency and configuration, with Kafka credentials as a Secret.
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import * as pulumi from "@pulumi/pulumi";
-import { appsUsing, PUBSUB } from "../specs/apps";
+import { type AppSpec, appsUsing, PUBSUB } from "../specs/apps";
 import { type DaprSettings, daprResources, type KafkaAuth } from "../specs/dapr";
 import { customResource } from "./custom-resource";
 
@@ -23,6 +23,8 @@ export interface DaprPubsubArgs {
   credentials?: KafkaCredentials;
   /** The Dapr control plane (it installs the CRDs), when this program installs it. */
   controlPlane?: pulumi.Resource;
+  /** The app catalog: the components' scopes and the subscriptions. */
+  apps: readonly AppSpec[];
 }
 
 /** Dapr components, subscriptions, resiliency and configuration; apps depend on `resources`. */
@@ -65,8 +67,8 @@ export class DaprPubsub extends pulumi.ComponentResource {
     const dependsOn = [...(args.controlPlane ? [args.controlPlane] : []), ...(secret ? [secret] : [])];
     this.resources = [
       ...(secret ? [secret] : []),
-      ...daprResources(settings).map((object) => customResource(name, object, { parent: this, dependsOn })),
+      ...daprResources(settings, args.apps).map((object) => customResource(name, object, { parent: this, dependsOn })),
     ];
-    this.registerOutputs({ pubsubScopes: appsUsing(PUBSUB) });
+    this.registerOutputs({ pubsubScopes: appsUsing(PUBSUB, args.apps) });
   }
 }

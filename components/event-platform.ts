@@ -1,12 +1,11 @@
 // The composition root: namespaces, Kafka (Strimzi, Redpanda Cloud or external), Dapr, data, secrets and the apps, from one validated config.
 
-import { TOPIC_LIST } from "@event-platform/events/src/topics";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../infra/config";
 import { APP_SECRETS, appEnvironment } from "../specs/app-env";
-import { APP_LIST, type AppSpec, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
+import { type AppSpec, CATALOG, type Catalog, GATEWAY_PUBSUB, PUBSUB } from "../specs/apps";
 import { APP_TOKEN_KEY, appTokenSecretName, type SecretKeyRef, sidecarAnnotations } from "../specs/dapr";
 import { appImageBuild, prebuiltImage } from "../specs/images";
 import { type KafkaEndpoint, kafkaClientPeers, outboundTargets, portOf, portsOf } from "../specs/network";
@@ -27,6 +26,8 @@ const ALERT_SECRET_BYTES = 32;
 
 export interface EventPlatformArgs {
   config: PlatformConfig;
+  /** The apps and topics to deploy: the bundled ones (`CATALOG`) unless a benchmark plans a synthetic catalog. */
+  catalog?: Catalog;
 }
 
 interface KafkaWiring {
@@ -53,10 +54,10 @@ export class EventPlatform extends pulumi.ComponentResource {
 
   constructor(name: string, args: EventPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("event-platform:index:EventPlatform", name, {}, opts);
-    const { config } = args;
+    const { config, catalog = CATALOG } = args;
     const namespace = this.namespaceOf(`${name}-apps`, config.namespace);
 
-    const kafka = this.kafka(name, config);
+    const kafka = this.kafka(name, config, catalog);
     const controlPlane = config.dapr.install
       ? new DaprControlPlane(
           `${name}-dapr`,
@@ -87,6 +88,7 @@ export class EventPlatform extends pulumi.ComponentResource {
         },
         ...(kafka.credentials ? { credentials: kafka.credentials } : {}),
         ...(controlPlane ? { controlPlane: controlPlane.release } : {}),
+        apps: catalog.apps,
       },
       { parent: this, dependsOn: [namespace] },
     );
@@ -141,6 +143,7 @@ export class EventPlatform extends pulumi.ComponentResource {
           ...(config.dapr.otlpEndpoint ? { otlpPort: portOf(config.dapr.otlpEndpoint) } : {}),
           outbound: outboundTargets(config),
         },
+        apps: catalog.apps,
       },
       { parent: this, dependsOn: [namespace] },
     );
@@ -154,7 +157,7 @@ export class EventPlatform extends pulumi.ComponentResource {
       ...postgres.ready,
       ...appSecrets,
     ];
-    this.services = APP_LIST.map((app) => {
+    this.services = catalog.apps.map((app) => {
       // Dapr's app API token: daprd sends it on every call to the app (annotation dapr.io/app-token-secret), the app
       // reads it from the same Secret and refuses calls without it.
       const token = new random.RandomPassword(
@@ -192,7 +195,7 @@ export class EventPlatform extends pulumi.ComponentResource {
 
     this.namespace = namespace.metadata.name;
     this.bootstrapServers = kafka.bootstrapServers;
-    this.topics = TOPIC_LIST.map((t) => t.name);
+    this.topics = catalog.topics.map((t) => t.name);
     this.pubsubNames = [PUBSUB, GATEWAY_PUBSUB];
     this.registerOutputs({
       namespace: this.namespace,
@@ -274,7 +277,7 @@ export class EventPlatform extends pulumi.ComponentResource {
     return value;
   }
 
-  private kafka(name: string, config: PlatformConfig): KafkaWiring {
+  private kafka(name: string, config: PlatformConfig, catalog: Catalog): KafkaWiring {
     const { kafka } = config;
     if (kafka.mode === "strimzi") {
       const namespace = this.namespaceOf(`${name}-kafka-namespace`, kafka.strimzi.namespace);
@@ -288,7 +291,8 @@ export class EventPlatform extends pulumi.ComponentResource {
         {
           settings: kafka.strimzi,
           topics: { replicationFactor: kafka.replicationFactor, minInsyncReplicas: kafka.minInsyncReplicas },
-          clients: kafkaClientPeers(config.namespace),
+          catalog,
+          clients: kafkaClientPeers(config.namespace, catalog.apps),
           operatorRelease: operator.release,
         },
         { parent: this, dependsOn: [namespace] },
@@ -321,6 +325,7 @@ export class EventPlatform extends pulumi.ComponentResource {
     const topics = new ProviderTopics(
       `${name}-topics`,
       {
+        topics: catalog.topics,
         bootstrapServers: kafka.bootstrapServers,
         ...(sasl ? { sasl } : {}),
         replicationFactor: kafka.replicationFactor,

@@ -1,11 +1,13 @@
 // The catalog's topics on Redpanda Cloud or an existing Kafka cluster, through the @pulumi/kafka provider.
 
-import { TOPIC_LIST, topicConfig } from "@event-platform/events/src/topics";
+import { type TopicSpec, topicConfig } from "@event-platform/events/src/topics";
 import * as kafka from "@pulumi/kafka";
 import * as pulumi from "@pulumi/pulumi";
 import type { ScramMechanism } from "../stacks/profile";
 
 export interface ProviderTopicsArgs {
+  /** The topic catalog. */
+  topics: readonly TopicSpec[];
   bootstrapServers: string[];
   /** SASL SCRAM over TLS when set; a plain connection otherwise (an external dev cluster). */
   sasl?: { username: string; password: pulumi.Input<string>; mechanism: ScramMechanism };
@@ -37,7 +39,7 @@ export class ProviderTopics extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.topics = TOPIC_LIST.map(
+    this.topics = args.topics.map(
       (topic) =>
         new kafka.Topic(
           `${name}-${topic.name}`,

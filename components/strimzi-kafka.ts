@@ -5,6 +5,7 @@ import * as corev1 from "@pulumi/kubernetes/core/v1";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import type { Catalog } from "../specs/apps";
 import type { NetworkPolicyPeer } from "../specs/network";
 import {
   bootstrapAddress,
@@ -25,6 +26,8 @@ export interface StrimziKafkaArgs {
   settings: StrimziSettings;
   /** Replication of the internal and catalog topics. */
   topics: StrimziTopicSettings;
+  /** The catalog's topics become KafkaTopics; its apps' consumer groups and topics are the sidecars' ACLs. */
+  catalog: Catalog;
   /** Who may connect to the listener (the apps' sidecars); Strimzi generates the brokers' NetworkPolicy from it. */
   clients: NetworkPolicyPeer[];
   /** The operator's Helm release: it installs the CRDs, so every custom resource waits for it. */
@@ -63,7 +66,9 @@ export class StrimziKafka extends pulumi.ComponentResource {
       ...afterOperator,
       dependsOn: [args.operatorRelease, pool, ...(caSecrets?.resources ?? [])],
     });
-    this.topics = kafkaTopics(settings, args.topics).map((topic) => customResource(name, topic, afterOperator));
+    this.topics = kafkaTopics(settings, args.topics, args.catalog.topics).map((topic) =>
+      customResource(name, topic, afterOperator),
+    );
     this.bootstrapServers = bootstrapAddress(settings);
 
     if (caSecrets) {
@@ -81,10 +86,14 @@ export class StrimziKafka extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      this.sidecarUser = customResource(name, sidecarUser(settings, `${SIDECAR_USER}-password`), {
-        ...afterOperator,
-        dependsOn: [args.operatorRelease, passwordSecret, this.ready],
-      });
+      this.sidecarUser = customResource(
+        name,
+        sidecarUser(settings, `${SIDECAR_USER}-password`, args.catalog.apps, args.catalog.topics),
+        {
+          ...afterOperator,
+          dependsOn: [args.operatorRelease, passwordSecret, this.ready],
+        },
+      );
       this.sidecarCredentials = { username: SIDECAR_USER, password: password.result, caCertPem: caSecrets.certPem };
     }
 

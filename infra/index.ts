@@ -1,21 +1,15 @@
-// Entry of the Pulumi program (Pulumi.yaml `main`): reads the stack's config and builds the whole platform.
-import { EventPlatform } from "../components/event-platform";
+// Entry of the Pulumi program (Pulumi.yaml `main`): reads the stack's config and builds the whole platform from the bundled catalog; its exports are the stack's outputs.
+import { CATALOG } from "../specs/apps";
 import { loadConfig } from "./config";
+import { platformProgram } from "./program";
 
-const config = loadConfig();
-const platform = new EventPlatform("event-platform", { config });
+const outputs = platformProgram(loadConfig(), CATALOG);
 
-export const environment = config.environment;
-export const namespace = platform.namespace;
-export const bootstrapServers = platform.bootstrapServers;
-export const topics = platform.topics;
-export const pubsubNames = platform.pubsubNames;
-export const services = platform.services;
-/**
- * Where the dead-letter desk sends its alerts and the secret they are signed with (a secret), for the receiver:
- * `pulumi stack output --show-secrets deadLetterAlerts`; empty without an alert webhook.
- */
-export const deadLetterAlerts = {
-  url: config.deadLetters.alertWebhookUrl || undefined,
-  secret: platform.alertWebhookSecret,
-};
+export const environment = outputs.environment;
+export const namespace = outputs.namespace;
+export const bootstrapServers = outputs.bootstrapServers;
+export const topics = outputs.topics;
+export const pubsubNames = outputs.pubsubNames;
+export const services = outputs.services;
+/** See `PlatformOutputs.deadLetterAlerts`. */
+export const deadLetterAlerts = outputs.deadLetterAlerts;

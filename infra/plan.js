@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run plan -- --stack <dev|prod> [--out DIR] [--config-file FILE]`: runs the Pulumi program offline under Pulumi's mock
+// `npm run plan -- --stack <dev|prod> [--out DIR] [--config-file FILE] [--program FILE]`: runs the Pulumi program offline under Pulumi's mock
 // runtime, loaded by Pulumi's own Node.js language host code, and writes every Kubernetes object and Pulumi resource.
 // @ts-check
 // Plain JavaScript on purpose: a TypeScript loader here would register itself before Pulumi's ts-node does, and the
@@ -16,7 +16,9 @@ const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 const MASK = "[secret]";
 
 function usage(message) {
-  process.stderr.write(`${message}\nUsage: npm run plan -- --stack <dev|prod> [--out DIR] [--config-file FILE]\n`);
+  process.stderr.write(
+    `${message}\nUsage: npm run plan -- --stack <dev|prod> [--out DIR] [--config-file FILE] [--program FILE]\n`,
+  );
   process.exit(2);
 }
 
@@ -167,7 +169,13 @@ function registerTypeScript(enabled) {
 
 async function main() {
   const { values } = parseArgs({
-    options: { stack: { type: "string" }, out: { type: "string" }, "config-file": { type: "string" } },
+    options: {
+      stack: { type: "string" },
+      out: { type: "string" },
+      "config-file": { type: "string" },
+      // Another entry than Pulumi.yaml `main`: the planning benchmark's synthetic catalogs (bench/synthetic-program.ts).
+      program: { type: "string" },
+    },
   });
   if (!values.stack) usage("--stack is required.");
   const root = path.resolve(__dirname, "..");
@@ -229,7 +237,7 @@ async function main() {
   // starting the host's CLI): ts-node registered with the project's tsconfig and the SDK's TypeScript options,
   // the entry from Pulumi.yaml `main`, required as CommonJS inside a root Stack.
   registerTypeScript(process.env.PULUMI_NODEJS_TYPESCRIPT === "true");
-  let program = path.resolve(projectFile.main ?? ".");
+  let program = path.resolve(values.program ?? projectFile.main ?? ".");
   if (fs.statSync(program).isDirectory() && !program.endsWith("/")) program += "/";
   const { runInPulumiStack } = require("@pulumi/pulumi/runtime/stack");
   try {

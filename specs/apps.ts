@@ -1,6 +1,6 @@
 // The bundled services and their event wiring: app ids, ports, what each publishes, subscribes to and invokes.
 import type { EventType } from "@event-platform/events/src/catalog";
-import { TOPICS, type TopicSpec } from "@event-platform/events/src/topics";
+import { TOPIC_LIST, TOPICS, type TopicSpec } from "@event-platform/events/src/topics";
 
 /** The Dapr pub/sub component shared by the apps: one consumer group per app id. */
 export const PUBSUB = "kafka-pubsub";
@@ -159,11 +159,22 @@ export type AppId = (typeof APPS)[AppKey]["id"];
 /** Every app, in catalog order. */
 export const APP_LIST: readonly AppSpec[] = Object.values(APPS);
 
+/** What the Pulumi program deploys besides the stack's config: the apps and the topics they use. */
+export interface Catalog {
+  readonly apps: readonly AppSpec[];
+  readonly topics: readonly TopicSpec[];
+}
+
+/** The bundled apps and the topic catalog: what every stack deploys. */
+export const CATALOG: Catalog = { apps: APP_LIST, topics: TOPIC_LIST };
+
 /** The apps that use a pub/sub component (publish or subscribe through it): the component's scopes. */
-export function appsUsing(pubsub: PubsubName): string[] {
-  return APP_LIST.filter(
-    (app) => app.subscriptions.some((s) => s.pubsub === pubsub) || (pubsub === PUBSUB && app.publishes.length > 0),
-  ).map((app) => app.id);
+export function appsUsing(pubsub: PubsubName, apps: readonly AppSpec[] = APP_LIST): string[] {
+  return apps
+    .filter(
+      (app) => app.subscriptions.some((s) => s.pubsub === pubsub) || (pubsub === PUBSUB && app.publishes.length > 0),
+    )
+    .map((app) => app.id);
 }
 
 /** The apps that call `app` with Dapr service invocation. */

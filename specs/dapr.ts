@@ -107,13 +107,18 @@ export function pubsubMetadata(settings: PubsubSettings, consumerGroup?: string)
   return items;
 }
 
-function component(name: PubsubName, settings: DaprSettings, consumerGroup?: string): KubernetesObject {
+function component(
+  name: PubsubName,
+  settings: DaprSettings,
+  apps: readonly AppSpec[],
+  consumerGroup?: string,
+): KubernetesObject {
   return {
     apiVersion: "dapr.io/v1alpha1",
     kind: "Component",
     metadata: { name, namespace: settings.namespace },
     spec: { type: "pubsub.kafka", version: "v1", metadata: pubsubMetadata(settings.pubsub, consumerGroup) },
-    scopes: appsUsing(name),
+    scopes: appsUsing(name, apps),
   };
 }
 
@@ -121,11 +126,11 @@ function component(name: PubsubName, settings: DaprSettings, consumerGroup?: str
  * The two pub/sub components: `kafka-pubsub`, whose consumer group defaults to the app id (replicas share the
  * work), and `gateway-pubsub`, whose group is the pod name (every gateway replica receives every update).
  */
-export function pubsubComponents(settings: DaprSettings): KubernetesObject[] {
+export function pubsubComponents(settings: DaprSettings, apps: readonly AppSpec[] = APP_LIST): KubernetesObject[] {
   // A gateway pod's group is new at every start: starting from the oldest record would replay a day of updates
   // to its clients, so it starts at the newest.
   const gateway = { ...settings, pubsub: { ...settings.pubsub, initialOffset: "newest" as const } };
-  return [component(PUBSUB, settings), component(GATEWAY_PUBSUB, gateway, "{podName}")];
+  return [component(PUBSUB, settings, apps), component(GATEWAY_PUBSUB, gateway, apps, "{podName}")];
 }
 
 /** The Subscription (`dapr.io/v2alpha1`) of one app to one topic, scoped to that app. */
@@ -145,7 +150,7 @@ export function subscriptions(namespace: string, apps: readonly AppSpec[] = APP_
 }
 
 /** Retries for delivery to the apps and for publishing, on both pub/sub components. */
-export function resiliency(settings: DaprSettings): KubernetesObject {
+export function resiliency(settings: DaprSettings, apps: readonly AppSpec[] = APP_LIST): KubernetesObject {
   const retry = (r: RetrySettings) => ({ policy: "exponential", maxInterval: r.maxInterval, maxRetries: r.maxRetries });
   const targets = { inbound: { retry: INBOUND_RETRY }, outbound: { retry: OUTBOUND_RETRY } };
   return {
@@ -158,7 +163,7 @@ export function resiliency(settings: DaprSettings): KubernetesObject {
       },
       targets: { components: { [PUBSUB]: targets, [GATEWAY_PUBSUB]: targets } },
     },
-    scopes: APP_LIST.map((app) => app.id),
+    scopes: apps.map((app) => app.id),
   };
 }
 
@@ -244,11 +249,11 @@ export function sidecarAnnotations(app: AppSpec, settings: SidecarSettings): Rec
 }
 
 /** Every Dapr resource of the platform (components, subscriptions, resiliency, configuration). */
-export function daprResources(settings: DaprSettings): KubernetesObject[] {
+export function daprResources(settings: DaprSettings, apps: readonly AppSpec[] = APP_LIST): KubernetesObject[] {
   return [
-    ...pubsubComponents(settings),
-    ...subscriptions(settings.namespace),
-    resiliency(settings),
+    ...pubsubComponents(settings, apps),
+    ...subscriptions(settings.namespace, apps),
+    resiliency(settings, apps),
     configuration(settings),
   ];
 }

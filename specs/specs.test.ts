@@ -751,3 +751,29 @@ describe("sidecar annotations", () => {
     });
   });
 });
+
+describe("another catalog", () => {
+  // The program is a function of config and catalog: the benchmark plans synthetic ones through these functions.
+  const notifications = APPS.notification;
+  const apps: AppSpec[] = [notifications];
+  const topics = [TOPICS.reminders];
+
+  it("decides the Dapr components' scopes, the subscriptions and the resiliency's scopes", () => {
+    const objects = daprResources(DEV_DAPR, apps);
+    const scopes = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.scopes);
+    expect(scopes("Component")).toEqual([[notifications.id], []]);
+    expect(scopes("Subscription")).toEqual([[notifications.id]]);
+    expect(scopes("Resiliency")).toEqual([[notifications.id]]);
+  });
+
+  it("decides the KafkaTopics and the sidecar user's ACLs", () => {
+    expect(kafkaTopics(prod.kafka.strimzi, prod.kafka, topics).map((t) => t.metadata.name)).toEqual(["reminders"]);
+    const acls = (
+      sidecarUser(prod.kafka.strimzi, PASSWORD_SECRET, apps, topics).spec as { authorization: { acls: Acl[] } }
+    ).authorization.acls;
+    expect(acls.map((acl) => `${acl.resource.type}:${acl.resource.name}`)).toEqual([
+      "topic:reminders",
+      `group:${notifications.id}`,
+    ]);
+  });
+});

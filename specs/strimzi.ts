@@ -155,8 +155,12 @@ export function kafkaTopic(topic: TopicSpec, s: StrimziSettings, settings: Strim
 }
 
 /** Every catalog topic as a KafkaTopic. */
-export function kafkaTopics(s: StrimziSettings, settings: StrimziTopicSettings): KubernetesObject[] {
-  return TOPIC_LIST.map((topic) => kafkaTopic(topic, s, settings));
+export function kafkaTopics(
+  s: StrimziSettings,
+  settings: StrimziTopicSettings,
+  topics: readonly TopicSpec[] = TOPIC_LIST,
+): KubernetesObject[] {
+  return topics.map((topic) => kafkaTopic(topic, s, settings));
 }
 
 /** Consumer groups the apps' sidecars use: the app id, or the pod name (a prefix) for the gateway's own component. */
@@ -175,8 +179,13 @@ function consumerGroups(apps: readonly AppSpec[]): { name: string; patternType: 
  * catalog's topics (read, write, describe) and the apps' consumer groups. The User Operator reports it Ready once the
  * SCRAM credential and the ACLs are in Kafka (and its own Secret exists); Pulumi waits for that before the apps start.
  */
-export function sidecarUser(s: StrimziSettings, passwordSecret: string, apps = APP_LIST): KubernetesObject {
-  const topicAcls = TOPIC_LIST.map((topic) => ({
+export function sidecarUser(
+  s: StrimziSettings,
+  passwordSecret: string,
+  apps: readonly AppSpec[] = APP_LIST,
+  topics: readonly TopicSpec[] = TOPIC_LIST,
+): KubernetesObject {
+  const topicAcls = topics.map((topic) => ({
     resource: { type: "topic", name: topic.name, patternType: "literal" },
     operations: ["Describe", "Read", "Write"],
     host: "*",

@@ -41,6 +41,10 @@ interface PartitionWork {
   running: boolean;
   /** Aborted when the partition is revoked or the consumer stops. */
   abort: AbortController;
+  /** The newest handled record whose offset is not committed yet. */
+  handled?: Message<Buffer, Buffer, Buffer, Buffer>;
+  /** The partition's commit in flight (one at a time, so committed offsets only rise). */
+  committing?: Promise<void>;
 }
 
 export class ComponentConsumer {
@@ -161,12 +165,15 @@ export class ComponentConsumer {
     return byTopic;
   }
 
-  /** Stops handling (in-flight deliveries are abandoned, uncommitted) and leaves the group. */
+  /** Stops handling (in-flight deliveries are abandoned, uncommitted), commits what was handled and leaves the group. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.stopped.abort();
+    // What was handled is committed before the group is left, so a graceful stop redelivers nothing handled.
+    const commits = [...this.work.values()].map((work) => work.committing);
     this.abandonWork();
+    await Promise.all(commits);
     await closeQuietly(this.consumer, (error) =>
       this.options.log(`closing the consumer of ${this.options.component.name}: ${errorText(error)}`),
     );
@@ -225,12 +232,29 @@ export class ComponentConsumer {
         continue;
       }
       if (signal.aborted) break;
-      if (outcome === "done") await this.commit(message);
+      if (outcome === "done") this.markHandled(work, message);
       work.queue.shift();
       this.buffered--;
       this.resumeIfDrained();
     }
     work.running = false;
+  }
+
+  /**
+   * Commits a handled record's offset apart from delivery, as Sarama marks offsets and commits them in the
+   * background (daprd's Kafka consumer): the partition's next record is delivered while the commit is in flight,
+   * not one broker round trip later. One commit per partition is in flight at a time and each covers every record
+   * before it, so while one is in flight the newest handled record waits and the ones before it need no commit.
+   */
+  private markHandled(work: PartitionWork, message: Message<Buffer, Buffer, Buffer, Buffer>): void {
+    work.handled = message;
+    work.committing ??= (async () => {
+      for (let next = work.handled; next; next = work.handled) {
+        work.handled = undefined;
+        await this.commit(next);
+      }
+      work.committing = undefined;
+    })();
   }
 
   private async commit(message: Message<Buffer, Buffer, Buffer, Buffer>): Promise<void> {

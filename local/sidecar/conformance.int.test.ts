@@ -359,6 +359,28 @@ describe("delivery to the app", () => {
     for (const event of events) expect(deliveriesOf(app, event.id)).toHaveLength(1);
   });
 
+  it("commits offsets apart from delivery, and a stop right after the last delivery still commits every handled record: a new member redelivers nothing", async () => {
+    const { topic, appId, app, sidecar } = await setup({ name: "handled-then-stopped", handler: answering });
+    // One key: one partition, delivered one record after another while earlier commits may be in flight.
+    const events = Array.from({ length: 20 }, (_, i) => cloudEvent("com.example.done", { answer: "success", i }));
+    for (const event of events) await publishEvent(sidecar, topic, event, "one-user");
+    await waitFor(() => app.to("/events").length === events.length, "every event delivered");
+    // No wait for the commits: the stop itself must finish them before leaving the group.
+    await sidecar.stop();
+    expect(await sumOfCommittedOffsets(appId, topic)).toBe(BigInt(events.length));
+
+    const next = cleanup.add(await startTestApp(answering));
+    const again = await sidecarFor(next, appId, [
+      kafkaComponent(NAME),
+      subscriptionResource("again", { pubsubname: NAME, topic, default: "/events" }),
+    ]);
+    const sentinel = cloudEvent("com.example.sentinel", { answer: "success" });
+    await publishEvent(again, topic, sentinel, "one-user");
+    await waitFor(() => next.to("/events").length >= 1, "the sentinel delivered");
+    expect(next.to("/events").map((r) => (r.json as { id: string }).id)).toEqual([sentinel.id]);
+    expect(app.to("/events").map((r) => (r.json as { data: { i: number } }).data.i)).toEqual(events.map((_, i) => i));
+  });
+
   it("retries RETRY, an unknown status and HTTP 500 per the inbound policy (1 + maxRetries attempts), then dead-letters the event with its key and metadata", async () => {
     const { topic, appId, app, sidecar, deadLetterTopic } = await setup({
       name: "retried",

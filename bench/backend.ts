@@ -1,0 +1,149 @@
+// The backend as the benchmarks run it: the service's own start function on PostgreSQL or PGlite, its development sidecar with the platform's Dapr resources, the catalog's topics, user tokens, and a reader of what reaches Kafka.
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TOPIC_LIST } from "@event-platform/events";
+import { Consumer, MessagesStreamModes, stringDeserializers } from "@platformatic/kafka";
+import { type Backend, startBackend } from "../apps/backend/src/app";
+import { loadConfig } from "../apps/backend/src/config";
+import { mintToken } from "../local/demo-tokens";
+import { ensureTopics } from "../local/kafka/topics";
+import { freePort } from "../local/process";
+import { localDaprSettings } from "../local/sidecar/local-settings";
+import { type Sidecar, startSidecar } from "../local/sidecar/sidecar";
+import { daprResources } from "../specs/dapr";
+import { createDatabase, nowMs } from "./rig";
+
+export type StoreKind = "postgres" | "pglite";
+
+/** A running backend with its sidecar. */
+export interface BenchBackend {
+  url: string;
+  /** The database URL (PostgreSQL only). */
+  databaseUrl?: string;
+  /** `Authorization` header values, one per user, users `bench-user-<i>`. */
+  authorizations: string[];
+  /** Stops the sidecar (an outage: the backend's publishes fail and its outbox fills). */
+  stopSidecar(): Promise<void>;
+  /** Starts the sidecar again on the same port. */
+  startSidecar(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts the backend on a fresh database of `store` with `users` users, and its sidecar under topic `prefix`. */
+export async function startBenchBackend(options: {
+  store: StoreKind;
+  bootstrap: string;
+  postgresUrl: string;
+  prefix: string;
+  users: number;
+}): Promise<BenchBackend> {
+  await ensureTopics(options.bootstrap, TOPIC_LIST, { namePrefix: options.prefix });
+  const key = randomBytes(32).toString("hex");
+  const appToken = randomBytes(32).toString("hex");
+  const [port, daprPort] = [await freePort(), await freePort()];
+  const databaseUrl = options.store === "postgres" ? await createDatabase(options.postgresUrl) : undefined;
+  const dataDir = databaseUrl ? undefined : await mkdtemp(join(tmpdir(), "bench-pglite-"));
+  const backend: Backend = await startBackend(
+    loadConfig({
+      // The outage of the drain benchmark would log every failed pass.
+      LOG_LEVEL: "error",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      APP_API_TOKEN: appToken,
+      DAPR_HTTP_PORT: String(daprPort),
+      JWT_SECRET: key,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir }),
+    }),
+  );
+  const sidecarOptions = {
+    appId: "backend",
+    appPort: port,
+    httpPort: daprPort,
+    brokers: options.bootstrap,
+    resources: daprResources(localDaprSettings(options.bootstrap)),
+    topicPrefix: options.prefix,
+    appToken,
+  };
+  let sidecar: Sidecar | undefined = await startSidecar(sidecarOptions);
+  const authorizations = await Promise.all(
+    Array.from({ length: options.users }, async (_, i) => `Bearer ${await mintToken(key, `bench-user-${i}`)}`),
+  );
+  return {
+    url: `http://127.0.0.1:${port}`,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    authorizations,
+    stopSidecar: async () => {
+      await sidecar?.stop();
+      sidecar = undefined;
+    },
+    startSidecar: async () => {
+      sidecar ??= await startSidecar(sidecarOptions);
+    },
+    close: async () => {
+      await backend.close();
+      await sidecar?.stop();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A record as the bench reads it back from Kafka. */
+export interface SeenRecord {
+  topic: string;
+  key: string | undefined;
+  partition: number;
+  /** The record's timestamp (the producer's create time), ms. */
+  timestamp: number;
+  /** When the bench's consumer had it, ms. */
+  seenAt: number;
+  event: { id: string; type: string; data: Record<string, unknown> };
+}
+
+/** Reads catalog topics under a prefix from the start, for as long as it runs, keeping each record. */
+export class RecordReader {
+  private constructor(
+    /** Every record read so far, in the order read. */
+    readonly records: SeenRecord[],
+    private readonly consumer: Consumer<string, string, string, string>,
+    private readonly stream: Awaited<ReturnType<Consumer<string, string, string, string>["consume"]>>,
+    private readonly reading: Promise<void>,
+  ) {}
+
+  /** Starts reading `topics` (catalog names) under `prefix`. */
+  static async start(bootstrap: string, prefix: string, topics: readonly string[]): Promise<RecordReader> {
+    const consumer = new Consumer({
+      clientId: "bench-reader",
+      groupId: `bench-reader-${randomUUID()}`,
+      bootstrapBrokers: [bootstrap],
+      deserializers: stringDeserializers,
+      maxWaitTime: 100,
+    });
+    const stream = await consumer.consume({
+      topics: topics.map((t) => `${prefix}${t}`),
+      mode: MessagesStreamModes.EARLIEST,
+      autocommit: false,
+    });
+    const records: SeenRecord[] = [];
+    const reading = (async () => {
+      for await (const message of stream) {
+        records.push({
+          topic: message.topic.slice(prefix.length),
+          key: message.key ?? undefined,
+          partition: message.partition,
+          timestamp: Number(message.timestamp),
+          seenAt: nowMs(),
+          event: JSON.parse(message.value ?? "{}"),
+        });
+      }
+    })();
+    return new RecordReader(records, consumer, stream, reading);
+  }
+
+  async stop(): Promise<void> {
+    await this.stream.close();
+    await this.reading.catch(() => undefined);
+    await this.consumer.close(true);
+  }
+}
