@@ -1,7 +1,8 @@
 // The Pulumi program and its policy pack import big packages by the path of what they use, never by their index: loading them is part of every `pulumi preview` and `pulumi up`.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { sourceFiles } from "../test/support/source-files";
 
 const ROOT = path.resolve(__dirname, "..");
 /** The program's own modules (the entry, its components, specs and stack profiles) and the policy pack's. */
@@ -18,15 +19,6 @@ const INDEXES: Record<string, string> = {
   "@pulumi/kubernetes":
     "the API group's module, such as @pulumi/kubernetes/core/v1 or @pulumi/kubernetes/helm/v3/release",
 };
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const full = path.join(dir, entry);
-    if (entry === "node_modules") return [];
-    if (statSync(full).isDirectory()) return sourceFiles(full);
-    return /\.(ts|js)$/.test(entry) && !/\.test\.ts$/.test(entry) ? [full] : [];
-  });
-}
 
 /** Every module specifier a file imports or re-exports, statically or with `require`/`import()`. */
 function specifiers(source: string): string[] {

@@ -2,18 +2,10 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { sourceFiles } from "./support/source-files";
 
 const ROOT = path.resolve(__dirname, "..");
 const DEPLOYED_SOURCES = ["infra", "components", "specs", "stacks", "events/src", "policy"];
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const full = path.join(dir, entry);
-    if (entry === "node_modules") return [];
-    if (statSync(full).isDirectory()) return sourceFiles(full);
-    return /\.(ts|js)$/.test(entry) && !/\.test\.ts$/.test(entry) ? [full] : [];
-  });
-}
 
 describe("the development sidecar", () => {
   it("is imported by no module of the Pulumi program, its specs or the policy pack", () => {
