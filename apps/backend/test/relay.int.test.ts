@@ -128,7 +128,8 @@ describe.each(DATABASE_KINDS)("outbox relay on %s", (kind) => {
     // b's events did not wait for a's retries.
     expect(publisher.published.indexOf("b2")).toBeLessThan(publisher.published.indexOf("a2"));
     expect(await publishCounts(database)).toEqual([1, 1, 1, 1, 1]);
-    expect(relay.consecutiveFailures).toBe(0);
+    // The count resets when the pass that published a3 ends, which may be just after a3's publish is seen.
+    await waitFor(() => relay.consecutiveFailures === 0, "the failure count reset by a clean pass");
   });
 
   it("publishes right after a wake, without waiting for the poll interval", async () => {
