@@ -4,7 +4,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { PGlite, types } from "@electric-sql/pglite";
 import type { FastifyBaseLogger } from "fastify";
-import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
+import { Kysely, PGliteDialect, PostgresDialect, sql, type Transaction } from "kysely";
 import type { Migration } from "kysely/migration";
 import pg from "pg";
 import parseDate from "postgres-date";
@@ -43,6 +43,28 @@ export interface Database<Tables> {
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Runs `read` in one read-only REPEATABLE READ transaction, so every query in it sees the same snapshot of the
+ * database: a page's items and its total, or a record and its children, then agree even while other transactions
+ * commit. Under PostgreSQL's default READ COMMITTED each statement takes a snapshot of its own (PostgreSQL docs,
+ * "Transaction Isolation", 13.2.1/13.2.2), so two reads can straddle a commit. A read-only REPEATABLE READ
+ * transaction never fails with a serialization error, so `read` needs no retry. A write in `read` fails ("cannot
+ * execute ... in a read-only transaction"). Errors of `read` are rethrown after the rollback.
+ *
+ * The mode is set with `SET TRANSACTION` as the transaction's first statement rather than Kysely's
+ * `setIsolationLevel`/`setAccessMode`: Kysely 0.29's PGlite driver drops those settings and sends a bare `BEGIN`
+ * (`dialect/pglite/pglite-driver.js`, `beginTransaction(connection)`).
+ */
+export function readInOneSnapshot<Tables, T>(
+  db: Kysely<Tables>,
+  read: (trx: Transaction<Tables>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`.execute(trx);
+    return read(trx);
+  });
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -1,4 +1,4 @@
-// The kit's database pieces on real PostgreSQL and PGlite: idempotent processing under concurrency and failure, and services sharing one database in schemas of their own, each with its own outbox relay.
+// The kit's database pieces on real PostgreSQL and PGlite: idempotent processing under concurrency and failure, reads in one snapshot, and services sharing one database in schemas of their own, each with its own outbox relay.
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import { type Kysely, sql } from "kysely";
@@ -6,7 +6,7 @@ import type { Migration } from "kysely/migration";
 import { afterEach, describe, expect, it } from "vitest";
 import { APPS } from "../../specs/apps";
 import { Cleanup, DATABASE_KINDS, testStore, waitFor } from "../../test/support/services";
-import { type Database, openDatabase } from "../src/database";
+import { type Database, openDatabase, readInOneSnapshot } from "../src/database";
 import { appendToOutbox, createOutboxTable, type OutboxRecord, type OutboxTables } from "../src/outbox";
 import { OutboxRelay, relayLockKey } from "../src/outbox-relay";
 import {
@@ -134,6 +134,49 @@ describe.each(DATABASE_KINDS)("processOnce on %s", (kind) => {
     }
     const left = await db.selectFrom("processed_events").select("event_key").execute();
     expect(left.map((r) => r.event_key)).toEqual([processedEventKey(recent)]);
+  });
+});
+
+describe.each(DATABASE_KINDS)("readInOneSnapshot on %s", (kind) => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+  const countOf = async (db: Kysely<Tables>) =>
+    Number(
+      (
+        await db
+          .selectFrom("effects")
+          .select((eb) => eb.fn.countAll<string>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it("sees one snapshot: a row committed between two of its reads is in neither, and is there afterwards", async () => {
+    const store = await testStore(kind, "kit_snapshot");
+    cleanup.add(store);
+    const { db } = await open(cleanup, store.env, "snapshot");
+    await db.insertInto("effects").values({ id: "before" }).execute();
+    let committed: Promise<unknown> = Promise.resolve();
+    const [first, second] = await readInOneSnapshot(db, async (trx) => {
+      const first = await countOf(trx);
+      // Another session commits a row now. PGlite is one session, so there the insert waits for the snapshot's end;
+      // on PostgreSQL it commits on a pooled connection of its own before the second read.
+      committed = db.insertInto("effects").values({ id: "between" }).execute();
+      if (kind === "postgres") await committed;
+      return [first, await countOf(trx)];
+    });
+    await committed;
+    expect([first, second]).toEqual([1, 1]);
+    expect(await countOf(db)).toBe(2);
+  });
+
+  it("is read-only: a write in it fails and nothing is stored", async () => {
+    const store = await testStore(kind, "kit_snapshot_ro");
+    cleanup.add(store);
+    const { db } = await open(cleanup, store.env, "snapshot_ro");
+    await expect(
+      readInOneSnapshot(db, (trx) => trx.insertInto("effects").values({ id: "written" }).execute()),
+    ).rejects.toThrow(/read-only transaction/);
+    expect(await countOf(db)).toBe(0);
   });
 });
 

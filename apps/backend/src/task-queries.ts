@@ -1,5 +1,6 @@
 // The task list query: a user's tasks filtered, searched, sorted and paged, as SQL that PostgreSQL and PGlite both run.
-import { type Expression, type Kysely, type SqlBool, sql } from "kysely";
+import { readInOneSnapshot } from "@event-platform/service-kit";
+import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from "kysely";
 import type { ListTasksQuery } from "./api-schemas";
 import type { Tables, TaskRow } from "./tables";
 
@@ -18,10 +19,15 @@ function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-export async function listTasks(db: Kysely<Tables>, userId: string, query: ListTasksQuery): Promise<TaskPage> {
+/** A page of the user's tasks and how many match in all, read in one snapshot so the two agree. */
+export function listTasks(db: Kysely<Tables>, userId: string, query: ListTasksQuery): Promise<TaskPage> {
+  return readInOneSnapshot(db, (trx) => readTaskPage(trx, userId, query));
+}
+
+async function readTaskPage(trx: Transaction<Tables>, userId: string, query: ListTasksQuery): Promise<TaskPage> {
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   const offset = query.offset ?? 0;
-  const matching = db
+  const matching = trx
     .selectFrom("tasks")
     .where("user_id", "=", userId)
     .where((eb) => {

@@ -1,6 +1,6 @@
 // The desk's entries in the database: recording a delivery (one entry per event, counted), listing and reading them, and replaying one through the outbox in the same transaction as its replay record.
-import { appendToOutbox, ConflictError, NotFoundError } from "@event-platform/service-kit";
-import { type Expression, type Kysely, type SqlBool, sql } from "kysely";
+import { appendToOutbox, ConflictError, NotFoundError, readInOneSnapshot } from "@event-platform/service-kit";
+import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from "kysely";
 import { APPS } from "../../../specs/apps";
 import type { ListQuery } from "./api-schemas";
 import { type DeadLetter, storable } from "./letters";
@@ -165,11 +165,15 @@ export async function recordDeadLetter(
   return { id: Number(row.id), created: row.received_count === 1 };
 }
 
-/** Entries matching the filters, the most recently seen first, one page of them. */
-export async function listDeadLetters(db: Kysely<Tables>, query: ListQuery): Promise<DeadLetterPage> {
+/** Entries matching the filters, the most recently seen first, one page of them; page and total in one snapshot. */
+export function listDeadLetters(db: Kysely<Tables>, query: ListQuery): Promise<DeadLetterPage> {
+  return readInOneSnapshot(db, (trx) => readDeadLetterPage(trx, query));
+}
+
+async function readDeadLetterPage(trx: Transaction<Tables>, query: ListQuery): Promise<DeadLetterPage> {
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   const offset = query.offset ?? 0;
-  const matching = db.selectFrom("dead_letters").where((eb) => {
+  const matching = trx.selectFrom("dead_letters").where((eb) => {
     const conditions: Expression<SqlBool>[] = [];
     if (query.topic !== undefined) conditions.push(eb("topic", "=", query.topic));
     if (query.type !== undefined) conditions.push(eb("event_type", "=", query.type));
@@ -192,15 +196,19 @@ export async function listDeadLetters(db: Kysely<Tables>, query: ListQuery): Pro
   return { items: rows.map(summary), total: Number(counted.total), limit, offset };
 }
 
-/** One entry with its body and replays; throws `NotFoundError`. */
-export async function getDeadLetter(db: Kysely<Tables>, id: number): Promise<DeadLetterDetail> {
-  const row = await db
+/** One entry with its body and replays, read in one snapshot; throws `NotFoundError`. */
+export function getDeadLetter(db: Kysely<Tables>, id: number): Promise<DeadLetterDetail> {
+  return readInOneSnapshot(db, (trx) => readDeadLetter(trx, id));
+}
+
+async function readDeadLetter(trx: Transaction<Tables>, id: number): Promise<DeadLetterDetail> {
+  const row = await trx
     .selectFrom("dead_letters")
     .select([...SUMMARY_COLUMNS, "event", "raw_body"])
     .where("id", "=", String(id))
     .executeTakeFirst();
   if (!row) throw new NotFoundError(`There is no dead letter ${id}`);
-  const replays = await db
+  const replays = await trx
     .selectFrom("replays")
     .selectAll()
     .where("dead_letter_id", "=", String(id))

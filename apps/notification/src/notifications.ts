@@ -1,6 +1,6 @@
 // In-app notifications: one per reminder, listed for their user newest first, and marked read by their user only.
 import { randomUUID } from "node:crypto";
-import { NotFoundError } from "@event-platform/service-kit";
+import { NotFoundError, readInOneSnapshot } from "@event-platform/service-kit";
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { ListNotificationsQuery } from "./api-schemas";
 import type { Reminder } from "./reminder";
@@ -70,19 +70,20 @@ export async function listNotifications(
 ): Promise<NotificationPage> {
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   const offset = query.offset ?? 0;
-  let filtered = db.selectFrom("notifications").where("user_id", "=", userId);
-  if (query.unread !== undefined) filtered = filtered.where("read_at", query.unread ? "is" : "is not", null);
-  const [rows, count] = await Promise.all([
-    filtered
+  // One snapshot for the page and its total, so a notification committed between the two is in both or neither.
+  return readInOneSnapshot(db, async (trx) => {
+    let filtered = trx.selectFrom("notifications").where("user_id", "=", userId);
+    if (query.unread !== undefined) filtered = filtered.where("read_at", query.unread ? "is" : "is not", null);
+    const rows = await filtered
       .selectAll()
       .orderBy("created_at", "desc")
       .orderBy("notification_id", "desc")
       .limit(limit)
       .offset(offset)
-      .execute(),
-    filtered.select((eb) => eb.fn.countAll<string>().as("total")).executeTakeFirstOrThrow(),
-  ]);
-  return { items: rows.map(toNotification), total: Number(count.total), limit, offset };
+      .execute();
+    const count = await filtered.select((eb) => eb.fn.countAll<string>().as("total")).executeTakeFirstOrThrow();
+    return { items: rows.map(toNotification), total: Number(count.total), limit, offset };
+  });
 }
 
 /**
