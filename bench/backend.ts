@@ -38,6 +38,8 @@ export async function startBenchBackend(options: {
   postgresUrl: string;
   prefix: string;
   users: number;
+  /** The backend's LOG_LEVEL; `error` by default. */
+  logLevel?: string;
 }): Promise<BenchBackend> {
   await ensureTopics(options.bootstrap, TOPIC_LIST, { namePrefix: options.prefix });
   const key = randomBytes(32).toString("hex");
@@ -48,7 +50,7 @@ export async function startBenchBackend(options: {
   const backend: Backend = await startBackend(
     loadConfig({
       // The outage of the drain benchmark would log every failed pass.
-      LOG_LEVEL: "error",
+      LOG_LEVEL: options.logLevel ?? "error",
       HOST: "127.0.0.1",
       PORT: String(port),
       APP_API_TOKEN: appToken,

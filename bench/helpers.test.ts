@@ -1,6 +1,7 @@
 // Unit tests of the benchmark's pure helpers: percentiles and ratios, per-user order, CPU profile categories, and the report's tables, goals and plots.
 import { describe, expect, it } from "vitest";
 import { categoryOf, summarizeProfile } from "./planning";
+import { sourceOf, summarizeWrites } from "./profile-summary";
 import { goals, markdown, plots, renderSvg, table } from "./report";
 import type { BenchResults } from "./results";
 import { judge } from "./scaling";
@@ -60,6 +61,32 @@ describe("planning profile", () => {
     expect(profile).toEqual({
       "TypeScript (ts-node compiling and type-checking)": 4,
       "the program (infra/, components/, specs/, stacks/, events/)": 2,
+    });
+  });
+});
+
+describe("task-write profile", () => {
+  it("names packages and repository files, and charges Node's internals to the nearest caller with a concern", () => {
+    expect(sourceOf("file:///r/node_modules/@platformatic/kafka/dist/x.js", "f")).toBe("@platformatic/kafka");
+    expect(sourceOf("file:///r/node_modules/jose/dist/webapi/jwt/verify.js", "f")).toBe("jose");
+    expect(sourceOf("file:///r/service-kit/src/auth.ts", "f")).toBe("service-kit/src/auth.ts");
+    expect(sourceOf("node:net", "write")).toBe("node:net");
+    expect(sourceOf("", "(garbage collector)")).toBe("(garbage collector)");
+    expect(sourceOf("", "writeBuffer")).toBe("native code (C++ builtins)");
+    const summary = summarizeWrites({
+      nodes: [
+        { id: 1, callFrame: { url: "", functionName: "(root)" }, children: [2, 4] },
+        { id: 2, callFrame: { url: "file:///r/node_modules/pg/lib/client.js", functionName: "query" }, children: [3] },
+        { id: 3, callFrame: { url: "node:net", functionName: "write" } },
+        { id: 4, callFrame: { url: "node:net", functionName: "onread" } },
+      ],
+      samples: [2, 3, 3, 4],
+      timeDeltas: [1000, 2000, 2000, 500],
+    });
+    expect(summary.bySource).toEqual({ pg: 1, "node:net": 4.5 });
+    expect(summary.byConcern).toEqual({
+      "database client (pg, Kysely)": 5,
+      "Node.js runtime (I/O callbacks, HTTP parser, timers)": 0.5,
     });
   });
 });

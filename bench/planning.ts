@@ -76,8 +76,9 @@ export function categoryOf(url: string, functionName: string): string {
   return "the program (infra/, components/, specs/, stacks/, events/)";
 }
 
-interface CpuProfile {
-  nodes: { id: number; callFrame: { url: string; functionName: string } }[];
+/** The parts of a V8 CPU profile (`Profiler.stop`, `--cpu-prof`) the summaries read. */
+export interface CpuProfile {
+  nodes: { id: number; callFrame: { url: string; functionName: string }; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
 }

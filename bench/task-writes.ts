@@ -60,27 +60,20 @@ function fromAutocannon(result: autocannon.Result): LoadPoint {
 }
 
 /** Request `i` of a load: built as it leaves, with what to do with its answer. */
-type Build = (index: number) => PacedRequest;
+export type Build = (index: number) => PacedRequest;
 
-/** Each rate paced for `phaseSeconds`, then autocannon as fast as `connections` go for as long; `after` follows each phase. */
-async function phases<T>(
+/** autocannon on `origin` for `seconds`, as fast as `connections` connections go, request `i` built by `build(i)`. */
+export function saturate(
   origin: string,
   build: Build,
-  settings: WriteSettings,
-  label: string,
-  after: (point: LoadPoint) => Promise<T>,
-): Promise<T[]> {
-  const points: T[] = [];
-  for (const rate of settings.rates) {
-    settings.step(`${label} at ${rate}/s`);
-    points.push(await after(fromPaced(await pacedLoad(origin, rate, rate * settings.phaseSeconds, build))));
-  }
-  settings.step(`${label}, as fast as ${settings.connections} connections go`);
+  connections: number,
+  seconds: number,
+): Promise<autocannon.Result> {
   let counter = 0;
-  const result = await autocannon({
+  return autocannon({
     url: origin,
-    connections: settings.connections,
-    duration: settings.phaseSeconds,
+    connections,
+    duration: seconds,
     requests: [
       {
         // One request at a time per connection (no pipelining): its context holds the request in flight.
@@ -99,6 +92,23 @@ async function phases<T>(
       },
     ],
   });
+}
+
+/** Each rate paced for `phaseSeconds`, then autocannon as fast as `connections` go for as long; `after` follows each phase. */
+async function phases<T>(
+  origin: string,
+  build: Build,
+  settings: WriteSettings,
+  label: string,
+  after: (point: LoadPoint) => Promise<T>,
+): Promise<T[]> {
+  const points: T[] = [];
+  for (const rate of settings.rates) {
+    settings.step(`${label} at ${rate}/s`);
+    points.push(await after(fromPaced(await pacedLoad(origin, rate, rate * settings.phaseSeconds, build))));
+  }
+  settings.step(`${label}, as fast as ${settings.connections} connections go`);
+  const result = await saturate(origin, build, settings.connections, settings.phaseSeconds);
   points.push(await after(fromAutocannon(result)));
   return points;
 }
@@ -135,8 +145,48 @@ export async function bareWrites(postgresUrl: string, settings: WriteSettings): 
 }
 
 /**
- * The backend's REST writes on `store`, 100 users in turn: every other request completes a task created before it
- * (`POST /api/tasks/:id/complete`), the others create one (`POST /api/tasks`); a write is either. A reader on
+ * The REST write load, users (one `Authorization` value each) in turn: every other request completes a task created
+ * before it (`POST /api/tasks/:id/complete`), the others create one (`POST /api/tasks`). `onCommitted` gets each
+ * answered write as `<event type>:<task id>` with its transaction time (`created_at`, `updated_at`), ms.
+ */
+export function taskWriteRequests(
+  authorizations: readonly string[],
+  onCommitted: (eventKey: string, at: number) => void = () => undefined,
+): Build {
+  /** Created tasks waiting for their completion, with their user's authorization. */
+  const open: { taskId: number; authorization: string }[] = [];
+  return (i): PacedRequest => {
+    const task = i % 2 === 1 ? open.shift() : undefined;
+    if (task) {
+      return {
+        method: "POST",
+        path: `/api/tasks/${task.taskId}/complete`,
+        headers: { authorization: task.authorization },
+        onAnswer: (status, body) => {
+          if (status !== 200) return;
+          const done = JSON.parse(body) as { task_id: number; updated_at: string };
+          onCommitted(`com.taskmanager.task.completed:${done.task_id}`, Date.parse(done.updated_at));
+        },
+      };
+    }
+    const authorization = authorizations[i % authorizations.length] ?? "";
+    return {
+      method: "POST",
+      path: "/api/tasks",
+      headers: { "content-type": "application/json", authorization },
+      body: JSON.stringify({ title: "bench task", priority: "medium", tags: ["bench"] }),
+      onAnswer: (status, body) => {
+        if (status !== 201) return;
+        const created = JSON.parse(body) as { task_id: number; created_at: string };
+        onCommitted(`com.taskmanager.task.created:${created.task_id}`, Date.parse(created.created_at));
+        open.push({ taskId: created.task_id, authorization });
+      },
+    };
+  };
+}
+
+/**
+ * The backend's REST writes on `store`, 100 users in turn (`taskWriteRequests`). A reader on
  * `task-events` times each write's event from the write's transaction time in its answer to the record's timestamp.
  */
 export async function restWrites(
@@ -148,36 +198,7 @@ export async function restWrites(
   const reader = await RecordReader.start(rig.bootstrap, rig.prefix, ["task-events"]);
   /** `<event type>:<task id>` → the write's transaction time, ms. */
   const committed = new Map<string, number>();
-  /** Created tasks waiting for their completion, with their user's authorization. */
-  const open: { taskId: number; authorization: string }[] = [];
-  const build: Build = (i): PacedRequest => {
-    const task = i % 2 === 1 ? open.shift() : undefined;
-    if (task) {
-      return {
-        method: "POST",
-        path: `/api/tasks/${task.taskId}/complete`,
-        headers: { authorization: task.authorization },
-        onAnswer: (status, body) => {
-          if (status !== 200) return;
-          const done = JSON.parse(body) as { task_id: number; updated_at: string };
-          committed.set(`com.taskmanager.task.completed:${done.task_id}`, Date.parse(done.updated_at));
-        },
-      };
-    }
-    const authorization = backend.authorizations[i % backend.authorizations.length] ?? "";
-    return {
-      method: "POST",
-      path: "/api/tasks",
-      headers: { "content-type": "application/json", authorization },
-      body: JSON.stringify({ title: "bench task", priority: "medium", tags: ["bench"] }),
-      onAnswer: (status, body) => {
-        if (status !== 201) return;
-        const created = JSON.parse(body) as { task_id: number; created_at: string };
-        committed.set(`com.taskmanager.task.created:${created.task_id}`, Date.parse(created.created_at));
-        open.push({ taskId: created.task_id, authorization });
-      },
-    };
-  };
+  const build = taskWriteRequests(backend.authorizations, (key, at) => committed.set(key, at));
   const withLag = async (point: LoadPoint): Promise<WritePoint> => {
     const expected = new Map(committed);
     committed.clear();
