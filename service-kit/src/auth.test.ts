@@ -3,7 +3,7 @@ import { createPublicKey, type JsonWebKey } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createAuthenticator } from "./auth";
 import { UnauthorizedError } from "./errors";
 
@@ -134,6 +134,57 @@ describe("token times: exp required, a bounded lifetime, iat and nbf within the 
     expect(await rejection(auth.userId(`Bearer ${forAYear}`))).toContain("more than the 3600 s allowed");
     const old = await signed({ iat: now - 7200, exp: now + 60 });
     expect(await rejection(auth.userId(`Bearer ${old}`))).toContain('"iat" claim timestamp check failed');
+  });
+});
+
+describe("verified tokens remembered until they expire", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const signed = (claims: Record<string, unknown>) =>
+    new SignJWT({ sub: "alice", ...claims }).setProtectedHeader({ alg: "HS256" }).sign(secretKey);
+
+  it("answers a token it verified with the same caller until its exp, and verifies it anew after, refusing it", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const auth = createAuthenticator({ mode: "secret", secret: SECRET, ...LIFETIME });
+    const now = nowSeconds();
+    const token = `Bearer ${await signed({ iat: now, exp: now + 60 })}`;
+    const first = await auth.caller(token);
+    vi.setSystemTime((now + 59) * 1000);
+    expect(await auth.caller(token)).toBe(first);
+    // Past exp but within the clock skew: verified again, and taken as before.
+    vi.setSystemTime((now + 61) * 1000);
+    const again = await auth.caller(token);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+    vi.setSystemTime((now + 60 + LIFETIME.clockSkewSeconds + 1) * 1000);
+    expect(await rejection(auth.caller(token))).toContain('"exp" claim timestamp check failed');
+  });
+
+  it("remembers no refusal: a token refused before its nbf is taken once it is valid", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const auth = createAuthenticator({ mode: "secret", secret: SECRET, ...LIFETIME });
+    const now = nowSeconds();
+    const token = `Bearer ${await signed({ iat: now, nbf: now + 120, exp: now + 600 })}`;
+    expect(await rejection(auth.userId(token))).toContain('"nbf" claim timestamp check failed');
+    vi.setSystemTime((now + 121) * 1000);
+    expect(await auth.userId(token)).toBe("alice");
+  });
+
+  it("keeps each token apart: another signature, or the same claims under another secret, is verified on its own", async () => {
+    const auth = createAuthenticator({ mode: "secret", secret: SECRET, ...LIFETIME });
+    const now = nowSeconds();
+    const claims = { iat: now, exp: now + 600 };
+    const good = await signed(claims);
+    expect(await auth.userId(`Bearer ${good}`)).toBe("alice");
+    const [header, payload] = good.split(".");
+    const forged = `${header}.${payload}.${Buffer.alloc(32).toString("base64url")}`;
+    expect(await rejection(auth.userId(`Bearer ${forged}`))).toContain("signature verification failed");
+    const otherSecret = new TextEncoder().encode("another-secret-another-secret-xx");
+    const foreign = await new SignJWT({ sub: "alice", ...claims })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(otherSecret);
+    expect(await rejection(auth.userId(`Bearer ${foreign}`))).toContain("signature verification failed");
   });
 });
 

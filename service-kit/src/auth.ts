@@ -1,12 +1,20 @@
-// Bearer-token authentication: verifies the JWT (HS256 with JWT_SECRET, or a JWKS with issuer and audience), its times and bounded lifetime, and yields `sub`.
+// Bearer-token authentication: verifies the JWT (HS256 with JWT_SECRET, or a JWKS with issuer and audience), its times and bounded lifetime, and yields `sub`; a verified token is remembered until it would expire.
 import { schemas } from "@event-platform/events";
 import { createRemoteJWKSet, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from "jose";
+import { LRUCache } from "lru-cache";
 import type { AuthConfig } from "./config";
 import { UnauthorizedError } from "./errors";
 import { textProblems, violationsOf } from "./validation";
 
 /** Asymmetric algorithms only for a JWKS: accepting HS* there would let a public key be used as an HMAC secret. */
 const JWKS_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+
+/**
+ * How many verified tokens are remembered (least recently used dropped first): a client sends its token with every
+ * request, so its signature is checked once, not once per request (an HMAC or RSA verification through WebCrypto
+ * costs more CPU than the rest of authenticating).
+ */
+const VERIFIED_TOKENS = 10_000;
 
 /** Who a valid token speaks for: its user id (`sub`), whether it carries the operator role, and until when. */
 export interface Caller {
@@ -35,6 +43,11 @@ export interface Authenticator {
  * one older than `maxLifetimeSeconds`: jose's `maxTokenAge`); and a token whose `exp − iat` is longer than
  * `maxLifetimeSeconds` is refused outright, whatever its age. A caller is an operator when the claim `rolesClaim`
  * (an array of strings, or one string) holds `operatorRole`.
+ *
+ * A token that passed is remembered by its exact text until the earlier of its `exp` and `iat` +
+ * `maxLifetimeSeconds` (wall clock, without the skew tolerance: after that it is verified again and refused or not
+ * as before); only a token that passed every check is remembered, so a refusal is always verified anew. With a
+ * JWKS, a token verified before its key left the set is taken until that time too (bounded by the lifetime limit).
  */
 export function createAuthenticator(config: AuthConfig): Authenticator {
   const clock: JWTVerifyOptions = {
@@ -57,10 +70,16 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
     };
   }
 
+  const verified = new LRUCache<string, { caller: Caller; validUntil: number }>({ max: VERIFIED_TOKENS });
+
   const caller = async (authorization: string | undefined): Promise<Caller> => {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
     if (!token) throw new UnauthorizedError("A bearer token is required (Authorization: Bearer <JWT>)");
+    const known = verified.get(token);
+    if (known && Date.now() < known.validUntil) return known.caller;
+    if (known) verified.delete(token);
     let subject: unknown;
+    let validUntil: number;
     let roles: unknown;
     let expiresAt: number;
     try {
@@ -76,6 +95,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       subject = verified.payload.sub;
       roles = verified.payload[config.rolesClaim];
       expiresAt = exp * 1000;
+      validUntil = Math.min(exp, iat + config.maxLifetimeSeconds) * 1000;
     } catch (error) {
       throw new UnauthorizedError(`Invalid token: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -86,7 +106,9 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       );
     }
     const roleList = Array.isArray(roles) ? roles : [roles];
-    return { userId: subject as string, operator: roleList.includes(config.operatorRole), expiresAt };
+    const who: Caller = { userId: subject as string, operator: roleList.includes(config.operatorRole), expiresAt };
+    verified.set(token, { caller: who, validUntil });
+    return who;
   };
   return { caller, userId: async (authorization) => (await caller(authorization)).userId };
 }
