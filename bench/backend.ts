@@ -1,18 +1,15 @@
-// The backend as the benchmarks run it: the service's own start function on PostgreSQL or PGlite, its development sidecar with the platform's Dapr resources, the catalog's topics, user tokens, and a reader of what reaches Kafka.
+// The backend as the benchmarks run it: the service's own start function on PostgreSQL or PGlite, its development sidecar with the platform's Dapr resources in a process of its own, the catalog's topics, user tokens, and a reader of what reaches Kafka.
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { TOPIC_LIST } from "@event-platform/events";
 import { Consumer, MessagesStreamModes, stringDeserializers } from "@platformatic/kafka";
 import { type Backend, startBackend } from "../apps/backend/src/app";
 import { loadConfig } from "../apps/backend/src/config";
 import { mintToken } from "../local/demo-tokens";
 import { ensureTopics } from "../local/kafka/topics";
-import { freePort } from "../local/process";
-import { localDaprSettings } from "../local/sidecar/local-settings";
-import { type Sidecar, startSidecar } from "../local/sidecar/sidecar";
-import { daprResources } from "../specs/dapr";
+import { freePort, ServiceProcess, waitForPort } from "../local/process";
 import { createDatabase, nowMs } from "./rig";
 
 export type StoreKind = "postgres" | "pglite";
@@ -31,7 +28,11 @@ export interface BenchBackend {
   close(): Promise<void>;
 }
 
-/** Starts the backend on a fresh database of `store` with `users` users, and its sidecar under topic `prefix`. */
+/**
+ * Starts the backend on a fresh database of `store` with `users` users, and its sidecar under topic `prefix`. The
+ * sidecar is the development sidecar's CLI (`local/sidecar/main.ts`, the platform's Dapr resources) in a process of
+ * its own, as daprd is beside the backend in its pod: in the bench's process it would take its CPU from the backend.
+ */
 export async function startBenchBackend(options: {
   store: StoreKind;
   bootstrap: string;
@@ -59,16 +60,28 @@ export async function startBenchBackend(options: {
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir }),
     }),
   );
-  const sidecarOptions = {
-    appId: "backend",
-    appPort: port,
-    httpPort: daprPort,
-    brokers: options.bootstrap,
-    resources: daprResources(localDaprSettings(options.bootstrap)),
-    topicPrefix: options.prefix,
-    appToken,
+  const logDir = await mkdtemp(join(tmpdir(), "bench-sidecar-"));
+  const startSidecarProcess = async () => {
+    const sidecar = ServiceProcess.start({
+      name: "backend sidecar",
+      command: process.execPath,
+      args: [
+        "--import",
+        "tsx",
+        resolve(__dirname, "..", "local", "sidecar", "main.ts"),
+        ...["--app-id", "backend", "--app-port", String(port), "--dapr-http-port", String(daprPort)],
+        ...["--brokers", options.bootstrap, "--topic-prefix", options.prefix],
+      ],
+      env: { ...process.env, APP_API_TOKEN: appToken },
+      logFile: join(logDir, "sidecar.log"),
+    });
+    await waitForPort("127.0.0.1", daprPort, 60_000).catch(async (error: unknown) => {
+      await sidecar.stop();
+      throw new Error(`The backend's sidecar did not start: ${await sidecar.logTail()}`, { cause: error });
+    });
+    return sidecar;
   };
-  let sidecar: Sidecar | undefined = await startSidecar(sidecarOptions);
+  let sidecar: ServiceProcess | undefined = await startSidecarProcess();
   const authorizations = await Promise.all(
     Array.from({ length: options.users }, async (_, i) => `Bearer ${await mintToken(key, `bench-user-${i}`)}`),
   );
@@ -81,11 +94,12 @@ export async function startBenchBackend(options: {
       sidecar = undefined;
     },
     startSidecar: async () => {
-      sidecar ??= await startSidecar(sidecarOptions);
+      sidecar ??= await startSidecarProcess();
     },
     close: async () => {
       await backend.close();
       await sidecar?.stop();
+      await rm(logDir, { recursive: true, force: true });
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
