@@ -1,14 +1,15 @@
-// `tsx bench/write-profile.ts [--seconds 10] [--connections 32] [--log-level error] [--out <file.cpuprofile>]`: profiles the REST task writes on PostgreSQL at the bench's maximum-throughput load and prints where the CPU time goes, per write, and the SQL round trips per write.
-import { writeFile } from "node:fs/promises";
+// `tsx bench/write-profile.ts [--seconds 10] [--connections 32] [--log-level error] [--out <file.cpuprofile>]`: profiles the REST task writes on PostgreSQL at the bench's maximum-throughput load and prints where the CPU time goes, per write, and the SQL round trips per write; then the same writes paced at 100/s and the bare route's maximum, for the ratio.
+import { readFile, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { uniqueTag } from "../local/sidecar/test-kit";
 import { startBenchBackend } from "./backend";
+import { pacedLoad } from "./http-load";
 import type { CpuProfile } from "./planning";
 import { summarizeWrites } from "./profile-summary";
 import { startRig } from "./rig";
-import { saturate, taskWriteRequests } from "./task-writes";
+import { bareWrites, saturate, taskWriteRequests } from "./task-writes";
 
 /** Round trips per connection name (`application_name`): the backend's request pool and its relay session apart. */
 function countRoundTrips(): Map<string, number> {
@@ -22,6 +23,31 @@ function countRoundTrips(): Map<string, number> {
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof query;
   return counts;
+}
+
+/**
+ * CPU seconds so far of the backend's PostgreSQL sessions (its request pool and relay session on its database), from
+ * `/proc/<pid>/stat` (utime + stime, in clock ticks of 1/100 s: Linux's USER_HZ): contention on a shared machine
+ * moves throughput much more than it moves CPU time per write.
+ */
+async function serverCpuSeconds(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'backend%'",
+    );
+    let ticks = 0;
+    for (const { pid } of rows) {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    }
+    return ticks / 100;
+  } finally {
+    await client.end();
+  }
 }
 
 const table = (rows: [string, number][], writes: number, total: number) =>
@@ -64,17 +90,27 @@ async function main(): Promise<void> {
     session.connect();
     await session.post("Profiler.enable");
     await session.post("Profiler.setSamplingInterval", { interval: 200 });
+    const databaseUrl = backend.databaseUrl ?? "";
+    const serverBefore = await serverCpuSeconds(databaseUrl);
+    const ownBefore = process.cpuUsage();
     await session.post("Profiler.start");
     const result = await saturate(backend.url, build, connections, seconds);
     const { profile } = await session.post("Profiler.stop");
+    const own = process.cpuUsage(ownBefore);
+    const serverSeconds = (await serverCpuSeconds(databaseUrl)) - serverBefore;
     const writes = result["2xx"];
+    const perWrite = (cpuSeconds: number) => `${((cpuSeconds / writes) * 1e6).toFixed(0)} µs`;
     const { bySource, byConcern } = summarizeWrites(profile as CpuProfile);
     const total = Object.values(byConcern).reduce((sum, ms) => sum + ms, 0);
-    const trips = [...roundTrips].map(([name, count]) => `${name} ${(count / writes).toFixed(2)}`).join(", ");
+    const trips = [...roundTrips]
+      .filter(([name]) => name.startsWith("backend"))
+      .map(([name, count]) => `${name} ${(count / writes).toFixed(2)}`)
+      .join(", ");
     console.log(
       [
         `${writes} writes in ${seconds} s (${(writes / seconds).toFixed(0)}/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.non2xx + result.errors} failed) over ${connections} connections`,
         `SQL round trips per write, by connection: ${trips}`,
+        `CPU per write: this process (backend, relay, load generator) ${perWrite((own.user + own.system) / 1e6)}, its PostgreSQL sessions ${perWrite(serverSeconds)}`,
         `CPU time by concern (shared code charged to its caller), ${(total / 1000).toFixed(1)} s sampled:`,
         table(Object.entries(byConcern), writes, total),
         "Self time by source, top 25:",
@@ -82,6 +118,17 @@ async function main(): Promise<void> {
       ].join("\n"),
     );
     if (values.out) await writeFile(values.out, JSON.stringify(profile));
+    // Not profiled: the same writes paced at 100/s, and the bare route (bench/task-writes.ts) as fast as it goes.
+    const paced = await pacedLoad(backend.url, 100, 100 * seconds, build);
+    const bare = (
+      await bareWrites(rig.postgres.url, { rates: [], phaseSeconds: seconds, connections, step: () => {} })
+    )[0];
+    console.log(
+      [
+        `At 100 writes/s: p50 ${paced.latency.p50.toFixed(1)} ms, p99 ${paced.latency.p99.toFixed(1)} ms, ${paced.failures} failed`,
+        `The bare route as fast as ${connections} connections go: ${bare?.throughput.toFixed(0)}/s (p99 ${bare?.p99} ms); the writes above are ×${(writes / seconds / (bare?.throughput ?? 1)).toFixed(3)} of it`,
+      ].join("\n"),
+    );
   } finally {
     session.disconnect();
     await backend.close();
