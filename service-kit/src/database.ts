@@ -67,6 +67,56 @@ export function readInOneSnapshot<Tables, T>(
   });
 }
 
+/** A transaction-level advisory lock as PostgreSQL's two-int form takes it: a constant space, and a name hashed in SQL. */
+export interface TransactionLock {
+  /** The first int: what kind of thing is locked (one constant per use). */
+  space: number;
+  /** Hashed by PostgreSQL's `hashtext` into the second int: which one (a user id). */
+  name: string;
+}
+
+/**
+ * Runs `work` in one transaction that holds `lock` (`pg_advisory_xact_lock(space, hashtext(name))`) from before its
+ * first statement until it ends: committed when `work` resolves, rolled back when it throws (its error rethrown).
+ * On PostgreSQL, BEGIN and the lock go to the server as one simple-query message (two statements, one round trip);
+ * every round trip costs the service a socket write and read, and the server a wake-up. The name is sent as a
+ * literal quoted by node-postgres's `escapeLiteral` (the simple query protocol takes no parameters). PGlite runs in
+ * this process and takes one statement per query: the two go one after the other.
+ *
+ * `work` gets the transaction's connection as a `Kysely`: every query through it is in the transaction. A COMMIT the
+ * server answers with ROLLBACK (a statement failed and `work` caught its error) throws, as Kysely's own transactions
+ * do. When the ROLLBACK itself fails, the connection is broken and node-postgres takes it out of the pool.
+ */
+export async function transactionWithLock<Tables, T>(
+  database: Pick<Database<Tables>, "db" | "kind">,
+  lock: TransactionLock,
+  work: (trx: Kysely<Tables>) => Promise<T>,
+): Promise<T> {
+  if (database.kind === "pglite") {
+    return database.db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${lock.space}::int, hashtext(${lock.name}))`.execute(trx);
+      return work(trx);
+    });
+  }
+  if (!Number.isInteger(lock.space)) throw new Error(`An advisory lock space must be an integer, got ${lock.space}`);
+  const begin = `BEGIN; SELECT pg_advisory_xact_lock(${lock.space}, hashtext(${pg.escapeLiteral(lock.name)}))`;
+  return database.db.connection().execute(async (connection) => {
+    let result: T;
+    try {
+      await sql.raw(begin).execute(connection);
+      result = await work(connection);
+    } catch (error) {
+      await sql`ROLLBACK`.execute(connection).catch(() => undefined);
+      throw error;
+    }
+    const { rows } = await sql<{ command?: string }>`COMMIT`.execute(connection);
+    if (rows[0]?.command === "ROLLBACK") {
+      throw new Error("The transaction was rolled back at COMMIT: one of its statements had failed");
+    }
+    return result;
+  });
+}
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Opens the configured database and brings the service's schema to its latest migration. */

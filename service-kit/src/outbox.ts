@@ -74,16 +74,17 @@ const isEntry = (e: AnyCloudEvent | OutboxEntry | OutboxTextEntry): e is OutboxE
   "partitionKey" in e && "topic" in e && ("event" in e || "eventJson" in e);
 
 /**
- * Stores events in the caller's transaction: they exist exactly when the write they describe commits. Catalog
- * events go to their topic under their user's key; other entries as given, an `eventJson` unchanged.
+ * Stores events in the caller's transaction (a Kysely `Transaction`, or the connection of `transactionWithLock`):
+ * they exist exactly when the write they describe commits. Catalog events go to their topic under their user's
+ * key; other entries as given, an `eventJson` unchanged. All of them in one multi-row INSERT.
  */
 export async function appendToOutbox<Tables extends OutboxTables>(
-  trx: Transaction<Tables>,
+  trx: Transaction<Tables> | Kysely<Tables>,
   events: readonly (AnyCloudEvent | OutboxEntry | OutboxTextEntry)[],
 ): Promise<void> {
   if (events.length === 0) return;
   const entries = events.map((e) => (isEntry(e) ? e : outboxEntry(e)));
-  await (trx as unknown as Transaction<OutboxTables>)
+  await (trx as unknown as Kysely<OutboxTables>)
     .insertInto("outbox")
     .values(
       entries.map((entry) => ({

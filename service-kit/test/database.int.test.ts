@@ -1,4 +1,4 @@
-// The kit's database pieces on real PostgreSQL and PGlite: idempotent processing under concurrency and failure, reads in one snapshot, and services sharing one database in schemas of their own, each with its own outbox relay.
+// The kit's database pieces on real PostgreSQL and PGlite: idempotent processing under concurrency and failure, reads in one snapshot, transactions under an advisory lock, and services sharing one database in schemas of their own, each with its own outbox relay.
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import { type Kysely, sql } from "kysely";
@@ -6,7 +6,7 @@ import type { Migration } from "kysely/migration";
 import { afterEach, describe, expect, it } from "vitest";
 import { APPS } from "../../specs/apps";
 import { Cleanup, DATABASE_KINDS, testStore, waitFor } from "../../test/support/services";
-import { type Database, openDatabase, readInOneSnapshot } from "../src/database";
+import { type Database, openDatabase, readInOneSnapshot, transactionWithLock } from "../src/database";
 import { appendToOutbox, createOutboxTable, type OutboxRecord, type OutboxTables } from "../src/outbox";
 import { OutboxRelay, relayLockKey } from "../src/outbox-relay";
 import {
@@ -177,6 +177,61 @@ describe.each(DATABASE_KINDS)("readInOneSnapshot on %s", (kind) => {
       readInOneSnapshot(db, (trx) => trx.insertInto("effects").values({ id: "written" }).execute()),
     ).rejects.toThrow(/read-only transaction/);
     expect(await countOf(db)).toBe(0);
+  });
+});
+
+describe.each(DATABASE_KINDS)("transactionWithLock on %s", (kind) => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+  const ids = async (db: Kysely<Tables>) =>
+    (await db.selectFrom("effects").select("id").orderBy("id").execute()).map((row) => row.id);
+  /** Whether another session could take the lock now, asked as the parameterized two-int form. */
+  const freeElsewhere = (db: Kysely<Tables>, space: number, name: string) =>
+    db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ free: boolean }>`
+        SELECT pg_try_advisory_xact_lock(${space}::int, hashtext(${name})) AS free`.execute(trx);
+      return rows[0]?.free;
+    });
+
+  it("commits what its work wrote, holding the lock of any name (quotes, backslashes) until it ends", async () => {
+    const store = await testStore(kind, "kit_locked");
+    cleanup.add(store);
+    const database = await open(cleanup, store.env, "locked");
+    const name = `O'Brien \\ "x" \u00e9 ' OR 1=1 --`;
+    const during = await transactionWithLock(database, { space: 42, name }, async (trx) => {
+      await trx.insertInto("effects").values({ id: "inside" }).execute();
+      // PGlite is one session: another transaction there would wait for this one to end.
+      return kind === "postgres" ? await freeElsewhere(database.db, 42, name) : false;
+    });
+    expect(during).toBe(false);
+    expect(await freeElsewhere(database.db, 42, name)).toBe(true);
+    expect(await ids(database.db)).toEqual(["inside"]);
+  });
+
+  it("rolls back and rethrows when its work throws, and the connection serves the next transaction", async () => {
+    const store = await testStore(kind, "kit_locked_rollback");
+    cleanup.add(store);
+    const database = await open(cleanup, store.env, "locked_rollback");
+    const failed = transactionWithLock(database, { space: 42, name: "u" }, async (trx) => {
+      await trx.insertInto("effects").values({ id: "rolled back" }).execute();
+      throw new Error("the work failed");
+    });
+    await expect(failed).rejects.toThrow("the work failed");
+    // A statement that fails inside, its error caught: the server rolls the transaction back at COMMIT.
+    const caught = transactionWithLock(database, { space: 42, name: "u" }, async (trx) => {
+      await trx.insertInto("effects").values({ id: "aborted" }).execute();
+      await sql`SELECT 1 / 0`.execute(trx).catch(() => undefined);
+    });
+    await expect(caught).rejects.toThrow();
+    for (let i = 0; i < 6; i++) {
+      await transactionWithLock(database, { space: 42, name: "u" }, (trx) =>
+        trx
+          .insertInto("effects")
+          .values({ id: `after ${i}` })
+          .execute(),
+      );
+    }
+    expect(await ids(database.db)).toEqual(Array.from({ length: 6 }, (_, i) => `after ${i}`));
   });
 });
 

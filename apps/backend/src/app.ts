@@ -46,7 +46,7 @@ export function startBackend(config: BackendConfig): Promise<Backend> {
         backoff: { initialMs: config.outbox.backoffInitialMs, maxMs: config.outbox.backoffMaxMs },
         retentionHours: config.outbox.retentionHours,
       });
-      const tasks = new TaskService(database.db, {
+      const tasks = new TaskService(database, {
         source: eventSource(config.appId),
         onEventsStored: () => relay.wake(),
       });

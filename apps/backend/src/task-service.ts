@@ -1,8 +1,14 @@
 // The task service functions REST and MCP share: every write changes the tasks and stores its events in one transaction.
 import { randomUUID } from "node:crypto";
 import type { AnyCloudEvent } from "@event-platform/events";
-import { appendToOutbox, canonicalTimeZone, DEFAULT_TIME_ZONE } from "@event-platform/service-kit";
-import { type Kysely, sql, type Transaction } from "kysely";
+import {
+  appendToOutbox,
+  canonicalTimeZone,
+  type Database,
+  DEFAULT_TIME_ZONE,
+  transactionWithLock,
+} from "@event-platform/service-kit";
+import { type Kysely, sql } from "kysely";
 import type { CreateTaskBody, ListTasksQuery, UpdateTaskBody } from "./api-schemas";
 import { detectChanges } from "./changes";
 import { ConflictError, InvalidInputError, TaskNotFoundError } from "./errors";
@@ -57,10 +63,13 @@ export class TaskService {
   private readonly now: () => Date;
   private readonly newId: () => string;
 
+  private readonly db: Kysely<Tables>;
+
   constructor(
-    private readonly db: Kysely<Tables>,
+    private readonly database: Pick<Database<Tables>, "db" | "kind">,
     private readonly options: TaskServiceOptions,
   ) {
+    this.db = database.db;
     this.now = options.now ?? (() => new Date());
     this.newId = options.newId ?? randomUUID;
   }
@@ -279,10 +288,10 @@ export class TaskService {
    */
   private async write<T>(
     userId: string,
-    work: (trx: Transaction<Tables>, ctx: EventContext) => Promise<{ result: T; events: AnyCloudEvent[] }>,
+    work: (trx: Kysely<Tables>, ctx: EventContext) => Promise<{ result: T; events: AnyCloudEvent[] }>,
   ): Promise<T> {
-    const { result, stored } = await this.db.transaction().execute(async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(${USER_WRITE_LOCK}::int, hashtext(${userId}))`.execute(trx);
+    const lock = { space: USER_WRITE_LOCK, name: userId };
+    const { result, stored } = await transactionWithLock(this.database, lock, async (trx) => {
       const { result, events } = await work(trx, { source: this.options.source, now: this.now() });
       await appendToOutbox(trx, events);
       return { result, stored: events.length };
@@ -292,7 +301,7 @@ export class TaskService {
   }
 
   /** Inserts a task, with its reminder when it has a reminder time ahead; the database gives its id. */
-  private async insertTask(trx: Transaction<Tables>, row: NewTaskRow, ctx: EventContext) {
+  private async insertTask(trx: Kysely<Tables>, row: NewTaskRow, ctx: EventContext) {
     const fields = {
       title: row.title,
       due_date: row.due_date ? row.due_date.toISOString() : null,
@@ -315,7 +324,7 @@ export class TaskService {
   }
 
   /** The user's task, locked until the transaction ends, so concurrent writes to it apply one after the other. */
-  private async lockTask(trx: Transaction<Tables>, userId: string, id: number): Promise<TaskRow> {
+  private async lockTask(trx: Kysely<Tables>, userId: string, id: number): Promise<TaskRow> {
     const row = await trx
       .selectFrom("tasks")
       .selectAll()
@@ -331,7 +340,7 @@ export class TaskService {
    * A parent must be one of the user's own tasks; another user's task is reported as not existing. The database
    * enforces the same with its foreign key on (user_id, parent_task_id); this check names the field.
    */
-  private async requireParent(trx: Transaction<Tables>, userId: string, parentId: number): Promise<void> {
+  private async requireParent(trx: Kysely<Tables>, userId: string, parentId: number): Promise<void> {
     const parent = await trx
       .selectFrom("tasks")
       .select("id")
@@ -347,7 +356,7 @@ export class TaskService {
    * patch if the task is among its ancestors. UNION (not UNION ALL) ends the walk on a chain that already loops. The
    * user's writes are serialised by the per-user lock of {@link write}, so two patches cannot close a cycle together.
    */
-  private async refuseCycle(trx: Transaction<Tables>, userId: string, id: number, parentId: number): Promise<void> {
+  private async refuseCycle(trx: Kysely<Tables>, userId: string, id: number, parentId: number): Promise<void> {
     const { rows } = await sql<{ found: number }>`
       WITH RECURSIVE ancestors (id, parent_task_id) AS (
         SELECT id, parent_task_id FROM tasks WHERE id = ${idText(parentId)} AND user_id = ${userId}
