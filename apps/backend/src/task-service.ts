@@ -172,16 +172,47 @@ export class TaskService {
   /** Completes a task; completing a completed task again changes nothing and emits nothing. */
   async complete(userId: string, id: number): Promise<TaskSnapshot> {
     return this.write(userId, async (trx, ctx) => {
-      const current = await this.lockTask(trx, userId, id);
-      if (current.completed) return { result: toSnapshot(current), events: [] };
-      const before = toSnapshot(current);
-      const reminder = planReminder({ kind: "completed", before }, activeReminder(current), ctx.now, this.newId);
-      const updated = await trx
+      // One statement for an open task: the columns completing changes come back as they were, beside the new row.
+      const done = await trx
         .updateTable("tasks")
+        .from(
+          trx
+            .selectFrom("tasks")
+            .select(["id", "completed_at", "updated_at", "reminder_id", "reminder_at"])
+            .where("id", "=", idText(id))
+            .where("user_id", "=", userId)
+            .where("completed", "=", false)
+            .as("before"),
+        )
         .set({ completed: true, completed_at: ctx.now, updated_at: ctx.now, reminder_id: null, reminder_at: null })
-        .where("id", "=", current.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+        .whereRef("tasks.id", "=", "before.id")
+        .returningAll("tasks")
+        .returning([
+          "before.completed_at as before_completed_at",
+          "before.updated_at as before_updated_at",
+          "before.reminder_id as before_reminder_id",
+          "before.reminder_at as before_reminder_at",
+        ])
+        .executeTakeFirst();
+      // No open task of the user's with this id (the user's lock keeps it so): an unknown one throws, a completed one
+      // is answered as it is.
+      if (!done) return { result: toSnapshot(await this.lockTask(trx, userId, id)), events: [] };
+      const { before_completed_at, before_updated_at, before_reminder_id, before_reminder_at, ...updated } = done;
+      // Every other column is as it was: the update set only these.
+      const current: TaskRow = {
+        ...updated,
+        completed: false,
+        completed_at: before_completed_at,
+        updated_at: before_updated_at,
+        reminder_id: before_reminder_id,
+        reminder_at: before_reminder_at,
+      };
+      const reminder = planReminder(
+        { kind: "completed", before: toSnapshot(current) },
+        activeReminder(current),
+        ctx.now,
+        this.newId,
+      );
       const after = toSnapshot(updated);
       return { result: after, events: completedEvents(after, reminder, ctx) };
     });
