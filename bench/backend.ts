@@ -41,6 +41,8 @@ export async function startBenchBackend(options: {
   users: number;
   /** The backend's LOG_LEVEL; `error` by default. */
   logLevel?: string;
+  /** The backend's DATABASE_POOL_SIZE; the service's default (10) when unset. */
+  poolSize?: number;
 }): Promise<BenchBackend> {
   await ensureTopics(options.bootstrap, TOPIC_LIST, { namePrefix: options.prefix });
   const key = randomBytes(32).toString("hex");
@@ -52,6 +54,7 @@ export async function startBenchBackend(options: {
     loadConfig({
       // The outage of the drain benchmark would log every failed pass.
       LOG_LEVEL: options.logLevel ?? "error",
+      ...(options.poolSize === undefined ? {} : { DATABASE_POOL_SIZE: String(options.poolSize) }),
       HOST: "127.0.0.1",
       PORT: String(port),
       APP_API_TOKEN: appToken,

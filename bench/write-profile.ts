@@ -1,4 +1,4 @@
-// `tsx bench/write-profile.ts [--seconds 10] [--connections 32] [--log-level error] [--out <file.cpuprofile>]`: profiles the REST task writes on PostgreSQL at the bench's maximum-throughput load and prints where the CPU time goes, per write, and the SQL round trips per write; then the same writes paced at 100/s and the bare route's maximum, for the ratio.
+// `tsx bench/write-profile.ts [--seconds 10] [--connections 32] [--log-level error] [--pool-size 10] [--out <file.cpuprofile>]`: profiles the REST task writes on PostgreSQL at the bench's maximum-throughput load and prints where the CPU time goes, per write, and the SQL round trips per write; then the same writes paced at 100/s and the bare route's maximum, for the ratio.
 import { readFile, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { parseArgs } from "node:util";
@@ -67,6 +67,8 @@ async function main(): Promise<void> {
       out: { type: "string" },
       /** The backend's LOG_LEVEL (the bench runs it at `error`); at `info` its JSON lines share stdout: `| grep -v "^{"`. */
       "log-level": { type: "string", default: "error" },
+      /** The backend's DATABASE_POOL_SIZE (10 by default). */
+      "pool-size": { type: "string" },
     },
   });
   const seconds = Number(values.seconds);
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     prefix: `bench-${uniqueTag()}-profile.`,
     users: 100,
     logLevel: values["log-level"],
+    ...(values["pool-size"] ? { poolSize: Number(values["pool-size"]) } : {}),
   });
   const session = new Session();
   try {
