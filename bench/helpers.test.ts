@@ -1,8 +1,9 @@
-// Unit tests of the benchmark's pure helpers: percentiles and ratios, per-user order, CPU profile categories, and the report's tables, goals and plots.
+// Unit tests of the benchmark's helpers: percentiles and ratios, per-user order, CPU profile categories, other work's CPU, and the report's tables, goals and plots.
 import { describe, expect, it } from "vitest";
+import { otherCores, sampleCpu } from "./contention";
 import { categoryOf, summarizeProfile } from "./planning";
 import { sourceOf, summarizeWrites } from "./profile-summary";
-import { goals, markdown, plots, renderSvg, table } from "./report";
+import { contention, goals, markdown, plots, renderSvg, table } from "./report";
 import type { BenchResults } from "./results";
 import { judge } from "./scaling";
 import { formatMs, formatRate, formatRatio, ratio, summarize } from "./stats";
@@ -91,6 +92,30 @@ describe("task-write profile", () => {
   });
 });
 
+describe("other work on the machine", () => {
+  it("counts the machine's busy time outside the bench's own process tree, in cores", () => {
+    const before = { at: 0, busyTicks: 1_000, ownTicks: 400 };
+    // 10 s: 1,500 busy ticks (15 CPU-seconds), 500 of them the bench's own: others used 1 core on average.
+    expect(otherCores(before, { at: 10_000, busyTicks: 2_500, ownTicks: 900 })).toBeCloseTo(1, 5);
+    expect(otherCores(before, { at: 10_000, busyTicks: 1_500, ownTicks: 900 })).toBe(0);
+    expect(otherCores(before, before)).toBe(0);
+  });
+
+  it("reads procfs: the bench's own busy work counts as its own, not as other work", () => {
+    const before = sampleCpu();
+    if (!before) throw new Error("no /proc/stat on this machine");
+    const until = Date.now() + 300;
+    let spins = 0;
+    while (Date.now() < until) spins++;
+    const after = sampleCpu();
+    if (!after) throw new Error("no /proc/stat on this machine");
+    expect(spins).toBeGreaterThan(0);
+    // The spin is ~0.3 CPU-seconds of this process: at least 20 ticks of its own.
+    expect(after.ownTicks - before.ownTicks).toBeGreaterThanOrEqual(20);
+    expect(after.busyTicks - before.busyTicks).toBeGreaterThanOrEqual(after.ownTicks - before.ownTicks - 5);
+  });
+});
+
 const results: BenchResults = {
   startedAt: "2026-12-01T00:00:00.000Z",
   finishedAt: "2026-12-01T00:10:00.000Z",
@@ -150,6 +175,16 @@ describe("report", () => {
     expect(doc).toContain("| 500/s | 2.00 ms / 4.00 ms | 3.00 ms / 5.50 ms | ×1.50 / ×1.38 | 10 of 10 |");
     expect(doc).toContain("- drain: the broker went away");
     for (const spec of Object.values(specs)) expect(String(spec.title)).toMatch(/baseline/);
+  });
+
+  it("says per section how much CPU other work took, and which sections ran on a shared machine", () => {
+    expect(contention(results)).toBe("");
+    const shared = { ...results, otherCores: { "raw Kafka (baseline)": 0.04, "sidecar publish": 1.2 } };
+    const paragraph = contention(shared);
+    expect(paragraph).toContain("raw Kafka (baseline) 0.04, sidecar publish 1.20");
+    expect(paragraph).toContain("sidecar publish ran on a shared machine: read its ratios");
+    expect(markdown(shared, "benchmarks", [], "")).toContain(paragraph);
+    expect(contention({ ...results, otherCores: { planning: 0.01 } })).toContain("No section shared the machine");
   });
 
   it("draws a plot as SVG in Node", async () => {

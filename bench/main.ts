@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { uniqueTag } from "../local/sidecar/test-kit";
+import { otherCores, sampleCpu } from "./contention";
 import { outboxDrain } from "./drain";
 import { rawKafka, sidecarPath } from "./event-path";
 import { planCost, planProfile } from "./planning";
@@ -93,12 +94,15 @@ async function main(): Promise<void> {
   const section = async (key: string, name: string, work: (step: (detail: string) => void) => Promise<void>) => {
     if (only && !only.includes(key)) return;
     progress.begin(name);
+    const before = sampleCpu();
     try {
       await work((detail) => progress.step(detail));
     } catch (error) {
       results.errors[name] = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
       progress.step(`failed: ${results.errors[name]}`);
     }
+    const after = sampleCpu();
+    if (before && after) results.otherCores = { ...results.otherCores, [name]: otherCores(before, after) };
   };
   const eventSettings = (prefix: string, rates: readonly number[], step: (d: string) => void) => ({
     bootstrap,

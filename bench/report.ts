@@ -240,6 +240,28 @@ function growth(runs: readonly PlanRun[]): string {
   ).toFixed(1)} ms of wall time and ${(per(first.peakMiB, last.peakMiB) * 1024).toFixed(0)} KiB of peak memory.`;
 }
 
+/**
+ * The paragraph on how shared the machine was: per section, the CPU other work used while it ran (cores); empty for
+ * results from before it was recorded.
+ */
+export function contention(results: BenchResults): string {
+  const entries = Object.entries(results.otherCores ?? {});
+  if (entries.length === 0) return "";
+  const cores = results.machine.cores;
+  const busy = entries.filter(([, used]) => used >= SHARED_CORES);
+  const verdict =
+    busy.length === 0
+      ? "No section shared the machine with other work worth counting."
+      : `${busy.length === entries.length ? "Every section" : busy.map(([name]) => name).join(", ")} ran on a shared machine: read ${busy.length === 1 ? "its" : "their"} ratios (baseline and platform measured under the same sharing), not ${busy.length === 1 ? "its" : "their"} absolute values.`;
+  return `
+
+**Other work on the machine** while each section ran (CPU used outside the bench's own processes, in cores of
+${cores}; bench/contention.ts): ${entries.map(([name, used]) => `${name} ${used.toFixed(2)}`).join(", ")}. ${verdict}`;
+}
+
+/** Other work's CPU, in cores, from which a section counts as run on a shared machine. */
+const SHARED_CORES = 0.25;
+
 const yesNo = (met: boolean | undefined) => (met === undefined ? "not measured" : met ? "met" : "**missed**");
 
 /** The Markdown of the report; `plotDir` is where the SVGs are, relative to the document. */
@@ -278,7 +300,7 @@ arrivals (open model: one request or send every 1000/rate ms, whatever the answe
 alike; the maximum throughputs with autocannon (or 32 sends in flight for raw Kafka). The load generators, the
 backend and the REST → WebSocket topology run in the bench's Node.js process, as \`npm run demo\` runs the
 services; the sidecar publish path's subscriber (app and sidecar) and each scaling instance in a process of their
-own; Kafka and PostgreSQL in theirs.`);
+own; Kafka and PostgreSQL in theirs.${contention(results)}`);
   sections.push(
     `## Goals\n\n${table(
       ["goal (issue #16)", "measured", ""],

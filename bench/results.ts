@@ -24,6 +24,11 @@ export interface BenchResults {
   scaling?: ScalingPoint[];
   drain?: DrainResult;
   planning?: { runs: PlanRun[]; profile?: { stack: string; selfMs: PlanProfile } };
+  /**
+   * Section → the cores' worth of CPU that work outside the bench's process tree used while it ran (`otherCores` in
+   * bench/contention.ts): how shared the machine was. Absent in results from before it was recorded.
+   */
+  otherCores?: Record<string, number>;
   /** Section → why it failed. */
   errors: Record<string, string>;
 }
