@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { uniqueTag } from "../local/sidecar/test-kit";
 import { startBenchBackend } from "./backend";
+import { otherCores, sampleCpu } from "./contention";
 import { pacedLoad } from "./http-load";
 import type { CpuProfile } from "./planning";
 import { summarizeWrites } from "./profile-summary";
@@ -96,10 +97,13 @@ async function main(): Promise<void> {
     const databaseUrl = backend.databaseUrl ?? "";
     const serverBefore = await serverCpuSeconds(databaseUrl);
     const ownBefore = process.cpuUsage();
+    const machineBefore = sampleCpu();
     await session.post("Profiler.start");
     const result = await saturate(backend.url, build, connections, seconds);
     const { profile } = await session.post("Profiler.stop");
     const own = process.cpuUsage(ownBefore);
+    const machineAfter = sampleCpu();
+    const others = machineBefore && machineAfter ? otherCores(machineBefore, machineAfter).toFixed(2) : "unknown";
     const serverSeconds = (await serverCpuSeconds(databaseUrl)) - serverBefore;
     const writes = result["2xx"];
     const perWrite = (cpuSeconds: number) => `${((cpuSeconds / writes) * 1e6).toFixed(0)} µs`;
@@ -112,6 +116,7 @@ async function main(): Promise<void> {
     console.log(
       [
         `${writes} writes in ${seconds} s (${(writes / seconds).toFixed(0)}/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.non2xx + result.errors} failed) over ${connections} connections`,
+        `Other work on the machine meanwhile (outside the bench's process tree): ${others} cores`,
         `SQL round trips per write, by connection: ${trips}`,
         `CPU per write: this process (backend, relay, load generator) ${perWrite((own.user + own.system) / 1e6)}, its PostgreSQL sessions ${perWrite(serverSeconds)}`,
         `CPU time by concern (shared code charged to its caller), ${(total / 1000).toFixed(1)} s sampled:`,
