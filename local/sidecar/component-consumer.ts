@@ -32,6 +32,15 @@ export interface ComponentConsumerOptions {
    * keeps buffering what the broker sends for it; past this bound every partition waits.
    */
   maxBufferedRecords?: number;
+  /** Called once a record is final and its offset marked for commit (see SidecarOptions.onRecordHandled). */
+  onHandled?: (record: HandledRecord) => void;
+}
+
+/** A consumed record whose delivery is final: its topic as the app knows it, partition and offset. */
+export interface HandledRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
 }
 
 interface PartitionWork {
@@ -232,7 +241,10 @@ export class ComponentConsumer {
         continue;
       }
       if (signal.aborted) break;
-      if (outcome === "done") this.markHandled(work, message);
+      if (outcome === "done") {
+        this.markHandled(work, message);
+        this.options.onHandled?.({ topic: entry.topic, partition: message.partition, offset: message.offset });
+      }
       work.queue.shift();
       this.buffered--;
       this.resumeIfDrained();

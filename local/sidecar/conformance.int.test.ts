@@ -271,6 +271,7 @@ describe("delivery to the app", () => {
     component?: Record<string, string>;
     rules?: { match: string; path: string }[];
     name: string;
+    sidecar?: Partial<SidecarOptions>;
   }): Promise<Setup> {
     const topic = await freshTopic(options.name);
     const deadLetterTopic = options.deadLetter ? await freshTopic(`${options.name}-dlt`) : undefined;
@@ -288,7 +289,7 @@ describe("delivery to the app", () => {
       }),
       ...(options.retries === false ? [] : [fastRetries()]),
     ];
-    const sidecar = await sidecarFor(app, appId, resources);
+    const sidecar = await sidecarFor(app, appId, resources, options.sidecar);
     return { topic, appId, app, sidecar, ...(deadLetterTopic ? { deadLetterTopic } : {}) };
   }
 
@@ -360,11 +361,18 @@ describe("delivery to the app", () => {
   });
 
   it("commits offsets apart from delivery, and a stop right after the last delivery still commits every handled record: a new member redelivers nothing", async () => {
-    const { topic, appId, app, sidecar } = await setup({ name: "handled-then-stopped", handler: answering });
+    let handled = 0;
+    const { topic, appId, app, sidecar } = await setup({
+      name: "handled-then-stopped",
+      handler: answering,
+      sidecar: { onRecordHandled: () => handled++ },
+    });
     // One key: one partition, delivered one record after another while earlier commits may be in flight.
     const events = Array.from({ length: 20 }, (_, i) => cloudEvent("com.example.done", { answer: "success", i }));
     for (const event of events) await publishEvent(sidecar, topic, event, "one-user");
-    await waitFor(() => app.to("/events").length === events.length, "every event delivered");
+    // Handled, not just received by the app: a stop abandons a delivery whose answer the sidecar has not read yet.
+    await waitFor(() => handled === events.length, "every event handled");
+    expect(app.to("/events")).toHaveLength(events.length);
     // No wait for the commits: the stop itself must finish them before leaving the group.
     await sidecar.stop();
     expect(await sumOfCommittedOffsets(appId, topic)).toBe(BigInt(events.length));

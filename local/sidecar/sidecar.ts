@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import type { KubernetesObject } from "../../specs/dapr";
 import { createApiServer } from "./api-server";
 import { AppChannel } from "./app-channel";
+import type { HandledRecord } from "./component-consumer";
 import { ComponentPublisher, errorText } from "./component-publisher";
 import { KafkaPublisher } from "./kafka-publisher";
 import { metadataBody } from "./metadata";
@@ -43,6 +44,12 @@ export interface SidecarOptions {
   topicPrefix?: string;
   /** Lifecycle and delivery lines. */
   log?: (line: string) => void;
+  /**
+   * Called once a consumed record is final (delivered, dropped or dead-lettered) and its offset is marked for commit,
+   * which is where daprd counts `dapr_component_pubsub_ingress_count`. A graceful stop commits every record reported
+   * here; a record not yet reported may be redelivered. Topic names as the app knows them (no test prefix).
+   */
+  onRecordHandled?: (record: HandledRecord) => void;
 }
 
 export interface Sidecar {
@@ -174,6 +181,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       brokers,
       topicPrefix,
       log,
+      onRecordHandled: options.onRecordHandled,
       signal: lifetime.signal,
     });
     ready = true;

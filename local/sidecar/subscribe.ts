@@ -1,7 +1,7 @@
 // Starts the app's subscriptions: programmatic ones from GET /dapr/subscribe merged with the declarative ones, then one consumer-group member per pub/sub component.
 import type { AppChannel } from "./app-channel";
 import type { KafkaPubsubComponent } from "./component";
-import { ComponentConsumer } from "./component-consumer";
+import { ComponentConsumer, type HandledRecord } from "./component-consumer";
 import type { ComponentPublisher } from "./component-publisher";
 import { type ConsumedRecord, processRecord } from "./delivery";
 import type { ResiliencyPolicies } from "./resiliency";
@@ -18,6 +18,8 @@ export interface SubscribeOptions {
   /** The sidecar's topic prefix; it prefixes the consumer groups too (see ComponentConsumerOptions.groupPrefix). */
   topicPrefix: string;
   log: (line: string) => void;
+  /** See SidecarOptions.onRecordHandled. */
+  onRecordHandled?: (record: HandledRecord) => void;
   signal: AbortSignal;
 }
 
@@ -101,6 +103,7 @@ export async function startSubscriptions(options: SubscribeOptions): Promise<Act
           groupPrefix: options.topicPrefix,
           topics,
           log,
+          onHandled: options.onRecordHandled,
         }),
       );
       const retry = inbound.retry ? `inbound retry ${inbound.retry.name}` : "no inbound retry policy";
