@@ -29,20 +29,31 @@ export interface Trial {
   outcome: string;
   /** The test file that tried it, relative to the repository root. */
   file: string;
+  /**
+   * When that file's run recorded it (ISO 8601, UTC): the folder keeps each file's last run, so the trials of one
+   * doc may come from different runs. Absent in records written before it was kept.
+   */
+  recordedAt?: string;
 }
 
 /**
- * Records trials of one test file: they replace what this file recorded in an earlier run, so the folder always
- * holds the last run of every file. `file` is the test's `__filename`; `dir` is for the record's own tests.
+ * Records trials of one test file, stamped `recordedAt` (now by default): they replace what this file recorded in an
+ * earlier run, so the folder always holds the last run of every file. `file` is the test's `__filename`; `dir` and
+ * `recordedAt` are for the record's own tests.
  */
-export function recordTrials(file: string, trials: readonly Omit<Trial, "file">[], dir = TRIALS_DIR): void {
+export function recordTrials(
+  file: string,
+  trials: readonly Omit<Trial, "file" | "recordedAt">[],
+  dir = TRIALS_DIR,
+  recordedAt = new Date(),
+): void {
   const relative = path.relative(path.resolve(ARTIFACTS_DIR, ".."), file);
   mkdirSync(dir, { recursive: true });
   const target = path.join(dir, `${relative.replaceAll(/[/\\]/g, "__")}.json`);
   writeFileSync(
     target,
     `${JSON.stringify(
-      trials.map((trial) => ({ ...trial, file: relative })),
+      trials.map((trial) => ({ ...trial, file: relative, recordedAt: recordedAt.toISOString() })),
       null,
       2,
     )}\n`,
