@@ -1,4 +1,4 @@
-// kill -9 of the Kafka broker during a stream of REST writes by several users, and its restart on the same port and data: every accepted write's event reaches task-events in per-user order, and each effect (a next occurrence per completed recurring task, a notification per reminder) happens once.
+// kill -9 of the Kafka broker during a stream of REST writes by several users, and its restart on the same port and data: every accepted write's event reaches task-events in per-user order, and each effect (a next occurrence per completed recurring task; per reminder an in-app notification, an email and a webhook) happens once.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,7 +14,7 @@ import { apiOf } from "../e2e/harness";
 import { createTestDatabase } from "../support/database";
 import { recordTrials } from "../support/reliability";
 import { Cleanup, newUser, TopicReader, uniqueTag, waitFor, waitUntilConsumed } from "../support/services";
-import { occurrenceTally, tallyEvents, WriteStream, waitForOwedEvents } from "./support";
+import { everyChannel, occurrenceTally, tallyEvents, WebhookReceiver, WriteStream, waitForOwedEvents } from "./support";
 
 const USERS = 4;
 
@@ -34,7 +34,10 @@ describe("kill -9 of the Kafka broker during writes", () => {
     reminders: 0,
     remindersLost: 0,
     remindersTwice: 0,
+    /** Webhook requests beyond the first of a message (same `webhook-id`). */
+    webhookResends: 0,
   };
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
     kafkaDir = await mkdtemp(path.join(tmpdir(), "faults-kafka-"));
@@ -42,6 +45,7 @@ describe("kill -9 of the Kafka broker during writes", () => {
     port = await freePort();
     broker = await startKafka({ dataDir: kafkaDir, port, heapMb: 384 });
     cleanup.add({ stop: () => broker.stop() });
+    receiver = cleanup.add(await WebhookReceiver.start());
     const database = await createTestDatabase("faults_kafka");
     cleanup.add({ stop: () => database.drop() });
     const dataDir = await mkdtemp(path.join(tmpdir(), "faults-kafka-system-"));
@@ -72,12 +76,12 @@ describe("kill -9 of the Kafka broker during writes", () => {
       {
         area: "fault",
         name: "kill -9 the Kafka broker while reminders are due",
-        target: "notification (schedule → reminder.triggered → in-app)",
+        target: "notification (schedule → reminder.triggered → in-app, SMTP, webhooks)",
         tries: counts.reminders,
         lost: counts.remindersLost,
         duplicated: counts.remindersTwice,
         leaked: 0,
-        outcome: "one in-app notification per reminder",
+        outcome: `one in-app notification, one email at the SMTP server and one signed webhook request (one webhook-id) per reminder on each channel; ${counts.webhookResends} webhook resends`,
       },
     ]);
     await cleanup.run();
@@ -90,6 +94,11 @@ describe("kill -9 of the Kafka broker during writes", () => {
         return { user, api: await apiOf(system, "backend", user) };
       }),
     );
+    // Every channel on: in-app, email, and a webhook to the receiver here.
+    const secrets = new Map<string, string>();
+    for (const { user } of users) {
+      secrets.set(user, await everyChannel(await apiOf(system, "notification", user), user, receiver));
+    }
     // A reminder per user, due when the broker is down or coming back (a minute before a due date 65-75 s ahead).
     const reminded = await Promise.all(
       users.map(async ({ api }, i) => {
@@ -135,21 +144,42 @@ describe("kill -9 of the Kafka broker during writes", () => {
     counts.occurrencesLost = occurrences.lost;
     counts.duplicated += occurrences.twice;
 
-    // Every reminder reaches its user in the app once.
+    // Every reminder reaches its user once on each channel: in the app, by email, by webhook. The notification
+    // service is not killed here, so every send has its outcome recorded: no resend is due, not even under the
+    // same webhook-id.
     for (const [i, { user }] of users.entries()) {
       const inbox = await apiOf(system, "notification", user);
       const notes = async () =>
-        (await inbox.request<{ items: { task_id: number }[] }>("GET", "/api/notifications")).body.items;
-      counts.reminders += 1;
-      const arrived = await waitFor(async () => (await notes()).length > 0, `${user}'s reminder`, 90_000).catch(
-        () => false,
-      );
-      if (!arrived) counts.remindersLost += 1;
-      await sleep(500);
+        (await inbox.request<{ items: { task_id: number; reminder_id: string }[] }>("GET", "/api/notifications")).body
+          .items;
+      const mails = async () => (await system.mail.messages()).filter((m) => m.to.includes(`${user}@example.com`));
+      const hooks = () => receiver.tally(user, secrets.get(user) ?? "");
+      counts.reminders += 3;
+      const arrived = await waitFor(
+        async () => (await notes()).length > 0 && (await mails()).length > 0 && hooks().total > 0,
+        `${user}'s reminder on every channel`,
+        90_000,
+      ).catch(() => false);
+      // A repeat would come right behind the first: give it time to.
+      await sleep(arrived ? 500 : 0);
       const items = await notes();
-      counts.remindersTwice += Math.max(0, items.length - 1);
+      const sent = await mails();
+      const webhooks = hooks();
+      counts.remindersLost += [items.length, sent.length, webhooks.total].filter((n) => n === 0).length;
+      counts.remindersTwice +=
+        Math.max(0, items.length - 1) + Math.max(0, sent.length - 1) + Math.max(0, webhooks.ids.length - 1);
+      counts.webhookResends += webhooks.total - webhooks.ids.length;
       expect(items.map((n) => n.task_id)).toEqual([reminded[i]]);
+      expect(sent).toHaveLength(1);
+      expect(webhooks).toEqual({ total: 1, ids: [`reminder_${items[0]?.reminder_id}`], unverified: 0 });
     }
-    expect(counts).toMatchObject({ lost: 0, occurrencesLost: 0, duplicated: 0, remindersLost: 0, remindersTwice: 0 });
+    expect(counts).toMatchObject({
+      lost: 0,
+      occurrencesLost: 0,
+      duplicated: 0,
+      remindersLost: 0,
+      remindersTwice: 0,
+      webhookResends: 0,
+    });
   }, 300_000);
 });

@@ -1,8 +1,13 @@
-// Helpers of the fault tests: a stream of REST task writes by several users that remembers what the backend accepted, and the checks of what reached Kafka and what happened once.
+// Helpers of the fault tests: a stream of REST task writes by several users that remembers what the backend accepted, and the checks of what reached Kafka and what happened once; a Standard Webhooks receiver, the notification service's delivery records, and the sidecars' logs.
+import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TOPICS } from "@event-platform/events";
+import pg from "pg";
+import { Webhook } from "standardwebhooks";
 import type { TaskSnapshot } from "../../apps/backend/src/task-snapshot";
 import { entryOf } from "../../apps/dead-letters/test/harness";
+import { NOTIFICATION_SCHEMA } from "../../apps/notification/src/migrations";
+import { startTestApp, type TestApp } from "../../local/sidecar/test-kit";
 import { type Api, type ReadEvent, type TopicReader, waitFor } from "../support/services";
 
 /** A `task-events` event an accepted write must have produced. */
@@ -213,4 +218,115 @@ export async function replayDeadLetters(
     if (replay.status !== 202) throw new Error(`replaying dead letter ${entry.id} answered ${replay.status}`);
   }
   return letters.length;
+}
+
+/** What one user's webhook receiver got, read as Standard Webhooks defines a message. */
+export interface WebhookTally {
+  /** Every request received, repeats included. */
+  total: number;
+  /** The distinct `webhook-id`s: one per message, a resend of a message carrying the same id. */
+  ids: string[];
+  /** Requests whose `webhook-signature` did not verify with the user's secret (or whose timestamp is off). */
+  unverified: number;
+}
+
+/**
+ * A webhook receiver in the test process, as a user would run one: an HTTP server on 127.0.0.1 (the topology sets
+ * `WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true` for local runs, local/system.ts) that records every request on a path of
+ * each user's own and answers 204.
+ */
+export class WebhookReceiver {
+  private constructor(private readonly app: TestApp) {}
+
+  static async start(): Promise<WebhookReceiver> {
+    return new WebhookReceiver(await startTestApp(() => ({ status: 204 })));
+  }
+
+  /** The `webhook_url` a user sets in its preferences. */
+  urlOf(user: string): string {
+    return `${this.app.url}${WebhookReceiver.pathOf(user)}`;
+  }
+
+  /** The user's requests, each checked with `new Webhook(secret).verify` (the `standardwebhooks` library). */
+  tally(user: string, secret: string): WebhookTally {
+    const requests = this.app.to(WebhookReceiver.pathOf(user));
+    const verifier = new Webhook(secret);
+    let unverified = 0;
+    for (const request of requests) {
+      try {
+        verifier.verify(request.body.toString("utf8"), request.headers as Record<string, string>);
+      } catch {
+        unverified += 1;
+      }
+    }
+    const ids = new Set(requests.map((r) => String(r.headers["webhook-id"])));
+    return { total: requests.length, ids: [...ids], unverified };
+  }
+
+  stop(): Promise<void> {
+    return this.app.stop();
+  }
+
+  private static pathOf(user: string): string {
+    return `/webhooks/${encodeURIComponent(user)}`;
+  }
+}
+
+/**
+ * Sets a user's preferences to every channel: in-app, email to `<user>@example.com` and a webhook to `receiver`.
+ * Returns the webhook's signing secret (`whsec_…`) the service generated. Throws unless the service answers 200.
+ */
+export async function everyChannel(notification: Api, user: string, receiver: WebhookReceiver): Promise<string> {
+  const answer = await notification.request<{ webhook_secret: string | null }>("PUT", "/api/preferences", {
+    in_app: true,
+    email: true,
+    email_address: `${user}@example.com`,
+    webhook: true,
+    webhook_url: receiver.urlOf(user),
+  });
+  if (answer.status !== 200 || !answer.body.webhook_secret)
+    throw new Error(`PUT /api/preferences answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  return answer.body.webhook_secret;
+}
+
+/**
+ * The notification service's record of a reminder's webhook delivery (its `deliveries` and `delivery_attempts`
+ * rows): the delivery's status, and how many attempts it recorded. An attempt whose send went out but whose outcome
+ * was never recorded (the process died in between) is not among them: that is the one resend the service documents.
+ */
+export async function webhookDeliveryOf(
+  databaseUrl: string,
+  reminderId: string,
+): Promise<{ status: string; recorded: number } | undefined> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: "fault-test" });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ status: string; recorded: number }>(
+      `SELECT d.status, (SELECT count(*)::int FROM ${NOTIFICATION_SCHEMA}.delivery_attempts a
+                          WHERE a.delivery_id = d.delivery_id) AS recorded
+         FROM ${NOTIFICATION_SCHEMA}.deliveries d WHERE d.reminder_id = $1 AND d.channel = 'webhook'`,
+      [reminderId],
+    );
+    return rows[0];
+  } finally {
+    await client.end();
+  }
+}
+
+/** One line of a development sidecar's log (`<logs>/<app id>.sidecar.log`): when it was written, and what it says. */
+export interface SidecarLogLine {
+  at: number;
+  text: string;
+}
+
+/** The lines of an app's sidecar log that contain every one of `parts`. */
+export async function sidecarLog(logsDir: string, appId: string, ...parts: string[]): Promise<SidecarLogLine[]> {
+  const text = await readFile(`${logsDir}/${appId}.sidecar.log`, "utf8");
+  return text
+    .split("\n")
+    .filter((line) => line !== "" && parts.every((part) => line.includes(part)))
+    .map((line) => {
+      const space = line.indexOf(" ");
+      return { at: Date.parse(line.slice(0, space)), text: line.slice(space + 1) };
+    });
 }
