@@ -30,7 +30,7 @@ const SCHEMATHESIS = path.resolve(__dirname, "../../scripts/schemathesis.sh");
 
 /**
  * Test cases per operation and phase: enough for every phase to reach each field's edge cases, bounded so the
- * file stays within about two minutes on two cores.
+ * file (five services) stays within about two to three minutes on two cores.
  */
 const MAX_EXAMPLES = 15;
 
