@@ -1,7 +1,15 @@
 // Unit tests of the OpenAPI document (what it lists and hides, the error body it names) and of 405 for a method a path lacks.
 import Type from "typebox";
 import { describe, expect, it } from "vitest";
-import { BEARER_SCHEME, bearerRoute, OPENAPI_PATH, registerOpenApi, responses } from "./openapi";
+import {
+  BEARER_SCHEME,
+  bearerRoute,
+  danglingLinks,
+  linksTo,
+  OPENAPI_PATH,
+  registerOpenApi,
+  responses,
+} from "./openapi";
 import { createServer } from "./server";
 
 const config = { logLevel: "silent", http: { requestTimeoutMs: 5_000, connectionTimeoutMs: 5_000 } } as const;
@@ -47,6 +55,49 @@ describe("registerOpenApi", () => {
     const server = await serverWithRoutes();
     expect((await server.inject({ method: "GET", url: "/things/a" })).json()).toEqual({ name: "a", x: 1 });
     await server.close();
+  });
+});
+
+describe("links", () => {
+  const Thing = Type.Object({ id: Type.Integer() }, { additionalProperties: false });
+  const params = Type.Object({ id: Type.String() }, { additionalProperties: false });
+
+  async function serverWithLinks(target: { operationId: string; parameter: string }) {
+    const server = createServer(config);
+    await registerOpenApi(server, { title: "test-app", version: "1.2.3" });
+    const create = { operationId: "createThing", response: responses({ 201: Thing }) };
+    const links = { 201: linksTo([target.operationId], { [target.parameter]: "$response.body#/id" }) };
+    server.post("/things", { schema: create, links }, async (_request, reply) => reply.code(201).send({ id: 1 }));
+    const read = { operationId: "getThing", params, response: responses({ 200: Thing }) };
+    server.get("/things/:id", { schema: read }, async () => ({ id: 1 }));
+    return server;
+  }
+
+  it("puts a route's links on its responses as OpenAPI Link Objects", async () => {
+    const server = await serverWithLinks({ operationId: "getThing", parameter: "id" });
+    await server.ready();
+    const doc = (await server.inject({ method: "GET", url: OPENAPI_PATH })).json();
+    expect(doc.paths["/things"].post.responses["201"].links).toEqual({
+      getThing: { operationId: "getThing", parameters: { id: "$response.body#/id" } },
+    });
+    expect(doc.paths["/things/{id}"].get.operationId).toBe("getThing");
+    expect(danglingLinks(doc)).toEqual([]);
+    await server.close();
+  });
+
+  it("fails the start on a link to an operation or a parameter the document lacks", async () => {
+    const missing = await serverWithLinks({ operationId: "getThng", parameter: "id" });
+    await expect(missing.ready()).rejects.toThrow("POST /things 201 getThng -> getThng: no such operation");
+    const wrong = await serverWithLinks({ operationId: "getThing", parameter: "thing_id" });
+    await expect(wrong.ready()).rejects.toThrow("POST /things 201 getThing -> getThing: no parameter thing_id");
+  });
+
+  it("linksTo names each link after its operation and gives each the same parameters and body", () => {
+    expect(linksTo(["a", "b"], { id: "$request.path.id" }, "$response.body")).toEqual({
+      a: { operationId: "a", parameters: { id: "$request.path.id" }, requestBody: "$response.body" },
+      b: { operationId: "b", parameters: { id: "$request.path.id" }, requestBody: "$response.body" },
+    });
+    expect(linksTo(["a"])).toEqual({ a: { operationId: "a" } });
   });
 });
 

@@ -39,6 +39,70 @@ export function responses(answers: Record<number, Type.TSchema>): Record<string,
   return { ...answers, "4XX": ErrorBodySchema };
 }
 
+/**
+ * An OpenAPI 3.1 Link Object (https://spec.openapis.org/oas/v3.1.0#link-object) by operation id: the operation a
+ * response leads to, and how its parameters (and body) come from that response or its request, as runtime
+ * expressions (`$response.body#/task_id`, `$request.path.task_id`).
+ */
+export interface OpenApiLink {
+  operationId: string;
+  parameters?: Record<string, string>;
+  requestBody?: string;
+  description?: string;
+}
+
+/**
+ * A route's `links` option (read by @fastify/swagger, lib/spec/openapi/index.js, into each response's `links`):
+ * for each operation id, a link to it taking `parameters` (and `requestBody`), named after the operation.
+ */
+export function linksTo(
+  operationIds: readonly string[],
+  parameters?: Record<string, string>,
+  requestBody?: string,
+): Record<string, OpenApiLink> {
+  return Object.fromEntries(
+    operationIds.map((operationId) => [
+      operationId,
+      {
+        operationId,
+        ...(parameters === undefined ? {} : { parameters }),
+        ...(requestBody === undefined ? {} : { requestBody }),
+      },
+    ]),
+  );
+}
+
+/**
+ * The links of a document that lead nowhere: `METHOD path status name -> operationId` of each Link Object whose
+ * `operationId` no operation of the document has, or that names a parameter the operation lacks.
+ */
+export function danglingLinks(document: { paths?: Record<string, Record<string, unknown>> }): string[] {
+  interface Operation {
+    operationId?: string;
+    parameters?: { name: string }[];
+    responses?: Record<string, { links?: Record<string, OpenApiLink> }>;
+  }
+  const operations = Object.entries(document.paths ?? {}).flatMap(([path, methods]) =>
+    Object.entries(methods as Record<string, Operation>).map(([method, operation]) => ({ path, method, operation })),
+  );
+  const byId = new Map(operations.map(({ operation }) => [operation.operationId, operation]));
+  const dangling: string[] = [];
+  for (const { path, method, operation } of operations) {
+    for (const [status, response] of Object.entries(operation.responses ?? {})) {
+      for (const [name, link] of Object.entries(response.links ?? {})) {
+        const target = byId.get(link.operationId);
+        const known = new Set((target?.parameters ?? []).map((parameter) => parameter.name));
+        const unknown = Object.keys(link.parameters ?? {}).filter((parameter) => !known.has(parameter));
+        if (target === undefined || unknown.length > 0) {
+          const what = target === undefined ? "no such operation" : `no parameter ${unknown.join(", ")}`;
+          dangling.push(`${method.toUpperCase()} ${path} ${status} ${name} -> ${link.operationId}: ${what}`);
+        }
+      }
+    }
+  }
+  return dangling;
+}
+
 /** What the document says about the service. */
 export interface OpenApiInfo {
   /** The app id (`backend`, ...). */
@@ -56,6 +120,10 @@ export interface OpenApiInfo {
  * Route schemas describe; they do not validate or serialize here. `requestInput` validates every part of a request
  * at once (fastify's own validation stops at the first failing part, in another error shape), and answers are sent
  * as the handler built them, so that schemathesis checks the document against what the service really answers.
+ *
+ * A route's `links` option (`linksTo`) becomes its responses' OpenAPI Link Objects, which schemathesis's stateful
+ * phase follows (create a task, then read, change, complete and delete it). When the server is ready the document
+ * is built once and checked: a link to an operation id or a parameter the document lacks fails the start.
  */
 export async function registerOpenApi(server: FastifyInstance, info: OpenApiInfo): Promise<void> {
   server.setValidatorCompiler(() => () => true);
@@ -73,4 +141,8 @@ export async function registerOpenApi(server: FastifyInstance, info: OpenApiInfo
     transform: ({ schema, url }) => ({ schema: schema ?? { hide: true }, url }),
   });
   server.get(OPENAPI_PATH, { schema: { hide: true } }, async () => server.swagger());
+  server.addHook("onReady", async () => {
+    const dangling = danglingLinks(server.swagger() as Parameters<typeof danglingLinks>[0]);
+    if (dangling.length > 0) throw new Error(`OpenAPI links that lead nowhere: ${dangling.join("; ")}`);
+  });
 }

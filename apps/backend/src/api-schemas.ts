@@ -45,14 +45,31 @@ const taskFields = {
   parent_task_id: Type.Optional(field(Nullable(S.TaskId), "The id of one of your tasks this one belongs to.")),
 };
 
-/** `POST /api/tasks` and `add_task`: a title, and any of the writable fields. */
-export const CreateTaskBody = Type.Object({ title: Title, ...taskFields }, closed);
+/** `POST /api/tasks` and `add_task`: a title, and any of the writable fields; its example is a monthly task. */
+export const CreateTaskBody = Type.Object(
+  { title: Title, ...taskFields },
+  {
+    ...closed,
+    examples: [
+      {
+        title: "Pay the rent",
+        description: "Transfer before the 5th.",
+        priority: "high",
+        tags: ["home"],
+        due_date: "2027-01-04T09:00:00+01:00",
+        remind_before_minutes: 60,
+        recurrence: "monthly",
+        time_zone: "Europe/Paris",
+      },
+    ],
+  },
+);
 export type CreateTaskBody = Type.Static<typeof CreateTaskBody>;
 
-/** `PATCH /api/tasks/:task_id`: at least one writable field. */
+/** `PATCH /api/tasks/:task_id`: at least one writable field; its example lowers the priority and clears the reminder. */
 export const UpdateTaskBody = Type.Object(
   { title: Type.Optional(Title), ...taskFields },
-  { ...closed, minProperties: 1 },
+  { ...closed, minProperties: 1, examples: [{ priority: "low", remind_before_minutes: null }] },
 );
 export type UpdateTaskBody = Type.Static<typeof UpdateTaskBody>;
 

@@ -11,7 +11,11 @@ export const ListQuery = Type.Object(
   {
     // Kafka's own rule for a topic name: at most 249 of these characters.
     topic: Type.Optional(
-      Type.String({ pattern: "^[A-Za-z0-9._-]{1,249}$", description: "Only entries from this original topic." }),
+      Type.String({
+        pattern: "^[A-Za-z0-9._-]{1,249}$",
+        description: "Only entries from this original topic.",
+        examples: ["task-events"],
+      }),
     ),
     type: Type.Optional(
       Type.String({
@@ -19,6 +23,7 @@ export const ListQuery = Type.Object(
         maxLength: 500,
         [TEXT_KEYWORD]: "line",
         description: "Only entries whose CloudEvent has this type.",
+        examples: ["com.taskmanager.task.completed"],
       }),
     ),
     subscriber: Type.Optional(

@@ -1,8 +1,9 @@
 // The live board's routes: its static files (index.html at `/`, board.css, board.js) and `/board/config.json`, each answer with a strict Content-Security-Policy; 404 saying so while BACKEND_PUBLIC_URL is unset.
 import { resolve } from "node:path";
-import { NotFoundError } from "@event-platform/service-kit";
+import { NotFoundError, responses } from "@event-platform/service-kit";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
+import Type from "typebox";
 
 /** Where the board's files are: `apps/gateway/board`, beside `src/` (in the repository and in the image). */
 export const BOARD_DIR = resolve(__dirname, "../board");
@@ -23,6 +24,22 @@ export interface BoardConfig {
   backendUrl: string;
   wsPath: "/ws";
 }
+
+/** `GET /board/config.json` in the OpenAPI document: the board's config, or a 404 while the board is not served. */
+const CONFIG_ROUTE = {
+  schema: {
+    operationId: "getBoardConfig",
+    response: responses({
+      200: Type.Object(
+        {
+          backendUrl: Type.String({ description: "Where browsers reach the backend's REST API (BACKEND_PUBLIC_URL)." }),
+          wsPath: Type.Literal("/ws", { description: "The WebSocket path on this origin." }),
+        },
+        { additionalProperties: false },
+      ),
+    }),
+  },
+};
 
 /**
  * The headers of every board answer. The CSP allows the board's own script and style only (no inline code), calls
@@ -60,12 +77,13 @@ export async function registerBoardRoutes(server: FastifyInstance, options: Boar
       const unconfigured = async () => {
         throw new NotFoundError("The board is not configured here: the gateway has no BACKEND_PUBLIC_URL");
       };
-      for (const path of [...Object.keys(BOARD_FILES), CONFIG_PATH]) scope.get(path, unconfigured);
+      for (const path of Object.keys(BOARD_FILES)) scope.get(path, unconfigured);
+      scope.get(CONFIG_PATH, CONFIG_ROUTE, unconfigured);
       return;
     }
     await scope.register(fastifyStatic, { root: boardDir, serve: false });
     for (const [path, file] of Object.entries(BOARD_FILES)) scope.get(path, (_request, reply) => reply.sendFile(file));
     const config: BoardConfig = { backendUrl: backendPublicUrl, wsPath: "/ws" };
-    scope.get(CONFIG_PATH, async () => config);
+    scope.get(CONFIG_PATH, CONFIG_ROUTE, async () => config);
   });
 }

@@ -22,7 +22,8 @@ export const PreferencesBody = Type.Object(
       Nullable(Type.String({ minLength: 1, maxLength: MAX_WEBHOOK_URL_LENGTH, [TEXT_KEYWORD]: "line" })),
     ),
   },
-  closed,
+  // Its example: in-app notifications only (email and webhooks need an address the service can reach).
+  { ...closed, examples: [{ in_app: true, email: false, email_address: null, webhook: false, webhook_url: null }] },
 );
 
 /** What the service offers, against which preferences are checked. */
