@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { type Kysely, sql } from "kysely";
 import type { BackoffSettings } from "./backoff";
 import type { Database } from "./database";
+import { GroupedMarks } from "./grouped-marks";
 import { markPublished, type OutboxRecord, type OutboxTables, purgePublished, unpublishedHead } from "./outbox";
 import { type BackgroundWorker, Periodic } from "./periodic";
 import { PublishError, type SidecarClient } from "./sidecar-client";
@@ -13,6 +14,9 @@ export interface EventPublisher {
   publish(record: OutboxRecord): Promise<void>;
 }
 
+/** Users published at once when `RelaySettings.concurrency` is not given (OUTBOX_CONCURRENCY's default). */
+export const DEFAULT_RELAY_CONCURRENCY = 32;
+
 export interface RelaySettings {
   batchSize: number;
   /** How often to look for events when no commit in this process woke the relay (other replicas', missed ones). */
@@ -20,7 +24,10 @@ export interface RelaySettings {
   backoff: BackoffSettings;
   /** Published rows older than this are deleted. */
   retentionHours: number;
-  /** How many users' events are published at the same time; each user's own events go one by one. */
+  /**
+   * How many users' events are published at the same time (DEFAULT_RELAY_CONCURRENCY when not given); each user's
+   * own events go one by one, so at most this many rows are in flight.
+   */
   concurrency?: number;
   /**
    * The advisory lock key of this outbox (`relayLockKey(schema)`): one relay per outbox publishes, and services
@@ -62,10 +69,13 @@ export function relayLockKey(schema: string): number {
 /**
  * Publishes the outbox. Every pass starts by making sure this relay's session holds the lock (taking it if it is
  * free); a standby replica's pass ends there. The leader reads the oldest unpublished rows in id order and
- * publishes each user's rows one after another, marking each row on the same session right after its publish:
- * if the session (and so the lock) was lost, that mark fails and the relay stops before publishing anything
- * more, so only the rows in flight (one per user being published) can also be published by a successor. A user's first failure stops that
- * user's rows, so nothing later overtakes it; the pass then fails and the relay backs off exponentially.
+ * publishes each user's rows one after another, `concurrency` users at a time, marking each row on the same
+ * session right after its publish and before that user's next one. The marks of all users go in grouped UPDATEs
+ * (`GroupedMarks`: one in flight, the marks made meanwhile in the next), so the workers do not queue for the one
+ * connection one round trip each. If the session (and so the lock) was lost, a mark fails and the relay stops
+ * before publishing anything more, so only the rows in flight (one per user being published) can also be
+ * published by a successor. A user's first failure stops that user's rows, so nothing later overtakes it; the pass
+ * then fails and the relay backs off exponentially.
  */
 export class OutboxRelay implements BackgroundWorker {
   private readonly loop: Periodic;
@@ -143,19 +153,23 @@ export class OutboxRelay implements BackgroundWorker {
     }
     const queues = [...byUser.values()];
     const failures: unknown[] = [];
+    const marks = new GroupedMarks((ids) => markPublished(session, ids));
     const worker = async () => {
-      for (let queue = queues.shift(); queue; queue = queues.shift()) {
+      // After a failed mark no worker publishes again: the lock may be another relay's by now.
+      for (let queue = queues.shift(); queue && !marks.failed; queue = queues.shift()) {
         try {
           for (const record of queue) {
+            if (marks.failed) break;
             await this.publisher.publish(record);
-            await markPublished(session, record.id);
+            await marks.mark(record.id);
           }
         } catch (error) {
           failures.push(error);
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.settings.concurrency ?? 8, queues.length) }, worker));
+    const concurrency = this.settings.concurrency ?? DEFAULT_RELAY_CONCURRENCY;
+    await Promise.all(Array.from({ length: Math.min(concurrency, queues.length) }, worker));
     if (failures.length > 0) throw failures[0];
   }
 

@@ -1,4 +1,4 @@
-// The outbox relay against both databases with a scripted publisher: per-user order through failures, the lock, waking and stopping.
+// The outbox relay against both databases with a scripted publisher: per-user order through failures, rows in flight, the lock, waking and stopping.
 import { type AnyCloudEvent, buildEvent, eventSource } from "@event-platform/events";
 import {
   appendToOutbox,
@@ -139,6 +139,41 @@ describe.each(DATABASE_KINDS)("outbox relay on %s", (kind) => {
     await store(database, "user-w", ["w1"]);
     relay.wake();
     await waitFor(() => publisher.published.includes("w1"), "published after the wake", 2_000);
+  });
+
+  it("has at most `concurrency` rows in flight and one per user, and marks each row once", async () => {
+    const inFlight = new Map<string, number>();
+    let most = 0;
+    let mostOfOneUser = 0;
+    const published: string[] = [];
+    const publisher: EventPublisher = {
+      async publish(record) {
+        inFlight.set(record.partitionKey, (inFlight.get(record.partitionKey) ?? 0) + 1);
+        most = Math.max(
+          most,
+          [...inFlight.values()].reduce((a, b) => a + b, 0),
+        );
+        mostOfOneUser = Math.max(mostOfOneUser, ...inFlight.values());
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight.set(record.partitionKey, (inFlight.get(record.partitionKey) ?? 1) - 1);
+        published.push((record.event as AnyCloudEvent).subject ?? "");
+      },
+    };
+    for (let user = 0; user < 6; user++)
+      await store(
+        database,
+        `user-c${user}`,
+        ["1", "2", "3"].map((n) => `c${user}-${n}`),
+      );
+    startRelay(publisher, { concurrency: 3 });
+    await waitFor(() => published.length === 18, "all eighteen published");
+    expect(most).toBe(3);
+    expect(mostOfOneUser).toBe(1);
+    for (let user = 0; user < 6; user++) {
+      expect(published.filter((s) => s.startsWith(`c${user}-`))).toEqual([`c${user}-1`, `c${user}-2`, `c${user}-3`]);
+    }
+    await waitFor(async () => (await publishCounts(database)).every((n) => n === 1), "every row marked once");
+    expect(await publishCounts(database)).toEqual(Array(18).fill(1));
   });
 
   it("stops at once while backing off, and flushes what it can on the way out", async () => {
