@@ -1,5 +1,6 @@
 // The outbox relay: publishes stored events through the sidecar in id order, one relay per database, retrying with backoff.
 
+import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyBaseLogger } from "fastify";
 import { type Kysely, sql } from "kysely";
 import type { BackoffSettings } from "./backoff";
@@ -12,10 +13,18 @@ import { PublishError, type SidecarClient } from "./sidecar-client";
 /** What publishes one stored event; it throws when the event was not accepted. */
 export interface EventPublisher {
   publish(record: OutboxRecord): Promise<void>;
+  /**
+   * Whether the publisher is reachable (the sidecar's outbound health); never throws. When given, the relay asks
+   * it while backing off after a failed pass, and retries at once when it turns true after having been false.
+   */
+  reachable?(): Promise<boolean>;
 }
 
 /** Users published at once when `RelaySettings.concurrency` is not given (OUTBOX_CONCURRENCY's default). */
 export const DEFAULT_RELAY_CONCURRENCY = 32;
+
+/** How often the relay asks `EventPublisher.reachable` while it backs off, when not given. */
+export const DEFAULT_REACHABLE_PROBE_MS = 250;
 
 export interface RelaySettings {
   batchSize: number;
@@ -29,6 +38,8 @@ export interface RelaySettings {
    * own events go one by one, so at most this many rows are in flight.
    */
   concurrency?: number;
+  /** How often, in ms, the publisher's `reachable` is asked while the relay backs off; DEFAULT_REACHABLE_PROBE_MS. */
+  reachableProbeMs?: number;
   /**
    * The advisory lock key of this outbox (`relayLockKey(schema)`): one relay per outbox publishes, and services
    * sharing one database each have their own. RELAY_LOCK_KEY by default.
@@ -75,12 +86,17 @@ export function relayLockKey(schema: string): number {
  * connection one round trip each. If the session (and so the lock) was lost, a mark fails and the relay stops
  * before publishing anything more, so only the rows in flight (one per user being published) can also be
  * published by a successor. A user's first failure stops that user's rows, so nothing later overtakes it; the pass
- * then fails and the relay backs off exponentially.
+ * then fails and the relay backs off exponentially. While it backs off it asks the publisher whether it is
+ * reachable (the sidecar's outbound health) every `reachableProbeMs`; an answer of yes after a no (the sidecar
+ * was down and is back) ends the backoff, so the backlog drains without waiting out a wait of up to
+ * `backoff.maxMs`. A failure with the sidecar up (Kafka down, the database) keeps its backoff.
  */
 export class OutboxRelay implements BackgroundWorker {
   private readonly loop: Periodic;
   private leader = false;
   private lastPurge = 0;
+  private probing = false;
+  private readonly stopProbing = new AbortController();
 
   constructor(
     private readonly database: Database<OutboxTables>,
@@ -89,7 +105,14 @@ export class OutboxRelay implements BackgroundWorker {
     private readonly log: FastifyBaseLogger,
   ) {
     this.loop = new Periodic(
-      async () => ((await this.pass()) === "more" ? "more" : "idle"),
+      async () => {
+        try {
+          return (await this.pass()) === "more" ? "more" : "idle";
+        } catch (error) {
+          void this.probeWhileBackingOff();
+          throw error;
+        }
+      },
       // The pass in progress always finishes: a row published and not yet marked would be published again.
       { intervalMs: settings.pollIntervalMs, backoff: settings.backoff, waitForPass: true, failureDetail },
       log,
@@ -120,6 +143,7 @@ export class OutboxRelay implements BackgroundWorker {
    * left, a publish fails, or `deadline` (epoch ms) passes. What remains is published by the next relay to run.
    */
   async stop(deadline: number): Promise<void> {
+    this.stopProbing.abort();
     await this.loop.stop(deadline);
     while (Date.now() < deadline) {
       try {
@@ -173,6 +197,35 @@ export class OutboxRelay implements BackgroundWorker {
     if (failures.length > 0) throw failures[0];
   }
 
+  /**
+   * Runs after a failed pass, while the loop backs off: asks the publisher whether it is reachable every
+   * `reachableProbeMs`, and ends the backoff when it answers yes after a no. One probe loop at a time; it ends
+   * when a pass succeeds, the backoff is ended, or the relay stops.
+   */
+  private async probeWhileBackingOff(): Promise<void> {
+    const reachable = this.publisher.reachable?.bind(this.publisher);
+    if (!reachable || this.probing) return;
+    this.probing = true;
+    const signal = this.stopProbing.signal;
+    let sawUnreachable = false;
+    try {
+      while (!signal.aborted) {
+        await sleep(this.settings.reachableProbeMs ?? DEFAULT_REACHABLE_PROBE_MS, undefined, { signal }).catch(
+          () => undefined,
+        );
+        if (signal.aborted || this.loop.consecutiveFailures === 0) return;
+        if (!(await reachable())) sawUnreachable = true;
+        else if (sawUnreachable) {
+          this.log.info("the sidecar answers again; retrying the outbox now");
+          this.loop.endBackoff();
+          return;
+        }
+      }
+    } finally {
+      this.probing = false;
+    }
+  }
+
   private async purgeOccasionally(session: Kysely<OutboxTables>): Promise<void> {
     const hourMs = 3_600_000;
     if (Date.now() - this.lastPurge < hourMs) return;
@@ -202,7 +255,10 @@ async function holdRelayLock(session: Kysely<OutboxTables>, key: number): Promis
   return rows[0]?.held === true;
 }
 
-/** Publishes outbox records through the sidecar on one pub/sub component: each row's text exactly as stored. */
+/**
+ * Publishes outbox records through the sidecar on one pub/sub component: each row's text exactly as stored. It is
+ * reachable when the sidecar's outbound health answers 2xx (`SidecarClient.outboundHealthy`).
+ */
 export function sidecarPublisher(sidecar: SidecarClient, pubsubName: string): EventPublisher {
   return {
     publish: (record) =>
@@ -212,5 +268,6 @@ export function sidecarPublisher(sidecar: SidecarClient, pubsubName: string): Ev
         eventJson: record.eventJson,
         partitionKey: record.partitionKey,
       }),
+    reachable: () => sidecar.outboundHealthy(),
   };
 }
