@@ -10,8 +10,10 @@ export interface DrainResult {
   outageSeconds: number;
   /** Events stored in the outbox during the outage (unpublished when the sidecar came back). */
   queued: number;
-  /** Sidecar back → the first queued event on Kafka, ms (the relay's backoff waiting out). */
+  /** Sidecar back → the first queued event on Kafka, ms (the sidecar's start, then the relay's wait). */
   resumeMs: number;
+  /** Of `resumeMs`, the sidecar's start: until its HTTP port took connections, ms. */
+  sidecarStartMs?: number;
   /** Sidecar back → the last queued event on Kafka, ms. */
   drainMs: number;
   /** Events per second from the first queued event on Kafka to the last. */
@@ -85,6 +87,7 @@ export async function outboxDrain(
     settings.step(`sidecar back, draining ${queued.length} events`);
     const backAt = Date.now();
     await backend.startSidecar();
+    const sidecarStartMs = Date.now() - backAt;
     const wanted = new Map(queued.map((row) => [row.event_id, Number(row.id)]));
     const seenCount = new Map<string, number>();
     const tally = () => {
@@ -113,6 +116,7 @@ export async function outboxDrain(
       outageSeconds: settings.outageSeconds,
       queued: queued.length,
       resumeMs: drained.length > 0 ? first - backAt : 0,
+      sidecarStartMs,
       drainMs: drained.length > 0 ? last - backAt : 0,
       drainRate: last > first ? (seenCount.size * 1000) / (last - first) : 0,
       lost: wanted.size - seenCount.size,
