@@ -55,6 +55,8 @@ export async function startBenchBackend(options: {
       // The outage of the drain benchmark would log every failed pass.
       LOG_LEVEL: options.logLevel ?? "error",
       ...(options.poolSize === undefined ? {} : { DATABASE_POOL_SIZE: String(options.poolSize) }),
+      // The relay's setting to compare (`OUTBOX_CONCURRENCY=64 npm run bench -- --only rest-pg,drain`); its default else.
+      ...(process.env.OUTBOX_CONCURRENCY ? { OUTBOX_CONCURRENCY: process.env.OUTBOX_CONCURRENCY } : {}),
       HOST: "127.0.0.1",
       PORT: String(port),
       APP_API_TOKEN: appToken,

@@ -10,8 +10,16 @@ export interface DrainResult {
   outageSeconds: number;
   /** Events stored in the outbox during the outage (unpublished when the sidecar came back). */
   queued: number;
-  /** Sidecar back → the first queued event on Kafka, ms (the relay's backoff waiting out). */
+  /** Sidecar back → the first queued event on Kafka, ms (the sidecar's start, then the relay's wait). */
   resumeMs: number;
+  /** Of `resumeMs`, the sidecar's start: until its HTTP port took connections, ms. */
+  sidecarStartMs?: number;
+  /**
+   * Transactions committed in the backend's database from the sidecar's return to the end of the drain, per queued
+   * event (pg_stat_database `xact_commit`; the relay's statements each commit on their own): its marks, reads and
+   * lock checks, so about 1 when every row is marked by an UPDATE of its own.
+   */
+  commitsPerEvent?: number;
   /** Sidecar back → the last queued event on Kafka, ms. */
   drainMs: number;
   /** Events per second from the first queued event on Kafka to the last. */
@@ -83,8 +91,21 @@ export async function outboxDrain(
     );
     const queued = queuedRows.rows;
     settings.step(`sidecar back, draining ${queued.length} events`);
+    const commits = async () =>
+      Number(
+        (
+          await db.query<{ n: string }>(
+            "SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()",
+          )
+        ).rows[0]?.n ?? 0,
+      );
+    // A busy session's counts reach pg_stat_database at most about a second late (PGSTAT_MIN_INTERVAL, pgstat.c);
+    // an idle one's within 10 s (PGSTAT_IDLE_INTERVAL), so the writes' sessions may add a few: an approximate count.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const commitsBefore = await commits();
     const backAt = Date.now();
     await backend.startSidecar();
+    const sidecarStartMs = Date.now() - backAt;
     const wanted = new Map(queued.map((row) => [row.event_id, Number(row.id)]));
     const seenCount = new Map<string, number>();
     const tally = () => {
@@ -96,6 +117,9 @@ export async function outboxDrain(
     };
     await waitFor(tally, "every queued event on Kafka", 180_000).catch(() => undefined);
     tally();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Less this client's own two reads of the counter.
+    const commitsDuring = (await commits()) - commitsBefore - 2;
     const drained = reader.records.filter((record) => wanted.has(record.event.id));
     const times = drained.map((record) => record.timestamp);
     const first = Math.min(...times);
@@ -113,6 +137,8 @@ export async function outboxDrain(
       outageSeconds: settings.outageSeconds,
       queued: queued.length,
       resumeMs: drained.length > 0 ? first - backAt : 0,
+      sidecarStartMs,
+      commitsPerEvent: queued.length > 0 ? commitsDuring / queued.length : 0,
       drainMs: drained.length > 0 ? last - backAt : 0,
       drainRate: last > first ? (seenCount.size * 1000) / (last - first) : 0,
       lost: wanted.size - seenCount.size,

@@ -1,9 +1,11 @@
 // The outbox relay: publishes stored events through the sidecar in id order, one relay per database, retrying with backoff.
 
+import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyBaseLogger } from "fastify";
 import { type Kysely, sql } from "kysely";
 import type { BackoffSettings } from "./backoff";
 import type { Database } from "./database";
+import { GroupedMarks } from "./grouped-marks";
 import { markPublished, type OutboxRecord, type OutboxTables, purgePublished, unpublishedHead } from "./outbox";
 import { type BackgroundWorker, Periodic } from "./periodic";
 import { PublishError, type SidecarClient } from "./sidecar-client";
@@ -11,7 +13,18 @@ import { PublishError, type SidecarClient } from "./sidecar-client";
 /** What publishes one stored event; it throws when the event was not accepted. */
 export interface EventPublisher {
   publish(record: OutboxRecord): Promise<void>;
+  /**
+   * Whether the publisher is reachable (the sidecar's outbound health); never throws. When given, the relay asks
+   * it while backing off after a failed pass, and retries at once when it turns true after having been false.
+   */
+  reachable?(): Promise<boolean>;
 }
+
+/** Users published at once when `RelaySettings.concurrency` is not given (OUTBOX_CONCURRENCY's default). */
+export const DEFAULT_RELAY_CONCURRENCY = 32;
+
+/** How often the relay asks `EventPublisher.reachable` while it backs off, when not given. */
+export const DEFAULT_REACHABLE_PROBE_MS = 250;
 
 export interface RelaySettings {
   batchSize: number;
@@ -20,8 +33,13 @@ export interface RelaySettings {
   backoff: BackoffSettings;
   /** Published rows older than this are deleted. */
   retentionHours: number;
-  /** How many users' events are published at the same time; each user's own events go one by one. */
+  /**
+   * How many users' events are published at the same time (DEFAULT_RELAY_CONCURRENCY when not given); each user's
+   * own events go one by one, so at most this many rows are in flight.
+   */
   concurrency?: number;
+  /** How often, in ms, the publisher's `reachable` is asked while the relay backs off; DEFAULT_REACHABLE_PROBE_MS. */
+  reachableProbeMs?: number;
   /**
    * The advisory lock key of this outbox (`relayLockKey(schema)`): one relay per outbox publishes, and services
    * sharing one database each have their own. RELAY_LOCK_KEY by default.
@@ -62,15 +80,23 @@ export function relayLockKey(schema: string): number {
 /**
  * Publishes the outbox. Every pass starts by making sure this relay's session holds the lock (taking it if it is
  * free); a standby replica's pass ends there. The leader reads the oldest unpublished rows in id order and
- * publishes each user's rows one after another, marking each row on the same session right after its publish:
- * if the session (and so the lock) was lost, that mark fails and the relay stops before publishing anything
- * more, so only the rows in flight (one per user being published) can also be published by a successor. A user's first failure stops that
- * user's rows, so nothing later overtakes it; the pass then fails and the relay backs off exponentially.
+ * publishes each user's rows one after another, `concurrency` users at a time, marking each row on the same
+ * session right after its publish and before that user's next one. The marks of all users go in grouped UPDATEs
+ * (`GroupedMarks`: one in flight, the marks made meanwhile in the next), so the workers do not queue for the one
+ * connection one round trip each. If the session (and so the lock) was lost, a mark fails and the relay stops
+ * before publishing anything more, so only the rows in flight (one per user being published) can also be
+ * published by a successor. A user's first failure stops that user's rows, so nothing later overtakes it; the pass
+ * then fails and the relay backs off exponentially. While it backs off it asks the publisher whether it is
+ * reachable (the sidecar's outbound health) every `reachableProbeMs`; an answer of yes after a no (the sidecar
+ * was down and is back) ends the backoff, so the backlog drains without waiting out a wait of up to
+ * `backoff.maxMs`. A failure with the sidecar up (Kafka down, the database) keeps its backoff.
  */
 export class OutboxRelay implements BackgroundWorker {
   private readonly loop: Periodic;
   private leader = false;
   private lastPurge = 0;
+  private probing = false;
+  private readonly stopProbing = new AbortController();
 
   constructor(
     private readonly database: Database<OutboxTables>,
@@ -79,7 +105,14 @@ export class OutboxRelay implements BackgroundWorker {
     private readonly log: FastifyBaseLogger,
   ) {
     this.loop = new Periodic(
-      async () => ((await this.pass()) === "more" ? "more" : "idle"),
+      async () => {
+        try {
+          return (await this.pass()) === "more" ? "more" : "idle";
+        } catch (error) {
+          void this.probeWhileBackingOff();
+          throw error;
+        }
+      },
       // The pass in progress always finishes: a row published and not yet marked would be published again.
       { intervalMs: settings.pollIntervalMs, backoff: settings.backoff, waitForPass: true, failureDetail },
       log,
@@ -110,6 +143,7 @@ export class OutboxRelay implements BackgroundWorker {
    * left, a publish fails, or `deadline` (epoch ms) passes. What remains is published by the next relay to run.
    */
   async stop(deadline: number): Promise<void> {
+    this.stopProbing.abort();
     await this.loop.stop(deadline);
     while (Date.now() < deadline) {
       try {
@@ -143,20 +177,53 @@ export class OutboxRelay implements BackgroundWorker {
     }
     const queues = [...byUser.values()];
     const failures: unknown[] = [];
+    const marks = new GroupedMarks((ids) => markPublished(session, ids));
     const worker = async () => {
-      for (let queue = queues.shift(); queue; queue = queues.shift()) {
+      // After a failed mark no worker publishes again: the lock may be another relay's by now.
+      for (let queue = queues.shift(); queue && !marks.failed; queue = queues.shift()) {
         try {
           for (const record of queue) {
+            if (marks.failed) break;
             await this.publisher.publish(record);
-            await markPublished(session, record.id);
+            await marks.mark(record.id);
           }
         } catch (error) {
           failures.push(error);
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.settings.concurrency ?? 8, queues.length) }, worker));
+    const concurrency = this.settings.concurrency ?? DEFAULT_RELAY_CONCURRENCY;
+    await Promise.all(Array.from({ length: Math.min(concurrency, queues.length) }, worker));
     if (failures.length > 0) throw failures[0];
+  }
+
+  /**
+   * Runs after a failed pass, while the loop backs off: asks the publisher whether it is reachable every
+   * `reachableProbeMs`, and ends the backoff when it answers yes after a no. One probe loop at a time; it ends
+   * when a pass succeeds, the backoff is ended, or the relay stops.
+   */
+  private async probeWhileBackingOff(): Promise<void> {
+    const reachable = this.publisher.reachable?.bind(this.publisher);
+    if (!reachable || this.probing) return;
+    this.probing = true;
+    const signal = this.stopProbing.signal;
+    let sawUnreachable = false;
+    try {
+      while (!signal.aborted) {
+        await sleep(this.settings.reachableProbeMs ?? DEFAULT_REACHABLE_PROBE_MS, undefined, { signal }).catch(
+          () => undefined,
+        );
+        if (signal.aborted || this.loop.consecutiveFailures === 0) return;
+        if (!(await reachable())) sawUnreachable = true;
+        else if (sawUnreachable) {
+          this.log.info("the sidecar answers again; retrying the outbox now");
+          this.loop.endBackoff();
+          return;
+        }
+      }
+    } finally {
+      this.probing = false;
+    }
   }
 
   private async purgeOccasionally(session: Kysely<OutboxTables>): Promise<void> {
@@ -188,7 +255,10 @@ async function holdRelayLock(session: Kysely<OutboxTables>, key: number): Promis
   return rows[0]?.held === true;
 }
 
-/** Publishes outbox records through the sidecar on one pub/sub component: each row's text exactly as stored. */
+/**
+ * Publishes outbox records through the sidecar on one pub/sub component: each row's text exactly as stored. It is
+ * reachable when the sidecar's outbound health answers 2xx (`SidecarClient.outboundHealthy`).
+ */
 export function sidecarPublisher(sidecar: SidecarClient, pubsubName: string): EventPublisher {
   return {
     publish: (record) =>
@@ -198,5 +268,6 @@ export function sidecarPublisher(sidecar: SidecarClient, pubsubName: string): Ev
         eventJson: record.eventJson,
         partitionKey: record.partitionKey,
       }),
+    reachable: () => sidecar.outboundHealthy(),
   };
 }

@@ -114,12 +114,16 @@ export async function unpublishedHead(db: Kysely<OutboxTables>, limit: number): 
   }));
 }
 
-/** Records one successful publish of a row; `publish_count` above 1 would reveal a duplicate. */
-export async function markPublished(db: Kysely<OutboxTables>, id: string): Promise<void> {
+/**
+ * Records one successful publish of each row in `ids` (outbox ids, as `unpublishedHead` gives them), all in one
+ * UPDATE: the relay's marks grouped (`GroupedMarks`). `publish_count` above 1 would reveal a duplicate.
+ */
+export async function markPublished(db: Kysely<OutboxTables>, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
   await db
     .updateTable("outbox")
     .set({ published_at: sql<Date>`now()`, publish_count: sql<number>`publish_count + 1` })
-    .where("id", "=", id)
+    .where("id", "in", ids)
     .execute();
 }
 

@@ -1,4 +1,4 @@
-// Unit tests of the background loop: passes back to back while there is more, a wake cuts the wait short, failures back off, and stop ends the loop by its deadline, aborting the pass's signal there.
+// Unit tests of the background loop: passes back to back while there is more, a wake cuts the wait short, failures back off (endBackoff ends that wait), and stop ends the loop by its deadline, aborting the pass's signal there.
 import type { FastifyBaseLogger } from "fastify";
 import { describe, expect, it } from "vitest";
 import { type PassOutcome, Periodic } from "./periodic";
@@ -63,6 +63,31 @@ describe("Periodic", () => {
       expect.objectContaining({ attempt: 1, err: expect.any(Error) }),
       expect.objectContaining({ attempt: 2, err: expect.any(Error) }),
     ]);
+    await loop.stop(Date.now() + 1_000);
+  });
+
+  it("runs the next pass at once when its backoff is ended, and ignores endBackoff while it waits its interval", async () => {
+    let passes = 0;
+    const loop = new Periodic(
+      async () => {
+        passes += 1;
+        if (passes === 1) throw new Error("sidecar down");
+        return "idle";
+      },
+      { intervalMs: HOUR_MS, backoff: { initialMs: HOUR_MS, maxMs: HOUR_MS } },
+      recordingLog().log,
+    );
+    loop.start();
+    await sleep(20);
+    expect(passes).toBe(1);
+    loop.endBackoff();
+    await sleep(20);
+    expect(passes).toBe(2);
+    expect(loop.consecutiveFailures).toBe(0);
+    // Now it waits its hour-long interval: that is no backoff, and endBackoff leaves it alone.
+    loop.endBackoff();
+    await sleep(20);
+    expect(passes).toBe(2);
     await loop.stop(Date.now() + 1_000);
   });
 

@@ -64,6 +64,15 @@ export class Periodic implements BackgroundWorker {
   }
 
   /**
+   * Ends the backoff after a failed pass now, so the next pass runs at once: for a caller that has seen the
+   * failure's cause go away (the outbox relay, when the sidecar answers its health probe again). Unlike `wake`, it
+   * cuts a backoff short and nothing else: while a pass runs or the loop waits its interval, it does nothing.
+   */
+  endBackoff(): void {
+    if (this.sleeper && !this.sleeper.wakeable) this.sleeper.end();
+  }
+
+  /**
    * Starts no more passes (a wait ends at once) and resolves when the pass in progress has ended. At `deadline`
    * (epoch ms) the pass's signal aborts, and unless `waitForPass` is set, `stop` resolves then.
    */

@@ -1,4 +1,4 @@
-// The Dapr sidecar's HTTP API as the services use it: publish a CloudEvent with its partition key, and invoke another app's method.
+// The Dapr sidecar's HTTP API as the services use it: publish a CloudEvent with its partition key, invoke another app's method, and ask whether the sidecar is up.
 
 /** How to reach the sidecar. */
 export interface SidecarOptions {
@@ -88,6 +88,25 @@ export class SidecarClient {
         `sidecar answered ${response.status} to a publish to ${request.topic}: ${text}`,
         response.status,
       );
+    }
+  }
+
+  /**
+   * Whether the sidecar is up for calls from the app: `GET /v1.0/healthz/outbound` answers 2xx (daprd: 204 once its
+   * components are initialized, without waiting for the app channel; Dapr docs, "Sidecar health"). The request
+   * carries `dapr-api-token` like every other call. false on any other answer, or none within `timeoutMs`.
+   */
+  async outboundHealthy(): Promise<boolean> {
+    const { url, timeoutMs } = this.options;
+    try {
+      const response = await fetch(`${url}/v1.0/healthz/outbound`, {
+        headers: this.headers,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      return response.ok;
+    } catch {
+      return false;
     }
   }
 

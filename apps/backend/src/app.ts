@@ -42,6 +42,7 @@ export function startBackend(config: BackendConfig): Promise<Backend> {
       // Schema `public`: the relay keeps the lock key it had before services had schemas of their own.
       const relay = serviceOutboxRelay(context, {
         batchSize: config.outbox.batchSize,
+        concurrency: config.outbox.concurrency,
         pollIntervalMs: config.outbox.pollIntervalMs,
         backoff: { initialMs: config.outbox.backoffInitialMs, maxMs: config.outbox.backoffMaxMs },
         retentionHours: config.outbox.retentionHours,

@@ -1,6 +1,7 @@
 // The backend's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and the outbox relay's own.
 import {
   backoffProblems,
+  DEFAULT_RELAY_CONCURRENCY,
   loadServiceConfig,
   Milliseconds,
   originEntries,
@@ -14,6 +15,8 @@ import { APPS } from "../../../specs/apps";
 const OUTBOX_VARIABLES = {
   OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
   OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
+  // Users whose events are published at once, one event each in flight.
+  OUTBOX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1_000, default: DEFAULT_RELAY_CONCURRENCY }),
   OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
   OUTBOX_BACKOFF_MAX_MS: Milliseconds(1, 3_600_000, 30_000),
   OUTBOX_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 87_600, default: 168 }),
@@ -32,6 +35,8 @@ export interface BackendConfig extends ServiceConfig {
   outbox: {
     pollIntervalMs: number;
     batchSize: number;
+    /** Users whose events are published at once (OUTBOX_CONCURRENCY). */
+    concurrency: number;
     backoffInitialMs: number;
     backoffMaxMs: number;
     retentionHours: number;
@@ -65,6 +70,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
     outbox: {
       pollIntervalMs: own.OUTBOX_POLL_INTERVAL_MS,
       batchSize: own.OUTBOX_BATCH_SIZE,
+      concurrency: own.OUTBOX_CONCURRENCY,
       backoffInitialMs: own.OUTBOX_BACKOFF_INITIAL_MS,
       backoffMaxMs: own.OUTBOX_BACKOFF_MAX_MS,
       retentionHours: own.OUTBOX_RETENTION_HOURS,

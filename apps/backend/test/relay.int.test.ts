@@ -1,4 +1,4 @@
-// The outbox relay against both databases with a scripted publisher: per-user order through failures, the lock, waking and stopping.
+// The outbox relay against both databases with a scripted publisher: per-user order through failures, rows in flight, the backoff ended by a reachable probe, the lock, waking and stopping.
 import { type AnyCloudEvent, buildEvent, eventSource } from "@event-platform/events";
 import {
   appendToOutbox,
@@ -139,6 +139,89 @@ describe.each(DATABASE_KINDS)("outbox relay on %s", (kind) => {
     await store(database, "user-w", ["w1"]);
     relay.wake();
     await waitFor(() => publisher.published.includes("w1"), "published after the wake", 2_000);
+  });
+
+  it("has at most `concurrency` rows in flight and one per user, and marks each row once", async () => {
+    const inFlight = new Map<string, number>();
+    let most = 0;
+    let mostOfOneUser = 0;
+    const published: string[] = [];
+    const publisher: EventPublisher = {
+      async publish(record) {
+        inFlight.set(record.partitionKey, (inFlight.get(record.partitionKey) ?? 0) + 1);
+        most = Math.max(
+          most,
+          [...inFlight.values()].reduce((a, b) => a + b, 0),
+        );
+        mostOfOneUser = Math.max(mostOfOneUser, ...inFlight.values());
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight.set(record.partitionKey, (inFlight.get(record.partitionKey) ?? 1) - 1);
+        published.push((record.event as AnyCloudEvent).subject ?? "");
+      },
+    };
+    for (let user = 0; user < 6; user++)
+      await store(
+        database,
+        `user-c${user}`,
+        ["1", "2", "3"].map((n) => `c${user}-${n}`),
+      );
+    startRelay(publisher, { concurrency: 3 });
+    await waitFor(() => published.length === 18, "all eighteen published");
+    expect(most).toBe(3);
+    expect(mostOfOneUser).toBe(1);
+    for (let user = 0; user < 6; user++) {
+      expect(published.filter((s) => s.startsWith(`c${user}-`))).toEqual([`c${user}-1`, `c${user}-2`, `c${user}-3`]);
+    }
+    await waitFor(async () => (await publishCounts(database)).every((n) => n === 1), "every row marked once");
+    expect(await publishCounts(database)).toEqual(Array(18).fill(1));
+  });
+
+  it("ends its backoff when the publisher is reachable again after it was not, and keeps it while it stays reachable", async () => {
+    let down = true;
+    const answers: boolean[] = [];
+    const published: string[] = [];
+    const publisher: EventPublisher = {
+      async publish(record) {
+        if (down) throw new Error("sidecar unreachable");
+        published.push((record.event as AnyCloudEvent).subject ?? "");
+      },
+      async reachable() {
+        answers.push(!down);
+        return !down;
+      },
+    };
+    const relay = startRelay(publisher, { backoff: { initialMs: 600_000, maxMs: 600_000 }, reachableProbeMs: 20 });
+    await store(database, "user-p", ["p1"]);
+    relay.wake();
+    await waitFor(() => relay.consecutiveFailures === 1 && answers.includes(false), "a failed pass, probed as down");
+    down = false;
+    const back = Date.now();
+    await waitFor(() => published.includes("p1"), "published once the probe saw the publisher back", 2_000);
+    expect(Date.now() - back).toBeLessThan(1_000);
+    expect(await publishCounts(database)).toEqual([1]);
+  });
+
+  it("keeps its backoff after a failure while the publisher stays reachable (Kafka down, the sidecar up)", async () => {
+    const publisher = new ScriptedPublisher();
+    publisher.failNext("k1", 1);
+    let probes = 0;
+    const reachablePublisher: EventPublisher = {
+      publish: (record) => publisher.publish(record),
+      async reachable() {
+        probes += 1;
+        return true;
+      },
+    };
+    const relay = startRelay(reachablePublisher, {
+      backoff: { initialMs: 600_000, maxMs: 600_000 },
+      reachableProbeMs: 20,
+    });
+    await store(database, "user-k", ["k1"]);
+    relay.wake();
+    await waitFor(() => relay.consecutiveFailures === 1, "a failed pass, then a ten-minute backoff");
+    await waitFor(() => probes >= 5, "five probes answered reachable");
+    expect(publisher.attempts).toEqual(["k1"]);
+    expect(relay.consecutiveFailures).toBe(1);
   });
 
   it("stops at once while backing off, and flushes what it can on the way out", async () => {

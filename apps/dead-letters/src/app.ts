@@ -43,6 +43,7 @@ export function startDeadLetters(config: DeadLettersConfig): Promise<DeadLetterD
       const { server, database } = context;
       const relay = serviceOutboxRelay(context, {
         batchSize: RELAY_BATCH_SIZE,
+        concurrency: config.outbox.concurrency,
         pollIntervalMs: config.outbox.pollIntervalMs,
         backoff: config.outbox.backoff,
         retentionHours: RELAY_RETENTION_HOURS,

@@ -2,6 +2,7 @@
 import {
   type BackoffSettings,
   backoffProblems,
+  DEFAULT_RELAY_CONCURRENCY,
   EVENT_BODY_LIMIT,
   loadServiceConfig,
   Milliseconds,
@@ -20,6 +21,8 @@ const SECRET_BYTES = { min: 24, max: 64 };
 const DESK_VARIABLES = {
   DEAD_LETTER_MAX_BYTES: Type.Integer({ minimum: 1_024, maximum: 104_857_600, default: EVENT_BODY_LIMIT }),
   OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
+  // Users whose replays are published at once, one event each in flight.
+  OUTBOX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1_000, default: DEFAULT_RELAY_CONCURRENCY }),
   OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
   OUTBOX_BACKOFF_MAX_MS: Milliseconds(1, 3_600_000, 30_000),
   // A secret: a webhook URL often carries a token of its own (Slack's, for one). fetch refuses credentials in it.
@@ -54,7 +57,7 @@ export interface DeadLettersConfig extends ServiceConfig {
   /** The largest dead letter taken, in bytes: the largest record the broker takes. */
   maxDeadLetterBytes: number;
   /** The outbox relay that publishes replays. */
-  outbox: { pollIntervalMs: number; backoff: BackoffSettings };
+  outbox: { pollIntervalMs: number; concurrency: number; backoff: BackoffSettings };
   alerts: AlertSettings;
 }
 
@@ -102,6 +105,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): D
     maxDeadLetterBytes: own.DEAD_LETTER_MAX_BYTES,
     outbox: {
       pollIntervalMs: own.OUTBOX_POLL_INTERVAL_MS,
+      concurrency: own.OUTBOX_CONCURRENCY,
       backoff: { initialMs: own.OUTBOX_BACKOFF_INITIAL_MS, maxMs: own.OUTBOX_BACKOFF_MAX_MS },
     },
     alerts: {

@@ -44,6 +44,7 @@ export function startNotification(config: NotificationConfig): Promise<Notificat
       const { server, database, log } = context;
       const relay = serviceOutboxRelay(context, {
         batchSize: config.outbox.batchSize,
+        concurrency: config.outbox.concurrency,
         pollIntervalMs: config.outbox.pollIntervalMs,
         backoff: config.outbox.backoff,
         retentionHours: config.outbox.retentionHours,

@@ -1,6 +1,7 @@
 // The notification service's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and its own (scheduler, delivery, SMTP, webhooks, outbox relay).
 import {
   backoffProblems,
+  DEFAULT_RELAY_CONCURRENCY,
   Host,
   loadServiceConfig,
   Milliseconds,
@@ -36,6 +37,7 @@ const NOTIFICATION_VARIABLES = {
   WEBHOOK_TIMEOUT_MS: Milliseconds(100, 600_000, 5_000),
   OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
   OUTBOX_BATCH_SIZE: Count(1, 10_000, 100),
+  OUTBOX_CONCURRENCY: Count(1, 1_000, DEFAULT_RELAY_CONCURRENCY),
   OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
   OUTBOX_BACKOFF_MAX_MS: Milliseconds(1, 3_600_000, 30_000),
   OUTBOX_RETENTION_HOURS: Count(1, 87_600, 168),
@@ -71,6 +73,8 @@ export interface NotificationConfig extends ServiceConfig {
   outbox: {
     pollIntervalMs: number;
     batchSize: number;
+    /** Users whose events are published at once (OUTBOX_CONCURRENCY). */
+    concurrency: number;
     backoff: { initialMs: number; maxMs: number };
     retentionHours: number;
   };
@@ -138,6 +142,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): N
     outbox: {
       pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
       batchSize: e.OUTBOX_BATCH_SIZE,
+      concurrency: e.OUTBOX_CONCURRENCY,
       backoff: { initialMs: e.OUTBOX_BACKOFF_INITIAL_MS, maxMs: e.OUTBOX_BACKOFF_MAX_MS },
       retentionHours: e.OUTBOX_RETENTION_HOURS,
     },
