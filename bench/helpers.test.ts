@@ -104,13 +104,14 @@ describe("other work on the machine", () => {
   it("reads procfs: the bench's own busy work counts as its own, not as other work", () => {
     const before = sampleCpu();
     if (!before) throw new Error("no /proc/stat on this machine");
-    const until = Date.now() + 300;
+    // Spin until this process has used 0.3 CPU-seconds (not 0.3 s of wall time: on a loaded machine it gets less).
+    const start = process.cpuUsage();
     let spins = 0;
-    while (Date.now() < until) spins++;
+    while (cpuMsSince(start) < 300) spins++;
     const after = sampleCpu();
     if (!after) throw new Error("no /proc/stat on this machine");
     expect(spins).toBeGreaterThan(0);
-    // The spin is ~0.3 CPU-seconds of this process: at least 20 ticks of its own.
+    // 0.3 CPU-seconds of this process: at least 20 ticks (10 ms each) of its own, whatever else runs.
     expect(after.ownTicks - before.ownTicks).toBeGreaterThanOrEqual(20);
     expect(after.busyTicks - before.busyTicks).toBeGreaterThanOrEqual(after.ownTicks - before.ownTicks - 5);
   });
@@ -195,3 +196,9 @@ describe("report", () => {
     expect(svg).toContain("raw Kafka (baseline)");
   });
 });
+
+/** CPU milliseconds (user + system) this process used since `start` (a `process.cpuUsage()` reading). */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
