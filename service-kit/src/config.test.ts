@@ -1,10 +1,11 @@
-// Unit tests of the shared configuration: which variables a service reads by its catalog entry, and the README that documents them.
+// Unit tests of the shared configuration: which variables a service reads by its catalog entry, and the README that documents them (the outbox relay's too).
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import Type from "typebox";
 import { describe, expect, it } from "vitest";
 import { APPS } from "../../specs/apps";
 import { ConfigError, loadServiceConfig, serviceEnvironment } from "./config";
+import { OUTBOX_RELAY_VARIABLES } from "./outbox-relay";
 
 const TOKEN = "app-token-0123456789abcdef0123456789";
 
@@ -67,10 +68,13 @@ describe("secret variables", () => {
 });
 
 describe("service-kit/README.md", () => {
-  it("documents every shared variable, and no other", () => {
+  it("documents every shared variable and the outbox relay's, and no other", () => {
     const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
     const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
-    const all = Object.keys(serviceEnvironment(APPS.backend, { auth: true, own: {} }).properties);
+    const all = [
+      ...Object.keys(serviceEnvironment(APPS.backend, { auth: true, own: {} }).properties),
+      ...Object.keys(OUTBOX_RELAY_VARIABLES),
+    ];
     expect([...documented].sort()).toEqual([...all].sort());
   });
 });

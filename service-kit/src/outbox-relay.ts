@@ -1,9 +1,11 @@
-// The outbox relay: publishes stored events through the sidecar in id order, one relay per database, retrying with backoff.
+// The outbox relay: publishes stored events through the sidecar in id order, one relay per database, retrying with backoff; and its OUTBOX_* variables, the same in every service with an outbox.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyBaseLogger } from "fastify";
 import { type Kysely, sql } from "kysely";
+import Type from "typebox";
 import type { BackoffSettings } from "./backoff";
+import { backoffProblems, Milliseconds } from "./config";
 import type { Database } from "./database";
 import { GroupedMarks } from "./grouped-marks";
 import { markPublished, type OutboxRecord, type OutboxTables, purgePublished, unpublishedHead } from "./outbox";
@@ -45,6 +47,52 @@ export interface RelaySettings {
    * sharing one database each have their own. RELAY_LOCK_KEY by default.
    */
   lockKey?: number;
+}
+
+/**
+ * The outbox relay's variables (TypeBox schemas with their defaults), one set for every service with an outbox:
+ * spread into `loadServiceConfig`'s `own`, checked across each other by `outboxRelayProblems`, and turned into the
+ * relay's settings by `outboxRelaySettings`. service-kit/README.md documents them ("The outbox relay's variables").
+ */
+export const OUTBOX_RELAY_VARIABLES = {
+  // How often the relay looks for events when nothing woke it: 10 ms to an hour.
+  OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
+  // Outbox rows read per pass.
+  OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
+  // Keys (users) whose events are published at once, one event each in flight.
+  OUTBOX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1_000, default: DEFAULT_RELAY_CONCURRENCY }),
+  // The wait after a failed pass, doubled per failure up to the longest.
+  OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
+  OUTBOX_BACKOFF_MAX_MS: Milliseconds(1, 3_600_000, 30_000),
+  // Published rows older than this are deleted: an hour to ten years, a week by default.
+  OUTBOX_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 87_600, default: 168 }),
+};
+
+/** The relay's variables as `loadServiceConfig` read them: coerced, with their defaults. */
+export type OutboxRelayValues = Type.Static<Type.TObject<typeof OUTBOX_RELAY_VARIABLES>>;
+
+/**
+ * The relay settings the OUTBOX_* variables give: all but `lockKey` (`serviceOutboxRelay` takes it from the
+ * service's schema) and `reachableProbeMs` (DEFAULT_REACHABLE_PROBE_MS).
+ */
+export type OutboxRelayConfig = Required<
+  Pick<RelaySettings, "batchSize" | "pollIntervalMs" | "backoff" | "retentionHours" | "concurrency">
+>;
+
+/** The rule across the relay's variables: OUTBOX_BACKOFF_MAX_MS not below OUTBOX_BACKOFF_INITIAL_MS. */
+export function outboxRelayProblems(values: OutboxRelayValues): string[] {
+  return backoffProblems("OUTBOX", values.OUTBOX_BACKOFF_INITIAL_MS, values.OUTBOX_BACKOFF_MAX_MS);
+}
+
+/** The relay's settings from its variables' values (ms, rows, keys, hours, as the variables name them). */
+export function outboxRelaySettings(values: OutboxRelayValues): OutboxRelayConfig {
+  return {
+    pollIntervalMs: values.OUTBOX_POLL_INTERVAL_MS,
+    batchSize: values.OUTBOX_BATCH_SIZE,
+    concurrency: values.OUTBOX_CONCURRENCY,
+    backoff: { initialMs: values.OUTBOX_BACKOFF_INITIAL_MS, maxMs: values.OUTBOX_BACKOFF_MAX_MS },
+    retentionHours: values.OUTBOX_RETENTION_HOURS,
+  };
 }
 
 /** `standby`: another relay holds the lock; `more`: the batch was full, so publish again at once. */

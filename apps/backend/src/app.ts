@@ -36,17 +36,11 @@ export function startBackend(config: BackendConfig): Promise<Backend> {
     config,
     schema: BACKEND_SCHEMA,
     migrations: MIGRATIONS,
-    sidecarTimeoutMs: config.outbox.publishTimeoutMs,
+    sidecarTimeoutMs: config.publishTimeoutMs,
     build: async (context: ServiceContext<Tables>) => {
       const { server, database } = context;
       // Schema `public`: the relay keeps the lock key it had before services had schemas of their own.
-      const relay = serviceOutboxRelay(context, {
-        batchSize: config.outbox.batchSize,
-        concurrency: config.outbox.concurrency,
-        pollIntervalMs: config.outbox.pollIntervalMs,
-        backoff: { initialMs: config.outbox.backoffInitialMs, maxMs: config.outbox.backoffMaxMs },
-        retentionHours: config.outbox.retentionHours,
-      });
+      const relay = serviceOutboxRelay(context, config.outbox);
       const tasks = new TaskService(database, {
         source: eventSource(config.appId),
         onEventsStored: () => relay.wake(),

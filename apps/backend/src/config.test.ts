@@ -22,7 +22,7 @@ describe("loadConfig", () => {
       database: { poolSize: 10, dataDir: "./data/backend" },
       auth: { mode: "secret", secret: SECRET, maxLifetimeSeconds: 86_400, clockSkewSeconds: 30 },
       dapr: { url: "http://127.0.0.1:3500" },
-      outbox: { pollIntervalMs: 1_000, batchSize: 100, concurrency: 32, backoffInitialMs: 200, backoffMaxMs: 30_000 },
+      publishTimeoutMs: 5_000,
       shutdownTimeoutMs: 10_000,
       http: { requestTimeoutMs: 30_000, connectionTimeoutMs: 60_000 },
     });
@@ -48,24 +48,9 @@ describe("loadConfig", () => {
       logLevel: "debug",
       database: { url: "postgresql://app@db:5432/tasks" },
       dapr: { url: "http://localhost:3501" },
-      outbox: { backoffInitialMs: 5, backoffMaxMs: 50 },
+      // The kit's outbox relay variables (service-kit/src/outbox-relay.test.ts tests them).
+      outbox: { backoff: { initialMs: 5, maxMs: 50 } },
     });
-  });
-
-  it("reads OUTBOX_CONCURRENCY as a positive integer, and names it when it is not one", () => {
-    expect(loadConfig({ ...BASE, OUTBOX_CONCURRENCY: "64" }).outbox.concurrency).toBe(64);
-    expect(loadConfig({ ...BASE, OUTBOX_CONCURRENCY: "" }).outbox.concurrency).toBe(32);
-    for (const [value, problem] of <[string, string][]>[
-      ["0", "must be >= 1"],
-      ["-4", "must be >= 1"],
-      ["1001", "must be <= 1000"],
-      ["x", "must be integer"],
-      ["2.5", "must be integer"],
-    ]) {
-      expect(problemsOf({ ...BASE, OUTBOX_CONCURRENCY: value })).toEqual([
-        `OUTBOX_CONCURRENCY ${problem} (got ${JSON.stringify(value)})`,
-      ]);
-    }
   });
 
   it("treats an empty variable as unset", () => {
@@ -149,12 +134,6 @@ describe("loadConfig", () => {
     expect(problemsOf({ ...BASE, JWT_MAX_LIFETIME_SECONDS: "0", JWT_CLOCK_SKEW_SECONDS: "3600" })).toEqual([
       'JWT_MAX_LIFETIME_SECONDS must be >= 60 (got "0")',
       'JWT_CLOCK_SKEW_SECONDS must be <= 300 (got "3600")',
-    ]);
-  });
-
-  it("rejects a backoff whose cap is below its start", () => {
-    expect(problemsOf({ ...BASE, OUTBOX_BACKOFF_INITIAL_MS: "500", OUTBOX_BACKOFF_MAX_MS: "100" })).toEqual([
-      "OUTBOX_BACKOFF_MAX_MS must be at least OUTBOX_BACKOFF_INITIAL_MS (500) (got 100)",
     ]);
   });
 

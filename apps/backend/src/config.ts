@@ -1,25 +1,20 @@
-// The backend's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and the outbox relay's own.
+// The backend's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and its outbox relay's, its publish timeout and CORS origins.
 import {
-  backoffProblems,
-  DEFAULT_RELAY_CONCURRENCY,
   loadServiceConfig,
   Milliseconds,
+  OUTBOX_RELAY_VARIABLES,
+  type OutboxRelayConfig,
   originEntries,
   originListProblems,
+  outboxRelayProblems,
+  outboxRelaySettings,
   type ServiceConfig,
 } from "@event-platform/service-kit";
 import Type from "typebox";
 import { APPS } from "../../../specs/apps";
 
-/** The outbox relay's variables, with their defaults. */
-const OUTBOX_VARIABLES = {
-  OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
-  OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
-  // Users whose events are published at once, one event each in flight.
-  OUTBOX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1_000, default: DEFAULT_RELAY_CONCURRENCY }),
-  OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
-  OUTBOX_BACKOFF_MAX_MS: Milliseconds(1, 3_600_000, 30_000),
-  OUTBOX_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 87_600, default: 168 }),
+/** The backend's publishes (its only calls to the sidecar) fail after this long. */
+const PUBLISH_VARIABLES = {
   PUBLISH_TIMEOUT_MS: Milliseconds(100, 600_000, 5_000),
 };
 
@@ -32,16 +27,10 @@ export interface BackendConfig extends ServiceConfig {
   /** The backend has both: tasks live in a database, and every user authenticates. */
   database: NonNullable<ServiceConfig["database"]>;
   auth: NonNullable<ServiceConfig["auth"]>;
-  outbox: {
-    pollIntervalMs: number;
-    batchSize: number;
-    /** Users whose events are published at once (OUTBOX_CONCURRENCY). */
-    concurrency: number;
-    backoffInitialMs: number;
-    backoffMaxMs: number;
-    retentionHours: number;
-    publishTimeoutMs: number;
-  };
+  /** The outbox relay's settings (the kit's OUTBOX_* variables). */
+  outbox: OutboxRelayConfig;
+  /** The longest a publish may take (PUBLISH_TIMEOUT_MS), in place of the shared SIDECAR_TIMEOUT_MS. */
+  publishTimeoutMs: number;
   /** `origins`: the exact origins (`https://board.example.com`) whose pages may call the REST API; empty for none. */
   cors: { origins: string[] };
 }
@@ -52,11 +41,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
     APPS.backend,
     {
       auth: true,
-      own: { ...OUTBOX_VARIABLES, ...CORS_VARIABLES },
-      problems: (e) => [
-        ...backoffProblems("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
-        ...originListProblems("CORS_ORIGINS", e.CORS_ORIGINS),
-      ],
+      own: { ...OUTBOX_RELAY_VARIABLES, ...PUBLISH_VARIABLES, ...CORS_VARIABLES },
+      problems: (e) => [...outboxRelayProblems(e), ...originListProblems("CORS_ORIGINS", e.CORS_ORIGINS)],
     },
     env,
   );
@@ -67,15 +53,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
     ...service,
     database,
     auth,
-    outbox: {
-      pollIntervalMs: own.OUTBOX_POLL_INTERVAL_MS,
-      batchSize: own.OUTBOX_BATCH_SIZE,
-      concurrency: own.OUTBOX_CONCURRENCY,
-      backoffInitialMs: own.OUTBOX_BACKOFF_INITIAL_MS,
-      backoffMaxMs: own.OUTBOX_BACKOFF_MAX_MS,
-      retentionHours: own.OUTBOX_RETENTION_HOURS,
-      publishTimeoutMs: own.PUBLISH_TIMEOUT_MS,
-    },
+    outbox: outboxRelaySettings(own),
+    publishTimeoutMs: own.PUBLISH_TIMEOUT_MS,
     cors: { origins: originEntries(own.CORS_ORIGINS) },
   };
 }

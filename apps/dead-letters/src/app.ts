@@ -17,10 +17,6 @@ import { DEAD_LETTERS_SCHEMA, MIGRATIONS } from "./migrations";
 import { registerDeskRoutes } from "./routes";
 import type { Tables } from "./tables";
 
-/** Replays are rare and small: one batch size and a week of published outbox rows kept, for looking back. */
-const RELAY_BATCH_SIZE = 100;
-const RELAY_RETENTION_HOURS = 168;
-
 export interface DeadLetterDesk extends Service<Tables> {
   relay: OutboxRelay;
   alerter: Alerter;
@@ -41,13 +37,7 @@ export function startDeadLetters(config: DeadLettersConfig): Promise<DeadLetterD
     migrations: MIGRATIONS,
     build: async (context: ServiceContext<Tables>) => {
       const { server, database } = context;
-      const relay = serviceOutboxRelay(context, {
-        batchSize: RELAY_BATCH_SIZE,
-        concurrency: config.outbox.concurrency,
-        pollIntervalMs: config.outbox.pollIntervalMs,
-        backoff: config.outbox.backoff,
-        retentionHours: RELAY_RETENTION_HOURS,
-      });
+      const relay = serviceOutboxRelay(context, config.outbox);
       const { webhook, ...alertSettings } = config.alerts;
       const alerter = new Alerter(
         database.db,

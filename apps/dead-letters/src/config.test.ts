@@ -19,26 +19,16 @@ describe("loadConfig", () => {
       database: { dataDir: "./data/dead-letters" },
       auth: { rolesClaim: "roles", operatorRole: "operator" },
       maxDeadLetterBytes: 1_048_588,
-      outbox: { pollIntervalMs: 1_000, concurrency: 32, backoff: { initialMs: 200, maxMs: 30_000 } },
       alerts: { timeoutMs: 5_000, attempts: 3, backoff: { initialMs: 500, maxMs: 5_000 }, pollIntervalMs: 30_000 },
     });
     expect(config.alerts.webhook).toBeUndefined();
   });
 
-  it("reads OUTBOX_CONCURRENCY as a positive integer, and names it when it is not one", () => {
-    expect(loadConfig({ ...BASE, OUTBOX_CONCURRENCY: "64" }).outbox.concurrency).toBe(64);
-    expect(loadConfig({ ...BASE, OUTBOX_CONCURRENCY: "" }).outbox.concurrency).toBe(32);
-    for (const [value, problem] of <[string, string][]>[
-      ["0", "must be >= 1"],
-      ["-4", "must be >= 1"],
-      ["1001", "must be <= 1000"],
-      ["x", "must be integer"],
-      ["2.5", "must be integer"],
-    ]) {
-      expect(problemsOf({ ...BASE, OUTBOX_CONCURRENCY: value })).toEqual([
-        `OUTBOX_CONCURRENCY ${problem} (got ${JSON.stringify(value)})`,
-      ]);
-    }
+  it("reads the kit's outbox relay variables, batch size and retention too (service-kit/src/outbox-relay.test.ts)", () => {
+    expect(loadConfig({ ...BASE, OUTBOX_BATCH_SIZE: "10", OUTBOX_RETENTION_HOURS: "24" }).outbox).toMatchObject({
+      batchSize: 10,
+      retentionHours: 24,
+    });
   });
 
   it("reads a signed webhook and the operator role", () => {

@@ -1,11 +1,14 @@
-// The dead-letter desk's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT with the operator role) and the desk's own (largest dead letter, replay relay, alerts).
+// The dead-letter desk's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT with the operator role), its replay relay's (the kit's outbox relay), and the desk's own (largest dead letter, alerts).
 import {
   type BackoffSettings,
   backoffProblems,
-  DEFAULT_RELAY_CONCURRENCY,
   EVENT_BODY_LIMIT,
   loadServiceConfig,
   Milliseconds,
+  OUTBOX_RELAY_VARIABLES,
+  type OutboxRelayConfig,
+  outboxRelayProblems,
+  outboxRelaySettings,
   Secret,
   type ServiceConfig,
   Url,
@@ -20,11 +23,6 @@ const SECRET_BYTES = { min: 24, max: 64 };
 /** The desk's own variables, with their defaults. */
 const DESK_VARIABLES = {
   DEAD_LETTER_MAX_BYTES: Type.Integer({ minimum: 1_024, maximum: 104_857_600, default: EVENT_BODY_LIMIT }),
-  OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
-  // Users whose replays are published at once, one event each in flight.
-  OUTBOX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1_000, default: DEFAULT_RELAY_CONCURRENCY }),
-  OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
-  OUTBOX_BACKOFF_MAX_MS: Milliseconds(1, 3_600_000, 30_000),
   // A secret: a webhook URL often carries a token of its own (Slack's, for one). fetch refuses credentials in it.
   ALERT_WEBHOOK_URL: Type.Optional(Secret(Url({ protocols: ["https:", "http:"], credentials: false }))),
   // Checked in `webhookProblems`, whose messages never repeat its value.
@@ -36,7 +34,10 @@ const DESK_VARIABLES = {
   ALERT_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 30_000),
 };
 
-type DeskValues = Type.Static<Type.TObject<typeof DESK_VARIABLES>>;
+/** Everything the desk reads besides the kit's shared variables: its own and its replay relay's. */
+const OWN_VARIABLES = { ...DESK_VARIABLES, ...OUTBOX_RELAY_VARIABLES };
+
+type DeskValues = Type.Static<Type.TObject<typeof OWN_VARIABLES>>;
 
 /** Where alerts go: a webhook (signed when a secret is set), or the log when none is configured. */
 export interface AlertSettings {
@@ -56,8 +57,8 @@ export interface DeadLettersConfig extends ServiceConfig {
   auth: NonNullable<ServiceConfig["auth"]>;
   /** The largest dead letter taken, in bytes: the largest record the broker takes. */
   maxDeadLetterBytes: number;
-  /** The outbox relay that publishes replays. */
-  outbox: { pollIntervalMs: number; concurrency: number; backoff: BackoffSettings };
+  /** The settings of the outbox relay that publishes replays (the kit's OUTBOX_* variables). */
+  outbox: OutboxRelayConfig;
   alerts: AlertSettings;
 }
 
@@ -80,7 +81,7 @@ function webhookProblems(e: DeskValues): string[] {
 
 function deskProblems(e: DeskValues): string[] {
   return [
-    ...backoffProblems("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
+    ...outboxRelayProblems(e),
     ...backoffProblems("ALERT", e.ALERT_BACKOFF_INITIAL_MS, e.ALERT_BACKOFF_MAX_MS),
     ...webhookProblems(e),
   ];
@@ -90,7 +91,7 @@ function deskProblems(e: DeskValues): string[] {
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): DeadLettersConfig {
   const { service, own } = loadServiceConfig(
     APPS.deadLetters,
-    { auth: true, own: DESK_VARIABLES, problems: deskProblems },
+    { auth: true, own: OWN_VARIABLES, problems: deskProblems },
     env,
   );
   const { database, auth } = service;
@@ -103,11 +104,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): D
     database,
     auth,
     maxDeadLetterBytes: own.DEAD_LETTER_MAX_BYTES,
-    outbox: {
-      pollIntervalMs: own.OUTBOX_POLL_INTERVAL_MS,
-      concurrency: own.OUTBOX_CONCURRENCY,
-      backoff: { initialMs: own.OUTBOX_BACKOFF_INITIAL_MS, maxMs: own.OUTBOX_BACKOFF_MAX_MS },
-    },
+    outbox: outboxRelaySettings(own),
     alerts: {
       ...(url === undefined ? {} : { webhook: { url, ...(secret === undefined ? {} : { secret }) } }),
       timeoutMs: own.ALERT_TIMEOUT_MS,

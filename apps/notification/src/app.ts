@@ -42,13 +42,7 @@ export function startNotification(config: NotificationConfig): Promise<Notificat
     migrations: MIGRATIONS,
     build: async (context: ServiceContext<Tables>) => {
       const { server, database, log } = context;
-      const relay = serviceOutboxRelay(context, {
-        batchSize: config.outbox.batchSize,
-        concurrency: config.outbox.concurrency,
-        pollIntervalMs: config.outbox.pollIntervalMs,
-        backoff: config.outbox.backoff,
-        retentionHours: config.outbox.retentionHours,
-      });
+      const relay = serviceOutboxRelay(context, config.outbox);
       const schedulerLog = server.log.child({ component: "scheduler" });
       const scheduler = new Periodic(
         schedulerPass(database, {

@@ -23,30 +23,12 @@ describe("loadConfig", () => {
         backoff: { initialMs: 1_000, maxMs: 300_000 },
       },
       webhook: { allowPrivateAddresses: false, timeoutMs: 5_000 },
-      outbox: {
-        pollIntervalMs: 1_000,
-        batchSize: 100,
-        concurrency: 32,
-        backoff: { initialMs: 200, maxMs: 30_000 },
-      },
     });
     expect(config.smtp).toBeUndefined();
   });
 
-  it("reads OUTBOX_CONCURRENCY as a positive integer, and names it when it is not one", () => {
+  it("reads the kit's outbox relay variables (service-kit/src/outbox-relay.test.ts tests them)", () => {
     expect(loadConfig({ ...BASE, OUTBOX_CONCURRENCY: "64" }).outbox.concurrency).toBe(64);
-    expect(loadConfig({ ...BASE, OUTBOX_CONCURRENCY: "" }).outbox.concurrency).toBe(32);
-    for (const [value, problem] of <[string, string][]>[
-      ["0", "must be >= 1"],
-      ["-4", "must be >= 1"],
-      ["1001", "must be <= 1000"],
-      ["x", "must be integer"],
-      ["2.5", "must be integer"],
-    ]) {
-      expect(problemsOf({ ...BASE, OUTBOX_CONCURRENCY: value })).toEqual([
-        `OUTBOX_CONCURRENCY ${problem} (got ${JSON.stringify(value)})`,
-      ]);
-    }
   });
 
   it("reads SMTP: port 587 and STARTTLS by default, implicit TLS with SMTP_SECURE=true, a login with both user and password", () => {

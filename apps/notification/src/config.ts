@@ -1,10 +1,13 @@
-// The notification service's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT) and its own (scheduler, delivery, SMTP, webhooks, outbox relay).
+// The notification service's configuration: the service kit's shared variables (HTTP, sidecar, database, JWT), its outbox relay's, and its own (scheduler, delivery, SMTP, webhooks).
 import {
   backoffProblems,
-  DEFAULT_RELAY_CONCURRENCY,
   Host,
   loadServiceConfig,
   Milliseconds,
+  OUTBOX_RELAY_VARIABLES,
+  type OutboxRelayConfig,
+  outboxRelayProblems,
+  outboxRelaySettings,
   Port,
   Secret,
   type ServiceConfig,
@@ -35,13 +38,10 @@ const NOTIFICATION_VARIABLES = {
   SMTP_TIMEOUT_MS: Milliseconds(100, 600_000, 30_000),
   WEBHOOK_ALLOW_PRIVATE_ADDRESSES: Type.Boolean({ default: false }),
   WEBHOOK_TIMEOUT_MS: Milliseconds(100, 600_000, 5_000),
-  OUTBOX_POLL_INTERVAL_MS: Milliseconds(10, 3_600_000, 1_000),
-  OUTBOX_BATCH_SIZE: Count(1, 10_000, 100),
-  OUTBOX_CONCURRENCY: Count(1, 1_000, DEFAULT_RELAY_CONCURRENCY),
-  OUTBOX_BACKOFF_INITIAL_MS: Milliseconds(1, 600_000, 200),
-  OUTBOX_BACKOFF_MAX_MS: Milliseconds(1, 3_600_000, 30_000),
-  OUTBOX_RETENTION_HOURS: Count(1, 87_600, 168),
 };
+
+/** Everything the service reads besides the kit's shared variables: its own and its outbox relay's. */
+const OWN_VARIABLES = { ...NOTIFICATION_VARIABLES, ...OUTBOX_RELAY_VARIABLES };
 
 /** How to reach the SMTP server; absent when SMTP_HOST is unset (no email channel). */
 export interface SmtpConfig {
@@ -70,22 +70,16 @@ export interface NotificationConfig extends ServiceConfig {
   };
   smtp?: SmtpConfig;
   webhook: { allowPrivateAddresses: boolean; timeoutMs: number };
-  outbox: {
-    pollIntervalMs: number;
-    batchSize: number;
-    /** Users whose events are published at once (OUTBOX_CONCURRENCY). */
-    concurrency: number;
-    backoff: { initialMs: number; maxMs: number };
-    retentionHours: number;
-  };
+  /** The outbox relay's settings (the kit's OUTBOX_* variables); its backoff is the scheduler's and the worker's too. */
+  outbox: OutboxRelayConfig;
 }
 
-type Values = Type.Static<Type.TObject<typeof NOTIFICATION_VARIABLES>>;
+type Values = Type.Static<Type.TObject<typeof OWN_VARIABLES>>;
 
 function problems(e: Values): string[] {
   const found: string[] = [
     ...backoffProblems("DELIVERY", e.DELIVERY_BACKOFF_INITIAL_MS, e.DELIVERY_BACKOFF_MAX_MS),
-    ...backoffProblems("OUTBOX", e.OUTBOX_BACKOFF_INITIAL_MS, e.OUTBOX_BACKOFF_MAX_MS),
+    ...outboxRelayProblems(e),
   ];
   if (e.SMTP_HOST) {
     if (!e.SMTP_FROM) found.push("SMTP_FROM is required with SMTP_HOST: the sender of every email (got unset)");
@@ -106,11 +100,7 @@ function problems(e: Values): string[] {
 
 /** Builds the configuration from environment variables (`process.env` in production); throws a `ConfigError`. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): NotificationConfig {
-  const { service, own: e } = loadServiceConfig(
-    APPS.notification,
-    { auth: true, own: NOTIFICATION_VARIABLES, problems },
-    env,
-  );
+  const { service, own: e } = loadServiceConfig(APPS.notification, { auth: true, own: OWN_VARIABLES, problems }, env);
   const { database, auth } = service;
   // The catalog gives the service a database and `auth: true` asks for JWT settings, so both are there.
   if (!database || !auth)
@@ -139,12 +129,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): N
         }
       : {}),
     webhook: { allowPrivateAddresses: e.WEBHOOK_ALLOW_PRIVATE_ADDRESSES, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
-    outbox: {
-      pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
-      batchSize: e.OUTBOX_BATCH_SIZE,
-      concurrency: e.OUTBOX_CONCURRENCY,
-      backoff: { initialMs: e.OUTBOX_BACKOFF_INITIAL_MS, maxMs: e.OUTBOX_BACKOFF_MAX_MS },
-      retentionHours: e.OUTBOX_RETENTION_HOURS,
-    },
+    outbox: outboxRelaySettings(e),
   };
 }
