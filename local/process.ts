@@ -1,8 +1,11 @@
 // Child processes for local services (Kafka, PostgreSQL, ...): free ports, a log file, clean stops and no orphans.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { randomInt } from "node:crypto";
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Listens on 127.0.0.1:`port` (0: any) and closes again: the port it got, or undefined when `port` is taken. */
@@ -21,10 +24,79 @@ function tryPort(port: number): Promise<number | undefined> {
   });
 }
 
-/** A port on 127.0.0.1 that nothing listens on right now. */
+/**
+ * Where picked ports start: below it are the well-known and registered ports our own fixed ones live among (the
+ * demo's 3000-3004, 3500-3504, 8025).
+ */
+const PICKED_PORTS_FROM = 20_000;
+
+/**
+ * The kernel's ephemeral port range (`/proc/sys/net/ipv4/ip_local_port_range`, Linux; 32768-60999 by default),
+ * from which it takes the local port of every outgoing connection and of a listen on port 0.
+ */
+function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low as number, high as number];
+  } catch {
+    // Not Linux: the IANA dynamic range, which macOS and Windows use.
+  }
+  return [49_152, 65_535];
+}
+
+/** The folder of port reservations, one file per port holding the reserving process's pid; shared by every process of the user. */
+export const RESERVATIONS = join(tmpdir(), `event-platform-ports-${process.getuid?.() ?? "user"}`);
+
+/** True when the process `pid` is alive (signal 0 tests for it without sending anything). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Reserves `port` for this process until it exits: creates `<RESERVATIONS>/<port>` exclusively (O_EXCL), after
+ * removing a reservation whose process is gone. False when a live process holds it.
+ */
+export function reservePort(port: number): boolean {
+  const file = join(RESERVATIONS, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: "wx" });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number(readFileSync(file, { encoding: "utf8", flag: "r" }) || "0");
+      // 0: its writer has created it and not yet written its pid.
+      if (holder === 0 || holder === process.pid || alive(holder)) return false;
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+/**
+ * A port on 127.0.0.1 for a server that will listen on it soon, in another process or later in this one. Between
+ * the pick and the listen nothing else may take it, so it is picked where nothing else takes ports on its own:
+ * below the kernel's ephemeral range (an outgoing connection's local port, to Kafka or PostgreSQL, comes from that
+ * range and once made a service's listen fail with EADDRINUSE), at random, reserved for this process by a file (so
+ * parallel test files never pick the same one) and free right now. Throws when no port is free after many tries.
+ */
 export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralPortRange();
+  const span = ephemeralLow - PICKED_PORTS_FROM;
+  if (span > 1_000) {
+    mkdirSync(RESERVATIONS, { recursive: true });
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const port = PICKED_PORTS_FROM + randomInt(span);
+      if (reservePort(port) && (await tryPort(port)) !== undefined) return port;
+    }
+  }
+  // No room below the ephemeral range (a tuned kernel): any free port the kernel gives.
   const port = await tryPort(0);
-  // Only a taken non-zero port answers undefined.
   if (port === undefined) throw new Error("No free port on 127.0.0.1");
   return port;
 }
