@@ -37,6 +37,16 @@ describe("kill -9 of each consumer service mid-stream", () => {
   const prefix = `faults-consumers-${uniqueTag()}.`;
   let system: RunningSystem;
   let reader: TopicReader;
+  /** The task.completed record of `user`'s task `taskId` on task-events, once the reader has it. */
+  const completionOf = (user: string, taskId: number) =>
+    reader
+      .of(user)
+      .find(
+        (r) =>
+          r.topic === TOPICS.taskEvents.name &&
+          r.event.type === "com.taskmanager.task.completed" &&
+          (r.event.data as { task_id: number }).task_id === taskId,
+      );
   let operator: Api;
   let databaseUrl: string;
   let receiver: WebhookReceiver;
@@ -383,18 +393,7 @@ describe("kill -9 of each consumer service mid-stream", () => {
         await lock.end();
       }
       await system.startApp("recurring");
-      const completion = await waitFor(
-        () =>
-          reader
-            .of(user)
-            .find(
-              (r) =>
-                r.topic === TOPICS.taskEvents.name &&
-                r.event.type === "com.taskmanager.task.completed" &&
-                (r.event.data as { task_id: number }).task_id === taskId,
-            ),
-        "the task.completed event",
-      );
+      const completion = await waitFor(() => completionOf(user, taskId), "the task.completed event");
       const recordOf = async () =>
         (
           await db.query<{ created: boolean }>(
@@ -526,18 +525,9 @@ describe("kill -9 of each consumer service mid-stream", () => {
           60_000,
         );
       }
-      const poisonOf = (user: string, taskId: number) =>
-        reader
-          .of(user)
-          .find(
-            (r) =>
-              r.topic === TOPICS.taskEvents.name &&
-              r.event.type === "com.taskmanager.task.completed" &&
-              (r.event.data as { task_id: number }).task_id === taskId,
-          );
       const rows = [];
       for (const { user, api, poison, behind } of users) {
-        const record = await waitFor(() => poisonOf(user, poison), `${user}'s poison on task-events`);
+        const record = await waitFor(() => completionOf(user, poison), `${user}'s poison on task-events`);
         await waitFor(
           () => reader.records.some((r) => r.topic === TOPICS.deadLetters.name && r.event.id === record.event.id),
           `${user}'s poison on dead-letters`,
