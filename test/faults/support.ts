@@ -7,7 +7,8 @@ import { Webhook } from "standardwebhooks";
 import type { TaskSnapshot } from "../../apps/backend/src/task-snapshot";
 import { entryOf } from "../../apps/dead-letters/test/harness";
 import { NOTIFICATION_SCHEMA } from "../../apps/notification/src/migrations";
-import { startTestApp, type TestApp } from "../../local/sidecar/test-kit";
+import { setPreferences, startWebhookReceiver } from "../../apps/notification/test/harness";
+import type { TestApp } from "../../local/sidecar/test-kit";
 import { type Api, type ReadEvent, type TopicReader, waitFor } from "../support/services";
 
 /** A `task-events` event an accepted write must have produced. */
@@ -233,13 +234,13 @@ export interface WebhookTally {
 /**
  * A webhook receiver in the test process, as a user would run one: an HTTP server on 127.0.0.1 (the topology sets
  * `WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true` for local runs, local/system.ts) that records every request on a path of
- * each user's own and answers 204.
+ * each user's own and answers 204 (the notification tests' `startWebhookReceiver`).
  */
 export class WebhookReceiver {
   private constructor(private readonly app: TestApp) {}
 
   static async start(): Promise<WebhookReceiver> {
-    return new WebhookReceiver(await startTestApp(() => ({ status: 204 })));
+    return new WebhookReceiver(await startWebhookReceiver(() => 204));
   }
 
   /** The `webhook_url` a user sets in its preferences. */
@@ -277,16 +278,15 @@ export class WebhookReceiver {
  * Returns the webhook's signing secret (`whsec_…`) the service generated. Throws unless the service answers 200.
  */
 export async function everyChannel(notification: Api, user: string, receiver: WebhookReceiver): Promise<string> {
-  const answer = await notification.request<{ webhook_secret: string | null }>("PUT", "/api/preferences", {
+  const preferences = await setPreferences(notification, {
     in_app: true,
     email: true,
     email_address: `${user}@example.com`,
     webhook: true,
     webhook_url: receiver.urlOf(user),
   });
-  if (answer.status !== 200 || !answer.body.webhook_secret)
-    throw new Error(`PUT /api/preferences answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-  return answer.body.webhook_secret;
+  if (!preferences.webhook_secret) throw new Error(`No webhook secret in ${JSON.stringify(preferences)}`);
+  return preferences.webhook_secret;
 }
 
 /**
